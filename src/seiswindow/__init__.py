@@ -1,1 +1,55 @@
-"""seiswindow."""
+"""seiswindow: cut time windows of seismic waveforms out of cloud seismic archives.
+
+>>> import seiswindow
+>>> results = seiswindow.extract(  # doctest: +SKIP
+...     ["CI.WBM..LHZ 2022-01-01T23:55:00 2022-01-02T00:05:00"], archive="s3://scedc-pds"
+... )
+
+Layers, top-down: :mod:`~seiswindow.model` (windows, results, errors) →
+:mod:`~seiswindow.archive` (layouts) → :mod:`~seiswindow.store` (ranged reads) →
+:mod:`~seiswindow.mseed` (libmseed) → :mod:`~seiswindow.locate` and
+:mod:`~seiswindow.extract` (find, fetch, decode, trim, stitch) → encoders and front-ends.
+"""
+
+from __future__ import annotations
+
+from ._api import extract, to_stream
+from .config import Archive, Settings, open_archive
+from .errors import (
+    ArchiveError,
+    ConfigError,
+    DataError,
+    LimitExceeded,
+    NoSuchKey,
+    RequestError,
+    SeisWindowError,
+)
+from .extract import Extractor
+from .model import FetchStats, Gap, Limits, Segment, Status, Window, WindowResult, parse_windows
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ConfigError",
+    "DataError",
+    "Extractor",
+    "FetchStats",
+    "Gap",
+    "LimitExceeded",
+    "Limits",
+    "NoSuchKey",
+    "RequestError",
+    "SeisWindowError",
+    "Segment",
+    "Settings",
+    "Status",
+    "Window",
+    "WindowResult",
+    "__version__",
+    "extract",
+    "open_archive",
+    "parse_windows",
+    "to_stream",
+]

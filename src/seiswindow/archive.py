@@ -1,0 +1,133 @@
+"""Archive layouts: where a channel's UTC day file lives in a store.
+
+A layout maps (SEED codes, UTC day) to an object key and back. Adding an archive
+(e.g. an SDS tree) is one small subclass of :class:`Layout` registered in :data:`LAYOUTS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from .errors import ConfigError
+from .model import Nslc
+
+__all__ = ["LAYOUTS", "Layout", "NcedcLayout", "ScedcLayout", "layout_named"]
+
+
+class Layout(ABC):
+    """How an archive names its day files.
+
+    Attributes:
+        name: the name used in configuration (``SEISWINDOW_LAYOUT``).
+        record_length: the record length the archive writes; a hint for the first read,
+            always verified against the data.
+        spills_over_midnight: whether a day file may hold records of the neighbouring days
+            (as in SDS); if so, windows near midnight also look into the neighbour file.
+    """
+
+    name: ClassVar[str]
+    record_length: ClassVar[int] = 512
+    spills_over_midnight: ClassVar[bool] = False
+
+    @abstractmethod
+    def key(self, nslc: Nslc, day: dt.date) -> str:
+        """The object key of the day file of ``nslc`` for ``day``."""
+
+    @abstractmethod
+    def day_prefix(self, day: dt.date, network: str | None = None) -> str:
+        """The key prefix under which all day files of ``day`` (and ``network``) are listed."""
+
+    @abstractmethod
+    def parse_key(self, key: str) -> tuple[Nslc, dt.date] | None:
+        """The codes and day of a key, or None if ``key`` is not a day file of this layout."""
+
+
+class ScedcLayout(Layout):
+    """SCEDC Public Data Set: ``continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms``.
+
+    The file name is NET (2) + STA padded with ``_`` to 5 + CHA (3) + LOC padded with ``_``
+    to 2 + ``_`` + YYYYDDD + ``.ms``. Files are cut at midnight (records do not spill).
+    """
+
+    name = "scedc"
+    record_length = 512
+    _NAME = re.compile(
+        r"^continuous_waveforms/(\d{4})/\d{4}_(\d{3})/"
+        r"([A-Z0-9_]{2})([A-Z0-9_]{5})([A-Z0-9]{3})([A-Z0-9_]{2})_(\d{4})(\d{3})\.ms$"
+    )
+
+    def key(self, nslc: Nslc, day: dt.date) -> str:
+        year, doy = day.year, day.timetuple().tm_yday
+        name = (
+            f"{nslc.network.ljust(2, '_')}{nslc.station.ljust(5, '_')}{nslc.channel}"
+            f"{nslc.location.ljust(2, '_')}_{year:04d}{doy:03d}.ms"
+        )
+        return f"{self.day_prefix(day)}{name}"
+
+    def day_prefix(self, day: dt.date, network: str | None = None) -> str:
+        year, doy = day.year, day.timetuple().tm_yday
+        prefix = f"continuous_waveforms/{year:04d}/{year:04d}_{doy:03d}/"
+        return prefix + (network.ljust(2, "_") if network else "")
+
+    def parse_key(self, key: str) -> tuple[Nslc, dt.date] | None:
+        match = self._NAME.match(key)
+        if match is None:
+            return None
+        _, _, net, sta, cha, loc, year, doy = match.groups()
+        nslc = Nslc(net.rstrip("_"), sta.rstrip("_"), loc.rstrip("_"), cha)
+        return nslc, _day_of_year(int(year), int(doy))
+
+
+class NcedcLayout(Layout):
+    """NCEDC Public Data Set:
+    ``continuous_waveforms/BK/2022/2022.002/RUSS.BK.LHZ.00.D.2022.002`` (4096-byte records).
+    """
+
+    name = "ncedc"
+    record_length = 4096
+    _NAME = re.compile(
+        r"^continuous_waveforms/([A-Z0-9]{1,2})/(\d{4})/\d{4}\.(\d{3})/"
+        r"([A-Z0-9]{1,5})\.([A-Z0-9]{1,2})\.([A-Z0-9]{3})\.([A-Z0-9]{0,2})\.D\.(\d{4})\.(\d{3})$"
+    )
+
+    def key(self, nslc: Nslc, day: dt.date) -> str:
+        year, doy = day.year, day.timetuple().tm_yday
+        name = f"{nslc.station}.{nslc.network}.{nslc.channel}.{nslc.location}.D.{year:04d}.{doy:03d}"
+        return f"continuous_waveforms/{nslc.network}/{year:04d}/{year:04d}.{doy:03d}/{name}"
+
+    def day_prefix(self, day: dt.date, network: str | None = None) -> str:
+        if not network:
+            raise ConfigError("the NCEDC layout lists day files per network; a network is needed")
+        year, doy = day.year, day.timetuple().tm_yday
+        return f"continuous_waveforms/{network}/{year:04d}/{year:04d}.{doy:03d}/"
+
+    def parse_key(self, key: str) -> tuple[Nslc, dt.date] | None:
+        match = self._NAME.match(key)
+        if match is None:
+            return None
+        net, _, _, sta, net2, cha, loc, year, doy = match.groups()
+        if net != net2:
+            return None
+        return Nslc(net, sta, loc, cha), _day_of_year(int(year), int(doy))
+
+
+def _day_of_year(year: int, doy: int) -> dt.date:
+    return dt.date(year, 1, 1) + dt.timedelta(days=doy - 1)
+
+
+LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (ScedcLayout(), NcedcLayout())}
+
+
+def layout_named(name: str) -> Layout:
+    """The registered layout called ``name``.
+
+    Raises:
+        ConfigError: no layout has that name.
+    """
+    try:
+        return LAYOUTS[name.lower()]
+    except KeyError:
+        raise ConfigError(f"unknown archive layout {name!r}; known: {', '.join(sorted(LAYOUTS))}") from None

@@ -1,0 +1,137 @@
+"""Configuration, parsed once at the edge (API call, CLI, service start, Lambda cold start)
+into typed values that the core receives. The core reads no environment variables.
+
+Environment variables:
+
+- ``SEISWINDOW_ARCHIVE``: ``s3://bucket[/prefix]``, a local directory, or ``demo``
+  (default ``s3://scedc-pds``).
+- ``SEISWINDOW_LAYOUT``: ``scedc`` or ``ncedc`` (default: inferred from the archive name).
+- ``SEISWINDOW_REGION``: the bucket's region (default: us-west-2, us-east-2 for ncedc-pds,
+  else ``AWS_REGION``).
+- ``SEISWINDOW_SIGNED``: ``1`` to sign S3 requests with the default AWS credentials
+  (default: anonymous, as public buckets need).
+- ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``: another S3 endpoint (moto, MinIO).
+- ``SEISWINDOW_MAX_WINDOWS``, ``SEISWINDOW_MAX_WINDOW_SECONDS``,
+  ``SEISWINDOW_MAX_RESPONSE_BYTES``: request limits.
+- ``SEISWINDOW_MAX_WORKERS``: concurrent file reads (default 16).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .archive import Layout, layout_named
+from .errors import ConfigError
+from .model import Limits
+from .store import LocalStore, S3Store, Store
+
+__all__ = ["DEFAULT_ARCHIVE", "Archive", "Settings", "open_archive"]
+
+DEFAULT_ARCHIVE = "s3://scedc-pds"
+_REGIONS = {"scedc-pds": "us-west-2", "ncedc-pds": "us-east-2"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with the defaults a user of the public SCEDC bucket wants."""
+
+    archive: str = DEFAULT_ARCHIVE
+    layout: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    signed: bool = False
+    limits: Limits = field(default_factory=Limits)
+    max_workers: int = 16
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from environment variables; ``overrides`` that are not None win.
+
+        Raises:
+            ConfigError: a value cannot be parsed.
+        """
+        env = os.environ if env is None else env
+
+        def number(name: str, default: float, kind: type = int) -> float:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r} is not a number") from None
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive")
+            return value
+
+        defaults = Limits()
+        limits = Limits(
+            max_windows=int(number("SEISWINDOW_MAX_WINDOWS", defaults.max_windows)),
+            max_window_seconds=float(
+                number("SEISWINDOW_MAX_WINDOW_SECONDS", defaults.max_window_seconds, float)
+            ),
+            max_response_bytes=int(number("SEISWINDOW_MAX_RESPONSE_BYTES", defaults.max_response_bytes)),
+        )
+        values: dict[str, object] = {
+            "archive": env.get("SEISWINDOW_ARCHIVE") or DEFAULT_ARCHIVE,
+            "layout": env.get("SEISWINDOW_LAYOUT") or None,
+            "region": env.get("SEISWINDOW_REGION") or None,
+            "endpoint_url": env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
+            "signed": env.get("SEISWINDOW_SIGNED", "").lower() in ("1", "true", "yes"),
+            "limits": limits,
+            "max_workers": int(number("SEISWINDOW_MAX_WORKERS", 16)),
+        }
+        if not values["region"]:
+            values["region"] = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """A store and the layout of its files."""
+
+    store: Store
+    layout: Layout
+
+    @property
+    def url(self) -> str:
+        return self.store.url
+
+
+def open_archive(settings: Settings) -> Archive:
+    """The archive the settings name: an S3 bucket, a local directory, or the demo.
+
+    Raises:
+        ConfigError: the archive or layout is invalid.
+    """
+    url = settings.archive
+    if url == "demo":
+        from .demo import build_demo_archive, default_demo_root
+
+        root = default_demo_root()
+        build_demo_archive(root)
+        return Archive(LocalStore(root), layout_named(settings.layout or "scedc"))
+    if url.startswith("s3://"):
+        bucket, _, prefix = url[5:].partition("/")
+        if not bucket:
+            raise ConfigError(f"archive {url!r} names no bucket")
+        layout = layout_named(settings.layout or ("ncedc" if "ncedc" in bucket else "scedc"))
+        region = _REGIONS.get(bucket) or settings.region or "us-west-2"
+        store: Store = S3Store(
+            bucket,
+            prefix=prefix,
+            region=region,
+            endpoint_url=settings.endpoint_url,
+            anonymous=not settings.signed,
+            max_connections=max(32, 2 * settings.max_workers),
+        )
+        return Archive(store, layout)
+    if "://" in url:
+        raise ConfigError(f"archive {url!r}: use s3://bucket, a directory path, or 'demo'")
+    path = Path(url).expanduser()
+    layout = layout_named(settings.layout or ("ncedc" if "ncedc" in path.name else "scedc"))
+    return Archive(LocalStore(path), layout)

@@ -1,0 +1,303 @@
+"""Windows in, waveform segments out: plan the day files, fetch their records, decode,
+stitch across midnight, trim as ObsPy trims, and say what is missing.
+
+One :class:`Extractor` serves many requests: it holds the thread pools and the cache of
+what is known of each file. Windows run concurrently; a window that fails becomes a
+result with status ``error`` or ``nodata`` and never fails the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from .config import Archive
+from .errors import ArchiveError, DataError, NoSuchKey
+from .locate import FileIndexCache, Locator, Meter, Records
+from .model import FetchStats, Gap, Limits, Segment, Status, Window, WindowResult
+from .mseed import DecodedSegment, decode
+from .nstime import NS_PER_S, day_start, format_time, utc_day
+
+__all__ = ["Extractor", "trim_segments"]
+
+#: A window this close to midnight also reads the neighbouring day file: with nearest-sample
+#: trimming a sample up to half a period past the window's end belongs to it (0.5 s at
+#: 1 Hz, 5 s at 0.1 Hz), and spilling archives put records of one day in the next file.
+_BORDER_NS = 30 * NS_PER_S
+
+
+@dataclass(frozen=True, slots=True)
+class _FileOutcome:
+    key: str
+    day: dt.date
+    records: Records | None = None
+    missing: bool = False
+    error: str = ""
+
+
+class Extractor:
+    """Extracts windows from one archive.
+
+    Args:
+        archive: the store and layout to read.
+        limits: what one request may ask for.
+        max_workers: day files read at once (each read makes its own parallel requests).
+        cache: what is known of files; shared by all requests of this extractor.
+    """
+
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        limits: Limits | None = None,
+        max_workers: int = 16,
+        cache: FileIndexCache | None = None,
+    ) -> None:
+        self.archive = archive
+        self.limits = limits or Limits()
+        self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
+        self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
+        self.locator = Locator(
+            archive.store,
+            pool=self._io,
+            cache=cache or FileIndexCache(),
+            record_length=archive.layout.record_length,
+        )
+
+    def close(self) -> None:
+        """Stop the thread pools and close the store."""
+        self._files.shutdown(wait=True, cancel_futures=True)
+        self._io.shutdown(wait=True, cancel_futures=True)
+        self.archive.store.close()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public -----------------------------------------------------------------------
+
+    def extract(self, windows: Sequence[Window]) -> list[WindowResult]:
+        """Results for ``windows``, in their order.
+
+        Raises:
+            LimitExceeded: too many windows, or a window too long.
+        """
+        results: list[WindowResult | None] = [None] * len(windows)
+        for i, result in self.iter_extract(windows):
+            results[i] = result
+        return [r for r in results if r is not None]
+
+    def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+        """``(index, result)`` for each window as it completes (for progress bars).
+
+        Raises:
+            LimitExceeded: too many windows, or a window too long.
+        """
+        windows = list(windows)
+        self.limits.check(windows)
+        plans = [self._plan(w) for w in windows]
+        meters = [Meter() for _ in windows]
+        futures: dict[Future[_FileOutcome], int] = {}
+        for i, (window, plan) in enumerate(zip(windows, plans, strict=True)):
+            for day, key in plan:
+                futures[self._files.submit(self._read_file, key, day, window, meters[i])] = i
+        outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
+        pending = [len(plan) for plan in plans]
+        for future in as_completed(futures):
+            i = futures[future]
+            outcomes[i].append(future.result())
+            pending[i] -= 1
+            if pending[i] == 0:
+                yield i, self._assemble(windows[i], outcomes[i], meters[i])
+
+    def records(self, window: Window) -> tuple[list[Records], list[str]]:
+        """The archive's own records overlapping ``window`` (for record-level services such
+        as FDSN dataselect), in time order, and the problems met."""
+        meter = Meter()
+        outcomes = [
+            self._files.submit(self._read_file, key, day, window, meter) for day, key in self._plan(window)
+        ]
+        found, problems = [], []
+        for future in outcomes:
+            outcome = future.result()
+            if outcome.records is not None:
+                found.append(outcome.records)
+                problems.extend(outcome.records.problems)
+            if outcome.error:
+                problems.append(outcome.error)
+        found.sort(key=lambda r: r.headers[0].start if r.headers else 0)
+        return found, problems
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _plan(self, window: Window) -> list[tuple[dt.date, str]]:
+        """The day files that may hold samples of ``window``."""
+        first = utc_day(window.start - _BORDER_NS)
+        last = utc_day(window.end + _BORDER_NS)
+        days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+        return [(day, self.archive.layout.key(window.nslc, day)) for day in days]
+
+    def _read_file(self, key: str, day: dt.date, window: Window, meter: Meter) -> _FileOutcome:
+        try:
+            records = self.locator.read(key, window.start, window.end, meter)
+        except NoSuchKey:
+            return _FileOutcome(key, day, missing=True)
+        except (ArchiveError, DataError) as exc:
+            return _FileOutcome(key, day, error=str(exc))
+        return _FileOutcome(key, day, records=records)
+
+    def _assemble(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
+        stats = FetchStats(meter.requests, meter.bytes)
+        found = sorted((o for o in outcomes if o.records is not None), key=lambda o: o.day)
+        errors = [o.error for o in outcomes if o.error]
+        problems = [p for o in found for p in o.records.problems] if found else []  # type: ignore[union-attr]
+        decoded_segments: list[DecodedSegment] = []
+        if found:
+            decoded = decode(
+                (o.key, r.offset, r.data, r.headers) for o in found if (r := o.records) is not None
+            )
+            problems.extend(decoded.problems)
+            decoded_segments = [s for s in decoded.segments if s.nslc == window.nslc]
+            others = {str(s.nslc) for s in decoded.segments if s.nslc != window.nslc}
+            if others:
+                problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
+        segments = trim_segments(decoded_segments, window.start, window.end)
+        gaps = find_gaps(segments, window.start, window.end)
+        # Only files of days the window itself touches count as missing (neighbours near
+        # midnight are read just in case).
+        missing = [o.key for o in outcomes if o.missing and _overlaps_day(o.day, window.start, window.end)]
+        notes = errors + problems
+        if not segments:
+            if errors:
+                status, message = Status.ERROR, "; ".join(notes)
+            else:
+                status = Status.NODATA
+                message = (
+                    f"no data: no day file {', '.join(missing)}"
+                    if missing
+                    else f"no samples of {window.nslc} between {format_time(window.start)} "
+                    f"and {format_time(window.end)}"
+                )
+                if problems:
+                    message += "; " + "; ".join(problems)
+            return WindowResult(window, status, message=message, stats=stats)
+        partial = bool(gaps) or bool(notes)
+        if gaps:
+            holes = [g for g in gaps if g.samples > 0]
+            overlaps = len(gaps) - len(holes)
+            summary = [f"{sum(g.samples for g in holes)} samples missing in {len(holes)} gaps"]
+            if overlaps:
+                summary.append(f"{overlaps} overlaps")
+            if missing:  # the likely cause of the gaps
+                summary.append(f"no day file {', '.join(missing)}")
+            notes = summary + notes
+        return WindowResult(
+            window,
+            Status.PARTIAL if partial else Status.OK,
+            segments=tuple(segments),
+            gaps=tuple(gaps),
+            message="; ".join(notes),
+            stats=stats,
+        )
+
+
+def _overlaps_day(day: dt.date, start: int, end: int) -> bool:
+    begin = day_start(day)
+    return start < begin + 86_400 * NS_PER_S and end >= begin
+
+
+# -- trimming and gaps, as ObsPy does them ---------------------------------------------
+
+
+def _round_away(x: float) -> int:
+    """Round half away from zero (ObsPy's ``compatibility.round_away``)."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def _seconds(a: int, b: int) -> float:
+    """``UTCDateTime(a) - UTCDateTime(b)``: seconds rounded to the microsecond."""
+    return round((a - b) / 1e9, 6)
+
+
+def _shift(start: int, samples: int, sampling_rate: float) -> int:
+    """``UTCDateTime(start) + samples * delta``, as ObsPy computes a trimmed start."""
+    return start + int(round(samples * (1.0 / sampling_rate) * 1e9))
+
+
+def _trim_chain(chain: list[Segment], t0: int, t1: int) -> list[Segment]:
+    """Trim segments of one rate, in time order and not overlapping, as ObsPy trims the one
+    trace that ``Stream.merge()`` makes of them (gaps as masked samples on the grid of the
+    first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
+    sr = chain[0].sampling_rate
+    origin = chain[0].start
+    offsets = [0]
+    for prev, seg in zip(chain, chain[1:], strict=False):
+        gap = int(round(_seconds(seg.start, prev.end) * sr)) - 1
+        offsets.append(offsets[-1] + prev.npts + gap)
+    total = offsets[-1] + chain[-1].npts
+    end = _shift(origin, total - 1, sr)
+    if t0 > end:
+        return []
+    left = _round_away(_seconds(t0, origin) * sr)
+    left = max(left, 0)
+    new_start = _shift(origin, left, sr) if left > 0 else origin
+    if t1 < new_start:
+        return []
+    npts = total - left
+    right = _round_away(_seconds(t1, new_start) * sr) - npts + 1
+    count = npts + min(right, 0)
+    if t1 == new_start:
+        count = 1
+    lo, hi = left, left + count
+    out = []
+    for seg, offset in zip(chain, offsets, strict=True):
+        a, b = max(lo, offset) - offset, min(hi, offset + seg.npts) - offset
+        if b > a:
+            out.append(Segment(_shift(seg.start, a, sr) if a else seg.start, sr, seg.samples[a:b]))
+    return out
+
+
+def trim_segments(decoded: Iterable[DecodedSegment | Segment], t0: int, t1: int) -> list[Segment]:
+    """Cut segments to ``[t0, t1]`` with ObsPy's ``Stream.merge().trim(t0, t1)`` semantics.
+
+    Segments of one rate that follow each other are trimmed together on one sample grid
+    (as ObsPy's merged trace); overlapping segments, or a change of rate, start a new
+    chain that is trimmed on its own grid.
+    """
+    segments = [Segment(s.start, s.sampling_rate, s.samples) for s in decoded if len(s.samples)]
+    segments.sort(key=lambda s: s.start)
+    chains: list[list[Segment]] = []
+    for seg in segments:
+        if chains:
+            prev = chains[-1][-1]
+            gap = int(round(_seconds(seg.start, prev.end) * seg.sampling_rate)) - 1
+            if seg.sampling_rate == prev.sampling_rate and gap >= 0:
+                chains[-1].append(seg)
+                continue
+        chains.append([seg])
+    return [piece for chain in chains for piece in _trim_chain(chain, t0, t1)]
+
+
+def find_gaps(segments: Sequence[Segment], t0: int, t1: int) -> list[Gap]:
+    """Gaps (and overlaps) between segments and at the window's ends, counted in samples
+    as ObsPy's ``Stream.get_gaps()`` counts them."""
+    if not segments:
+        return []
+    gaps = []
+    first, last = segments[0], segments[-1]
+    lead = _round_away(_seconds(first.start, t0) * first.sampling_rate)
+    if lead > 0:
+        gaps.append(Gap(t0, first.start, lead))
+    for prev, seg in zip(segments, segments[1:], strict=False):
+        missing = int(round(_seconds(seg.start, prev.end) * prev.sampling_rate)) - 1
+        if missing != 0:
+            gaps.append(Gap(prev.end, seg.start, missing))
+    trail = _round_away(_seconds(t1, last.end) * last.sampling_rate)
+    if trail > 0:
+        gaps.append(Gap(last.end, t1, trail))
+    return gaps

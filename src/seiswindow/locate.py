@@ -1,0 +1,415 @@
+"""Find and read the records of one day file that cover a time span, with ranged reads.
+
+A day file of fixed-length records is a sorted array of records, so the records that
+cover ``[t0, t1]`` are one contiguous byte range. Finding it costs, for a gap-free file,
+three sequential rounds of requests (requests within a round run in parallel):
+
+1. the first record (record length, start) and the last record (file size from
+   ``Content-Range``, end time);
+2. a few 64-byte header probes spread around the interpolated positions of ``t0`` and
+   ``t1`` (Steim2 compresses unevenly, so linear interpolation over a day can miss by
+   hundreds of records; probes narrow it to a record or two);
+3. the records themselves, with a margin of two records each side.
+
+What is read is always verified: if the records do not cover the span, the range is
+extended (bounded rounds). When records vary in length, are not in time order, or the
+search does not converge, the whole file is read instead. What was learnt of a file
+(size, record length, record start times) is kept in a small cache, so warm processes
+skip the first round.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
+
+from .errors import DataError
+from .mseed import (
+    HEADER_PROBE_BYTES,
+    RecordHeader,
+    detect_record_length,
+    parse_header,
+    parse_headers,
+    scan_records,
+)
+from .store import Chunk, Store
+
+__all__ = ["FileIndex", "FileIndexCache", "Locator", "Meter", "Records"]
+
+_HEAD_BYTES = 512
+_PROBES = 8
+_MARGIN_RECORDS = 2
+_MAX_EXTENSIONS = 3
+_MAX_ANCHORS = 512
+#: Files of more records than this are probed before the records are read.
+_PROBE_ABOVE_RECORDS = 1024
+
+
+class Meter:
+    """Counts the requests and bytes of reads made for one window (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.bytes = 0
+        self.rounds = 0
+
+    def add(self, chunk: Chunk) -> Chunk:
+        with self._lock:
+            self.requests += 1
+            self.bytes += len(chunk.data)
+        return chunk
+
+    def round(self) -> None:
+        with self._lock:
+            self.rounds += 1
+
+
+@dataclass(slots=True)
+class FileIndex:
+    """What is known of one file: size, record length, and start/end times of some records
+    (``anchors``, by record number), always including the first and the last record."""
+
+    size: int
+    reclen: int
+    anchors: dict[int, tuple[int, int]]
+    period: int = 0  #: one sample period in ns (0 when unknown)
+    created: float = field(default_factory=time.monotonic)
+
+    @property
+    def nrecords(self) -> int:
+        return self.size // self.reclen
+
+    def learn(self, headers: list[RecordHeader]) -> None:
+        for header in headers:
+            if len(self.anchors) >= _MAX_ANCHORS:
+                return
+            self.anchors[header.offset // self.reclen] = (header.start, header.end)
+
+    def estimate(self, t: int) -> float:
+        """Interpolated (fractional) record number at which time ``t`` is found."""
+        items = sorted(self.anchors.items())
+        starts = [start for _, (start, _) in items]
+        j = bisect.bisect_right(starts, t) - 1
+        if j < 0:
+            return 0.0
+        if j >= len(items) - 1:
+            return float(items[-1][0])
+        (i0, (s0, _)), (i1, (s1, _)) = items[j], items[j + 1]
+        if s1 <= s0:
+            return float(i0)
+        return i0 + (t - s0) / (s1 - s0) * (i1 - i0)
+
+
+class FileIndexCache:
+    """A small LRU of :class:`FileIndex` by key, entries expiring after ``ttl`` seconds
+    (today's files grow; a size seen to change also drops the entry)."""
+
+    def __init__(self, *, capacity: int = 1024, ttl: float = 600.0) -> None:
+        self.capacity = capacity
+        self.ttl = ttl
+        self._entries: OrderedDict[str, FileIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> FileIndex | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry.created > self.ttl:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: FileIndex) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """Whole records read from ``key``: ``data`` starts at byte ``offset`` of the file."""
+
+    key: str
+    offset: int
+    data: bytes
+    headers: list[RecordHeader]
+    problems: tuple[str, ...] = ()
+
+
+class _Irregular(Exception):
+    """The file is not an array of fixed-length, time-ordered records: read it whole."""
+
+
+class _Changed(Exception):
+    """The file's size changed since it was indexed: start again."""
+
+
+class Locator:
+    """Reads the records of a file that cover a time span, reading as little as it can.
+
+    Args:
+        store: where the files are.
+        pool: runs the reads of one round in parallel (its tasks never wait on each other).
+        cache: what is known of files from earlier reads.
+        record_length: the archive's usual record length (a hint, verified).
+    """
+
+    def __init__(
+        self, store: Store, *, pool: Executor, cache: FileIndexCache, record_length: int = 512
+    ) -> None:
+        self.store = store
+        self.pool = pool
+        self.cache = cache
+        self.record_length = record_length
+
+    def read(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
+        """Records of ``key`` holding samples in ``[t0, t1]``, or None when it has none.
+
+        Raises:
+            NoSuchKey: the file does not exist.
+            ArchiveError: the store failed.
+            DataError: the file is not valid miniSEED.
+        """
+        for _ in range(2):
+            try:
+                return self._read_ranged(key, t0, t1, meter)
+            except _Changed:
+                self.cache.drop(key)
+            except _Irregular:
+                self.cache.drop(key)
+                break
+        return self._read_whole(key, t0, t1, meter)
+
+    # -- the three rounds -------------------------------------------------------------
+
+    def _parallel(self, meter: Meter, calls: list[Callable[[], Chunk]]) -> list[Chunk]:
+        meter.round()
+        futures: list[Future[Chunk]] = [self.pool.submit(call) for call in calls]
+        results = []
+        error: BaseException | None = None
+        for future in futures:  # wait for all, so no read outlives the round
+            try:
+                results.append(meter.add(future.result()))
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the round
+                error = error or exc
+        if error is not None:
+            raise error
+        return results
+
+    def _index(self, key: str, meter: Meter) -> FileIndex:
+        index = self.cache.get(key)
+        if index is not None:
+            return index
+        hint = self.record_length
+        head, tail = self._parallel(
+            meter,
+            [
+                lambda: self.store.get_range(key, start=0, end=max(_HEAD_BYTES, HEADER_PROBE_BYTES)),
+                lambda: self.store.get_suffix(key, length=hint),
+            ],
+        )
+        size = head.size
+        if size == 0:
+            return FileIndex(size=0, reclen=hint, anchors={})
+        reclen = detect_record_length(head.data)
+        if reclen is None:
+            raise DataError(f"{key}: no miniSEED record at the start of the file")
+        if size % reclen:
+            raise _Irregular  # truncated, or records of several lengths
+        last_offset = size - reclen
+        if tail.offset > last_offset:  # the hint was shorter than the records
+            (tail,) = self._parallel(
+                meter,
+                [lambda: self.store.get_range(key, start=last_offset, end=last_offset + HEADER_PROBE_BYTES)],
+            )
+        first = parse_header(head.data, offset=0, reclen=reclen)
+        try:
+            last = parse_header(tail.data[last_offset - tail.offset :], offset=last_offset, reclen=reclen)
+        except DataError:
+            raise _Irregular from None
+        if last.reclen != reclen or first.reclen != reclen or last.start < first.start:
+            raise _Irregular
+        period = round(1e9 / first.sampling_rate) if first.sampling_rate > 0 else 0
+        index = FileIndex(size=size, reclen=reclen, anchors={}, period=period)
+        index.learn([first, last])
+        self.cache.put(key, index)
+        return index
+
+    def _read_ranged(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
+        index = self._index(key, meter)
+        if index.size == 0:
+            return None
+        n = index.nrecords
+        # Nearest-sample trimming may keep a sample up to half a period outside the span.
+        t0, t1 = t0 - index.period, t1 + index.period
+        first_start, _ = index.anchors[0]
+        _, last_end = index.anchors[n - 1]
+        if t1 < first_start or t0 > last_end:
+            return None
+        lo = index.estimate(t0)
+        hi = index.estimate(t1)
+        margin = _MARGIN_RECORDS
+        if (hi - lo) < 0.5 * n and not self._well_known(index, lo, hi):
+            if n > _PROBE_ABOVE_RECORDS:
+                self._probe(key, index, lo, hi, meter)
+                lo, hi = index.estimate(t0), index.estimate(t1)
+            else:  # a small file: a wider margin costs less than a round of probes
+                margin += math.ceil(0.02 * n)
+        a = max(0, math.floor(lo) - margin)
+        b = min(n, math.floor(hi) + 1 + margin)
+        data = self._fetch(key, index, a, b, meter)
+        for _ in range(_MAX_EXTENSIONS):
+            headers = self._headers(key, index, a, data)
+            need_left = a > 0 and headers[0].start > t0
+            need_right = b < n and headers[-1].end < t1
+            if not (need_left or need_right):
+                return self._cut(key, a * index.reclen, data, headers, t0, t1)
+            calls: list[Callable[[], Chunk]] = []
+            new_a, new_b = a, b
+            if need_left:
+                new_a = max(0, min(a - 1, math.floor(index.estimate(t0)) - _MARGIN_RECORDS))
+                calls.append(self._range_call(key, index, new_a, a))
+            if need_right:
+                new_b = min(n, max(b + 1, math.floor(index.estimate(t1)) + 1 + _MARGIN_RECORDS))
+                calls.append(self._range_call(key, index, b, new_b))
+            chunks = self._parallel(meter, calls)
+            for chunk in chunks:
+                if chunk.size != index.size:
+                    raise _Changed
+            if need_left:
+                data = chunks[0].data + data
+            if need_right:
+                data = data + chunks[-1].data
+            a, b = new_a, new_b
+        raise _Irregular  # did not converge: records are not where their times say
+
+    def _well_known(self, index: FileIndex, lo: float, hi: float) -> bool:
+        """Whether cached anchors already pin both ends to within a few records."""
+        numbers = sorted(index.anchors)
+
+        def pinned(x: float) -> bool:
+            j = bisect.bisect_right(numbers, x)
+            left = numbers[j - 1] if j > 0 else None
+            right = numbers[j] if j < len(numbers) else None
+            return left is not None and right is not None and right - left <= 2 * _MARGIN_RECORDS
+
+        return pinned(lo) and pinned(hi)
+
+    def _probe(self, key: str, index: FileIndex, lo: float, hi: float, meter: Meter) -> None:
+        """Read the headers of a few records around ``lo`` and ``hi`` to pin them down."""
+        n = index.nrecords
+        spread = max(8.0, 0.025 * n)
+        if hi - lo < spread:
+            spans = [(lo - spread, hi + spread, _PROBES)]
+        else:
+            spans = [
+                (lo - spread, lo + spread, _PROBES // 2),
+                (hi - spread, hi + spread, _PROBES // 2),
+            ]
+        numbers: set[int] = set()
+        for begin, end, count in spans:
+            for k in range(count):
+                x = begin + (end - begin) * k / max(1, count - 1)
+                numbers.add(min(n - 1, max(0, round(x))))
+        numbers -= set(index.anchors)
+        ordered = sorted(numbers)
+        calls = [
+            (
+                lambda i=i: self.store.get_range(
+                    key, start=i * index.reclen, end=i * index.reclen + HEADER_PROBE_BYTES
+                )
+            )
+            for i in ordered
+        ]
+        if not calls:
+            return
+        chunks = self._parallel(meter, calls)
+        headers = []
+        for i, chunk in zip(ordered, chunks, strict=True):
+            if chunk.size != index.size:
+                raise _Changed
+            try:
+                header = parse_header(chunk.data, offset=i * index.reclen, reclen=index.reclen)
+            except DataError:
+                raise _Irregular from None
+            if header.reclen != index.reclen:
+                raise _Irregular
+            headers.append(header)
+        starts = [h.start for h in sorted(headers + self._anchor_headers(index), key=lambda h: h.offset)]
+        if starts != sorted(starts):
+            raise _Irregular
+        index.learn(headers)
+
+    @staticmethod
+    def _anchor_headers(index: FileIndex) -> list[RecordHeader]:
+        return [
+            RecordHeader(i * index.reclen, index.reclen, s, e, 0.0, 0, "")
+            for i, (s, e) in index.anchors.items()
+        ]
+
+    def _range_call(self, key: str, index: FileIndex, a: int, b: int) -> Callable[[], Chunk]:
+        return lambda: self.store.get_range(key, start=a * index.reclen, end=b * index.reclen)
+
+    def _fetch(self, key: str, index: FileIndex, a: int, b: int, meter: Meter) -> bytes:
+        (chunk,) = self._parallel(meter, [self._range_call(key, index, a, b)])
+        if chunk.size != index.size:
+            raise _Changed
+        if chunk.offset != a * index.reclen or len(chunk.data) != (b - a) * index.reclen:
+            raise _Irregular  # the server did not answer the range asked for
+        return chunk.data
+
+    def _headers(self, key: str, index: FileIndex, a: int, data: bytes) -> list[RecordHeader]:
+        try:
+            headers = parse_headers(data, offset=a * index.reclen)
+        except DataError:
+            raise _Irregular from None
+        if any(h.reclen != index.reclen for h in headers) or any(
+            later.start < earlier.start for earlier, later in zip(headers, headers[1:], strict=False)
+        ):
+            raise _Irregular
+        index.learn(headers)
+        return headers
+
+    @staticmethod
+    def _cut(
+        key: str, offset: int, data: bytes, headers: list[RecordHeader], t0: int, t1: int
+    ) -> Records | None:
+        """Keep the records that overlap ``[t0, t1]``."""
+        keep = [i for i, h in enumerate(headers) if h.end >= t0 and h.start <= t1]
+        if not keep:
+            return None
+        first, last = headers[keep[0]], headers[keep[-1]]
+        start, end = first.offset - offset, last.offset + last.reclen - offset
+        return Records(key, first.offset, data[start:end], headers[keep[0] : keep[-1] + 1])
+
+    # -- fallback ---------------------------------------------------------------------
+
+    def _read_whole(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
+        """Read the whole file and keep the records overlapping the span (those records
+        may be out of time order: each is kept on its own merit)."""
+        (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
+        headers, problems = scan_records(chunk.data, offset=0, label=key)
+        keep = [h for h in headers if h.end >= t0 - h.period and h.start <= t1 + h.period]
+        if not keep and not problems:
+            return None
+        pieces, rebased, position = [], [], 0
+        for h in keep:
+            pieces.append(chunk.data[h.offset : h.offset + h.reclen])
+            rebased.append(replace(h, offset=position))
+            position += h.reclen
+        return Records(key, 0, b"".join(pieces), rebased, tuple(problems))

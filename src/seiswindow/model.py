@@ -1,0 +1,324 @@
+"""Values that flow through seiswindow: what is asked (:class:`Window`) and what is
+answered (:class:`WindowResult` of :class:`Segment` and :class:`Gap`).
+
+Times are integer nanoseconds since the epoch (see :mod:`seiswindow.nstime`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .errors import RequestError
+from .nstime import NS_PER_S, format_time, parse_time
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "FetchStats",
+    "Gap",
+    "Limits",
+    "Nslc",
+    "Segment",
+    "Status",
+    "Window",
+    "WindowResult",
+    "normalize_location",
+    "parse_windows",
+]
+
+_CODE = re.compile(r"^[A-Z0-9]*$")
+# (name in the tutorial's JSON, max length, min length)
+_CODE_RULES = {
+    "Network": (2, 1),
+    "Station": (5, 1),
+    "Location": (2, 0),
+    "Channel": (3, 3),
+}
+# The tutorial's request keys; matched case-insensitively so "network" works too.
+_REQUEST_KEYS = ("Network", "Station", "Location", "Channel", "Starttime", "Endtime")
+
+
+class Nslc(NamedTuple):
+    """SEED codes of one channel: network, station, location ('' when blank), channel."""
+
+    network: str
+    station: str
+    location: str
+    channel: str
+
+    def __str__(self) -> str:
+        return ".".join(self)
+
+
+def normalize_location(value: str) -> str:
+    """The location code as stored: blank, spaces and ``--`` all mean the empty code."""
+    stripped = value.strip()
+    return "" if stripped == "--" else stripped
+
+
+def _check_code(value: object, name: str, index: int | None) -> str:
+    if value is None and name == "Location":
+        value = ""
+    if not isinstance(value, str):
+        raise RequestError(f"expected a string, got {type(value).__name__}", field=name, index=index)
+    code = normalize_location(value) if name == "Location" else value.strip()
+    code = code.upper()
+    max_len, min_len = _CODE_RULES[name]
+    if not _CODE.match(code):
+        raise RequestError(
+            f"{value!r} is not a SEED code (letters A-Z and digits only)", field=name, index=index
+        )
+    if not min_len <= len(code) <= max_len:
+        span = f"{max_len}" if min_len == max_len else f"{min_len} to {max_len}"
+        raise RequestError(f"{value!r} must have {span} characters", field=name, index=index)
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A request for the samples of one channel between two instants.
+
+    ``start`` and ``end`` are nanoseconds; the window is trimmed as ObsPy's
+    ``Stream.trim(start, end)`` does (nearest sample, both ends inclusive).
+    """
+
+    network: str
+    station: str
+    location: str
+    channel: str
+    start: int
+    end: int
+
+    @property
+    def nslc(self) -> Nslc:
+        return Nslc(self.network, self.station, self.location, self.channel)
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end - self.start) / NS_PER_S
+
+    @classmethod
+    def create(
+        cls,
+        network: object,
+        station: object,
+        location: object,
+        channel: object,
+        start: object,
+        end: object,
+        *,
+        index: int | None = None,
+    ) -> Window:
+        """Validate codes and times and build a window.
+
+        Codes are upper-cased; location blank/spaces/``--`` become ``''``. Times are ISO 8601
+        strings or integer nanoseconds.
+
+        Raises:
+            RequestError: a code or time is malformed, or ``end`` is not after ``start``;
+                the message names ``index`` and the field.
+        """
+        codes = [
+            _check_code(value, name, index)
+            for value, name in zip((network, station, location, channel), _REQUEST_KEYS[:4], strict=True)
+        ]
+        t0 = start if isinstance(start, int) else parse_time(start, field="Starttime", index=index)
+        t1 = end if isinstance(end, int) else parse_time(end, field="Endtime", index=index)
+        if t1 <= t0:
+            raise RequestError(
+                f"must be after Starttime ({format_time(t1)} <= {format_time(t0)})",
+                field="Endtime",
+                index=index,
+            )
+        return cls(codes[0], codes[1], codes[2], codes[3], t0, t1)
+
+    @classmethod
+    def from_request(cls, item: object, *, index: int | None = None) -> Window:
+        """A window from one element of the tutorial's ``{"Windows": [...]}`` list.
+
+        Raises:
+            RequestError: ``item`` is not an object, lacks a key, or has a bad value.
+        """
+        if not isinstance(item, Mapping):
+            raise RequestError(
+                f"expected an object with keys {', '.join(_REQUEST_KEYS)}, got {type(item).__name__}",
+                index=index,
+            )
+        folded = {str(k).lower(): v for k, v in item.items()}
+        values = []
+        for key in _REQUEST_KEYS:
+            if key.lower() not in folded:
+                if key == "Location":
+                    values.append("")
+                    continue
+                raise RequestError("is required", field=key, index=index)
+            values.append(folded[key.lower()])
+        return cls.create(*values, index=index)
+
+    @classmethod
+    def from_nslc(cls, nslc: str, start: object, end: object, *, index: int | None = None) -> Window:
+        """A window from ``NET.STA.LOC.CHA`` (``CI.WBM..LHZ``, ``CI.WBM.--.LHZ``).
+
+        Raises:
+            RequestError: the string does not have four dot-separated codes, or a value is bad.
+        """
+        parts = nslc.split(".")
+        if len(parts) != 4:
+            raise RequestError(
+                f"{nslc!r} is not NET.STA.LOC.CHA (e.g. CI.WBM..LHZ)", field="nslc", index=index
+            )
+        return cls.create(*parts, start, end, index=index)
+
+    def to_request(self) -> dict[str, str]:
+        """The tutorial's JSON form of this window."""
+        return {
+            "Network": self.network,
+            "Station": self.station,
+            "Location": self.location,
+            "Channel": self.channel,
+            "Starttime": format_time(self.start),
+            "Endtime": format_time(self.end),
+        }
+
+
+class Status(StrEnum):
+    """How much of a window was answered."""
+
+    OK = "ok"  #: every sample of the window is there
+    PARTIAL = "partial"  #: some samples: gaps, overlaps, data not covering the window, bad records
+    NODATA = "nodata"  #: no sample at all (no day file, or files without data in the window)
+    ERROR = "error"  #: the archive could not be read or its data were invalid
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Contiguous samples: ``samples[i]`` was taken at ``start + i / sampling_rate``."""
+
+    start: int
+    sampling_rate: float
+    samples: np.ndarray[Any, Any]
+
+    @property
+    def npts(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def end(self) -> int:
+        """Time of the last sample, computed as ObsPy computes ``Stats.endtime``."""
+        if self.npts == 0 or self.sampling_rate <= 0:
+            return self.start
+        return self.start + int(round(float(self.npts - 1) * (1.0 / self.sampling_rate) * 1e9))
+
+    @property
+    def delta(self) -> float:
+        return 1.0 / self.sampling_rate if self.sampling_rate > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Missing samples inside the window (or overlapping ones, when ``samples < 0``).
+
+    ``start`` is the time of the last sample before the gap (the window start for a gap
+    at the beginning), ``end`` the time of the first sample after it (the window end for a
+    gap at the end); ``samples`` is the number of samples missing between them, as ObsPy's
+    ``Stream.get_gaps()`` counts them (negative for an overlap).
+    """
+
+    start: int
+    end: int
+    samples: int
+
+    @property
+    def is_overlap(self) -> bool:
+        return self.samples < 0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway."""
+
+    max_windows: int = 500
+    max_window_seconds: float = 2 * 86_400.0
+    #: Lambda's buffered response limit is 6 MB; the body must fit with its envelope.
+    max_response_bytes: int = 6 * 1024 * 1024 - 16 * 1024
+
+    def check(self, windows: list[Window]) -> None:
+        """Raises:
+        LimitExceeded: too many windows, or a window longer than allowed.
+        """
+        from .errors import LimitExceeded
+
+        if len(windows) > self.max_windows:
+            raise LimitExceeded(
+                f"{len(windows)} windows asked, at most {self.max_windows} per request; split the request",
+                field="Windows",
+            )
+        for i, window in enumerate(windows):
+            if window.duration_s > self.max_window_seconds:
+                raise LimitExceeded(
+                    f"window of {window.duration_s:g} s, at most {self.max_window_seconds:g} s; "
+                    "ask for shorter windows",
+                    field="Endtime",
+                    index=i,
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchStats:
+    """What answering a window cost: S3/local requests made and bytes received."""
+
+    requests: int = 0
+    bytes: int = 0
+
+    def __add__(self, other: FetchStats) -> FetchStats:
+        return FetchStats(self.requests + other.requests, self.bytes + other.bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    """The answer to one window: status, message, the segments found and the gaps between."""
+
+    window: Window
+    status: Status
+    segments: tuple[Segment, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    message: str = ""
+    stats: FetchStats = field(default_factory=FetchStats)
+
+    @property
+    def sampling_rate(self) -> float | None:
+        return self.segments[0].sampling_rate if self.segments else None
+
+    @property
+    def npts(self) -> int:
+        return sum(seg.npts for seg in self.segments)
+
+
+def parse_windows(body: object) -> list[Window]:
+    """The windows of a request in the tutorial's shape: ``{"Windows": [{...}, ...]}``
+    (a bare list of window objects is accepted too).
+
+    Raises:
+        RequestError: the body is not of that shape, or a window is malformed (the message
+            names the window's index and field).
+    """
+    if isinstance(body, Mapping):
+        folded = {str(k).lower(): v for k, v in body.items()}
+        if "windows" not in folded:
+            raise RequestError('the request must be an object with a "Windows" list', field="Windows")
+        items = folded["windows"]
+    else:
+        items = body
+    if not isinstance(items, list):
+        raise RequestError(f"expected a list of windows, got {type(items).__name__}", field="Windows")
+    if not items:
+        raise RequestError("the list of windows is empty", field="Windows")
+    return [Window.from_request(item, index=i) for i, item in enumerate(items)]

@@ -1,0 +1,95 @@
+"""Time inside seiswindow: integer nanoseconds since 1970-01-01T00:00:00 UTC.
+
+libmseed counts time the same way (``nstime_t``), so record times pass through without
+conversion or rounding. Strings are parsed and printed only at the edges, with the
+functions here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+from .errors import RequestError
+
+__all__ = [
+    "NS_PER_S",
+    "day_start",
+    "format_time",
+    "parse_time",
+    "utc_day",
+]
+
+NS_PER_S = 1_000_000_000
+_NS_PER_DAY = 86_400 * NS_PER_S
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+
+# ISO 8601 as seismologists write it: calendar date or year-dayofyear (FDSN allows both),
+# optional time, optional fraction up to nanoseconds, optional UTC designator.
+_ISO = re.compile(
+    r"^\s*(?P<year>\d{4})-(?:(?P<month>\d{2})-(?P<day>\d{2})|(?P<doy>\d{3}))"
+    r"(?:[T ](?P<hour>\d{2})(?::(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d{1,9})\d*)?)?)?)?"
+    r"\s*(?P<tz>Z|[+-]00(?::?00)?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_time(text: object, *, field: str = "time", index: int | None = None) -> int:
+    """Parse an ISO 8601 UTC time (``2024-01-01T00:00:00``, ``...Z``, ``.123456``,
+    ``2024-001T00:00``, a bare date) into integer nanoseconds.
+
+    Raises:
+        RequestError: ``text`` is not a string or not a valid UTC time; the message names
+            ``field`` and ``index``.
+    """
+    if not isinstance(text, str):
+        raise RequestError(
+            f"expected an ISO 8601 time string, got {type(text).__name__}", field=field, index=index
+        )
+    match = _ISO.match(text)
+    if match is None:
+        raise RequestError(
+            f"cannot parse time {text!r}; use ISO 8601 UTC, e.g. 2024-01-01T00:00:00",
+            field=field,
+            index=index,
+        )
+    g = match.groupdict()
+    try:
+        year = int(g["year"])
+        if g["doy"] is not None:
+            date = _dt.date(year, 1, 1) + _dt.timedelta(days=int(g["doy"]) - 1)
+            if date.year != year:
+                raise ValueError("day of year out of range")
+        else:
+            date = _dt.date(year, int(g["month"]), int(g["day"]))
+        hour, minute, second = (int(g[k] or 0) for k in ("hour", "minute", "second"))
+        if hour > 23 or minute > 59 or second > 59:
+            raise ValueError("hour, minute or second out of range")
+    except ValueError as exc:
+        raise RequestError(f"invalid time {text!r}: {exc}", field=field, index=index) from None
+    frac = g["frac"] or ""
+    nanos = int(frac.ljust(9, "0")) if frac else 0
+    seconds = (date.toordinal() - _EPOCH_ORDINAL) * 86_400 + hour * 3600 + minute * 60 + second
+    return seconds * NS_PER_S + nanos
+
+
+def format_time(ns: int) -> str:
+    """Format nanoseconds as ObsPy prints a ``UTCDateTime``: microseconds and ``Z``.
+
+    >>> format_time(1640995200071859500)
+    '2022-01-01T00:00:00.071860Z'
+    """
+    micros = (ns + 500) // 1000  # round half up to the microsecond, as UTCDateTime does
+    seconds, micro = divmod(micros, 1_000_000)
+    stamp = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=seconds)
+    return f"{stamp:%Y-%m-%dT%H:%M:%S}.{micro:06d}Z"
+
+
+def utc_day(ns: int) -> _dt.date:
+    """The UTC calendar day holding the instant ``ns``."""
+    return _dt.date.fromordinal(ns // _NS_PER_DAY + _EPOCH_ORDINAL)
+
+
+def day_start(day: _dt.date) -> int:
+    """Nanoseconds at 00:00:00 UTC of ``day``."""
+    return (day.toordinal() - _EPOCH_ORDINAL) * _NS_PER_DAY
