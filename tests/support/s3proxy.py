@@ -1,0 +1,552 @@
+"""`S3Proxy`: a loopback HTTP/1.1 reverse proxy in front of S3 that records and misbehaves.
+
+Why: seiswindow exists to read *few bytes* with ranged GETs, so tests must be able to assert
+how many requests went out and how many body bytes came back, and must be able to make S3
+misbehave the way the real service does (503 SlowDown, 500, connections dropped or cut in the
+middle of a body), plus add latency and cap bandwidth for benchmarks. moto answers correctly
+but can do none of that, and patching botocore would test the patch instead of the client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+import socket
+import socketserver
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from . import _http1 as http1
+
+__all__ = ["FaultKind", "ProxyRecord", "S3Proxy"]
+
+FaultKind = Literal["503", "500", "drop", "reset"]
+_FAULT_KINDS: frozenset[str] = frozenset({"503", "500", "drop", "reset"})
+
+_PIECE = 64 * 1024  # write size towards the client when bandwidth is not capped
+
+
+@dataclass(frozen=True)
+class ProxyRecord:
+    """One request seen by `S3Proxy` and what was answered.
+
+    Attributes:
+        method: HTTP method, e.g. ``"GET"``.
+        path: URL path, percent-decoded, e.g. ``"/scedc-pds/continuous_waveforms/..."``
+            (botocore uses path-style addressing for an IP endpoint, so bucket comes first).
+        query: raw query string without ``?`` (``""`` if none).
+        range: the request's ``Range`` header, or None.
+        status: status sent to the client; None when nothing was answered (``drop``).
+        body_bytes: response body bytes written to the client; for an interrupted answer,
+            what was written before the interruption (to the nearest write).
+        fault: the injected fault that shaped this answer, or None.
+        elapsed_s: from the end of the request to the last byte answered.
+        connection: serial number of the client connection the request came on, to see
+            keep-alive at work (requests on one connection share it).
+    """
+
+    method: str
+    path: str
+    query: str
+    range: str | None
+    status: int | None
+    body_bytes: int
+    fault: FaultKind | None = None
+    elapsed_s: float = 0.0
+    connection: int = 0
+
+    @property
+    def bucket(self) -> str:
+        """First path segment: the bucket."""
+        return self.path.lstrip("/").partition("/")[0]
+
+    @property
+    def key(self) -> str:
+        """Everything after the bucket: the object key (``""`` for bucket-level requests)."""
+        return self.path.lstrip("/").partition("/")[2]
+
+
+@dataclass
+class _Injection:
+    kind: FaultKind
+    remaining: int
+    path_contains: str | None
+
+
+class _UpstreamError(Exception):
+    """The upstream could not be reached or answered nothing."""
+
+
+class _Upstream:
+    """One keep-alive connection to the upstream, owned by one client connection."""
+
+    def __init__(self, proxy: S3Proxy) -> None:
+        self._proxy = proxy
+        self._conn: tuple[socket.socket, io.BufferedReader] | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            sock = self._conn[0]
+            self._conn = None
+            self._proxy._forget_socket(sock)
+            http1.close_socket(sock)
+
+    def exchange(self, request: http1.Message, method: str) -> http1.Message:
+        """Send ``request`` verbatim and read the whole final response.
+
+        A kept-alive connection the upstream closed meanwhile fails on first use; that case,
+        and only that one, is retried once on a new connection.
+
+        Raises:
+            _UpstreamError: the upstream is unreachable, timed out, closed without answering,
+                or answered something malformed or truncated.
+        """
+        for _attempt in range(2):
+            reused = self._conn is not None
+            sock, rfile = self._conn if self._conn is not None else self._connect()
+            try:
+                sock.sendall(request.head + request.body)
+                response = http1.read_head(rfile)
+            except TimeoutError as exc:
+                self.close()
+                raise _UpstreamError(f"upstream timed out: {exc}") from exc
+            except OSError as exc:
+                self.close()
+                if reused:
+                    continue
+                raise _UpstreamError(f"upstream failed: {exc}") from exc
+            if response is None:
+                self.close()
+                if reused:
+                    continue
+                raise _UpstreamError("upstream closed without answering")
+            try:
+                return self._finish(rfile, response, method)
+            except (OSError, http1.ProtocolError) as exc:
+                self.close()
+                raise _UpstreamError(f"upstream answer broken: {exc}") from exc
+        raise _UpstreamError("upstream closed the connection twice")
+
+    def _finish(self, rfile: io.BufferedReader, response: http1.Message, method: str) -> http1.Message:
+        """Skip interim (1xx) heads, read the final body, and drop the connection if it ends."""
+        while http1.status_of(response) // 100 == 1:  # e.g. the upstream's own 100 Continue
+            following = http1.read_head(rfile)
+            if following is None:
+                raise http1.ProtocolError("upstream closed after an interim response")
+            response = following
+        status = http1.status_of(response)
+        if method != "HEAD" and status not in (204, 304):
+            http1.read_body(rfile, response, until_close=True)
+        if response.delimited_by_close or http1.wants_close(response):
+            self.close()
+        return response
+
+    def _connect(self) -> tuple[socket.socket, io.BufferedReader]:
+        try:
+            sock = socket.create_connection(
+                self._proxy._upstream_address, timeout=self._proxy.upstream_timeout_s
+            )
+        except OSError as exc:
+            raise _UpstreamError(f"cannot connect upstream: {exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not self._proxy._remember_socket(sock):
+            http1.close_socket(sock)
+            raise _UpstreamError("proxy stopping")
+        self._conn = (sock, sock.makefile("rb"))
+        return self._conn
+
+
+class _Recorder:
+    """Appends a request's `ProxyRecord` once, and corrects it if the last write then fails.
+
+    The record is appended *before* the last bytes of the answer are written, so a client that
+    has read a whole answer always finds its record in `S3Proxy.records` (no race).
+    """
+
+    def __init__(self, proxy: S3Proxy, base: ProxyRecord, started: float) -> None:
+        self._proxy = proxy
+        self._base = base
+        self._started = started
+        self._index: int | None = None
+
+    def commit(self, *, status: int | None, body_bytes: int) -> None:
+        record = dataclasses.replace(
+            self._base,
+            status=status,
+            body_bytes=body_bytes,
+            elapsed_s=time.monotonic() - self._started,
+        )
+        with self._proxy._lock:
+            if self._index is None:
+                self._index = len(self._proxy._records)
+                self._proxy._records.append(record)
+            elif self._index < len(self._proxy._records):  # unless reset() ran meanwhile
+                self._proxy._records[self._index] = record
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], proxy: S3Proxy) -> None:
+        self.proxy = proxy
+        super().__init__(address, _Handler)
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        self.server.proxy._serve_connection(self.request)
+
+
+class S3Proxy:
+    """Loopback HTTP/1.1 reverse proxy in front of an S3 endpoint that records and misbehaves.
+
+    Requests are forwarded verbatim (same request line, headers and body, so signatures stay
+    valid); answers too, except for hop-by-hop headers: the client gets keep-alive even though
+    werkzeug under moto closes its connection after every answer (the proxy then reconnects).
+    Many concurrent client connections are served (one thread each), as botocore's pool needs.
+
+    Each upstream answer is read whole before it is written to the client: the upstream is a
+    local moto and objects are a few MB, and it keeps fault injection and shaping simple.
+
+    Recording: one `ProxyRecord` per request in `records`, appended before the last byte of
+    the answer is written.
+
+    Faults (`inject`), each consumed by one matching request:
+        ``"503"``: answer ``503 SlowDown`` (S3-style XML) without forwarding;
+        ``"500"``: answer ``500 InternalError`` without forwarding;
+        ``"drop"``: read the request, then close the connection without any answer;
+        ``"reset"``: forward, then write the head and half the body (half the status line if
+            the body is empty) and close the connection: a FIN after a truncated answer, which
+            clients see as an incomplete read, as after a reset in the middle of a body.
+
+    Shaping, for benchmarks (plain attributes, read at each request):
+        `delay_s`: seconds slept after a request is read, before it is answered;
+        `bandwidth_bps`: cap on response body throughput per connection, in *bytes* per
+            second (None: uncapped).
+
+    Bounded: connections idle longer than `idle_timeout_s` are closed, upstream reads time out
+    after `upstream_timeout_s`, and `stop()` closes every socket and joins every thread.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay_s: float = 0.0,
+        bandwidth_bps: float | None = None,
+        idle_timeout_s: float = 60.0,
+        upstream_timeout_s: float = 60.0,
+    ) -> None:
+        """Bind the listening socket (serving starts with `start()`).
+
+        Args:
+            upstream: ``http://host:port`` of the S3 endpoint (plain HTTP only).
+            host: address to listen on.
+            port: port to listen on; 0 picks a free one (see `url`).
+            delay_s: initial `delay_s`.
+            bandwidth_bps: initial `bandwidth_bps`, in bytes per second.
+            idle_timeout_s: close a client connection after this long without a request.
+            upstream_timeout_s: socket timeout towards the upstream.
+
+        Raises:
+            ValueError: ``upstream`` is not a plain ``http://host:port`` URL.
+        """
+        parts = urlsplit(upstream)
+        if parts.scheme != "http" or not parts.hostname or parts.port is None:
+            raise ValueError(f"upstream must be http://host:port, got {upstream!r}")
+        self._upstream_address = (parts.hostname, parts.port)
+        self.delay_s = delay_s
+        self.bandwidth_bps = bandwidth_bps
+        self.idle_timeout_s = idle_timeout_s
+        self.upstream_timeout_s = upstream_timeout_s
+        self._lock = threading.Lock()
+        self._records: list[ProxyRecord] = []
+        self._injections: list[_Injection] = []
+        self._sockets: set[socket.socket] = set()
+        self._threads: set[threading.Thread] = set()
+        self._connections = itertools.count(1)
+        self._stopping = threading.Event()
+        self._server = _Server((host, port), self)
+        bound_host, bound_port = self._server.socket.getsockname()[:2]
+        self.url = f"http://{bound_host}:{bound_port}"
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> S3Proxy:
+        """Start serving in a background thread; returns self for chaining."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"S3Proxy {self.url}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self, *, timeout_s: float = 5.0) -> None:
+        """Stop accepting, close every client and upstream socket, and join the threads.
+
+        Safe to call twice. Threads still alive after ``timeout_s`` (they are daemons) are
+        left behind rather than waited for forever.
+        """
+        self._stopping.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout_s)
+            self._thread = None
+        self._server.server_close()
+        with self._lock:
+            sockets, threads = list(self._sockets), list(self._threads)
+            self._sockets.clear()
+        for sock in sockets:
+            http1.close_socket(sock)
+        deadline = time.monotonic() + timeout_s
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> S3Proxy:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- records -----------------------------------------------------------------------------
+
+    @property
+    def records(self) -> list[ProxyRecord]:
+        """A copy of the records so far, in the order answers completed."""
+        with self._lock:
+            return list(self._records)
+
+    def reset(self) -> None:
+        """Forget all records (injections and shaping are left as they are)."""
+        with self._lock:
+            self._records.clear()
+
+    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        """Number of recorded requests with this method and whose path contains this text."""
+        return sum(
+            1
+            for r in self.records
+            if (method is None or r.method == method.upper())
+            and (path_contains is None or path_contains in r.path)
+        )
+
+    def total_bytes(self, path_filter: str | None = None) -> int:
+        """Response body bytes written to clients, over requests whose path contains the text."""
+        return sum(r.body_bytes for r in self.records if path_filter is None or path_filter in r.path)
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def inject(self, kind: FaultKind, count: int = 1, path_contains: str | None = None) -> None:
+        """Make the next ``count`` requests whose path contains ``path_contains`` fail.
+
+        Injections are matched in the order they were made; each request consumes at most one.
+
+        Raises:
+            ValueError: unknown ``kind`` or ``count`` < 1.
+        """
+        if kind not in _FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(_FAULT_KINDS)}")
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        with self._lock:
+            self._injections.append(_Injection(kind, count, path_contains))
+
+    def clear_injections(self) -> None:
+        """Drop every injection not yet consumed."""
+        with self._lock:
+            self._injections.clear()
+
+    @property
+    def pending_injections(self) -> int:
+        """How many injected faults have not been consumed yet."""
+        with self._lock:
+            return sum(i.remaining for i in self._injections)
+
+    def _take_injection(self, path: str) -> FaultKind | None:
+        with self._lock:
+            for injection in self._injections:
+                if injection.path_contains is None or injection.path_contains in path:
+                    injection.remaining -= 1
+                    if injection.remaining == 0:
+                        self._injections.remove(injection)
+                    return injection.kind
+        return None
+
+    # -- connection handling -----------------------------------------------------------------
+
+    def _remember_socket(self, sock: socket.socket) -> bool:
+        """Track ``sock`` for `stop()`; False (not tracked) if the proxy is stopping."""
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            self._sockets.add(sock)
+            return True
+
+    def _forget_socket(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+
+    def _serve_connection(self, client: socket.socket) -> None:
+        """Serve requests on one client connection until either side closes it."""
+        with self._lock:
+            if self._stopping.is_set():
+                client.close()
+                return
+            self._sockets.add(client)
+            self._threads.add(threading.current_thread())
+            connection = next(self._connections)
+        client.settimeout(self.idle_timeout_s)
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rfile = client.makefile("rb")
+        upstream = _Upstream(self)
+        try:
+            while not self._stopping.is_set():
+                if not self._serve_request(client, rfile, upstream, connection):
+                    break
+        except (OSError, http1.ProtocolError):
+            pass  # client went away, timed out or spoke garbage: end this connection only
+        finally:
+            upstream.close()
+            self._forget_socket(client)
+            http1.close_socket(client)
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def _serve_request(
+        self,
+        client: socket.socket,
+        rfile: io.BufferedReader,
+        upstream: _Upstream,
+        connection: int,
+    ) -> bool:
+        """Read, record and answer one request; returns whether to keep the connection."""
+        request = http1.read_head(rfile)
+        if request is None:
+            return False
+        try:
+            method, target, _version = request.start_line.split(" ", 2)
+        except ValueError as exc:
+            raise http1.ProtocolError(f"bad request line {request.start_line!r}") from exc
+        if request.has_token("Expect", "100-continue"):
+            # Answer the interim response ourselves so the client sends its body at once;
+            # the upstream's own 100 Continue is skipped in _Upstream.exchange.
+            client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        http1.read_body(rfile, request, until_close=False)
+        started = time.monotonic()
+
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        fault = self._take_injection(path)
+        recorder = _Recorder(
+            self,
+            ProxyRecord(
+                method=method.upper(),
+                path=path,
+                query=parts.query,
+                range=request.header("Range"),
+                status=None,
+                body_bytes=0,
+                fault=fault,
+                connection=connection,
+            ),
+            started,
+        )
+        client_close = http1.wants_close(request)
+
+        if self.delay_s > 0 and self._stopping.wait(self.delay_s):
+            return False  # stopping: give up on this request
+
+        if fault == "drop":
+            recorder.commit(status=None, body_bytes=0)
+            return False
+        if fault in ("503", "500"):
+            status, code, message = (
+                (503, "SlowDown", "Please reduce your request rate.")
+                if fault == "503"
+                else (500, "InternalError", "We encountered an internal error. Please try again.")
+            )
+            answer = http1.error_response(status, code, message, method=method, close=client_close)
+            self._write_answer(client, answer, status, recorder)
+            return not client_close
+
+        try:
+            response = upstream.exchange(request, method)
+        except _UpstreamError as exc:
+            answer = http1.error_response(502, "BadGateway", f"s3proxy: {exc}", method=method, close=True)
+            self._write_answer(client, answer, 502, recorder)
+            return False
+        status = http1.status_of(response)
+
+        close = client_close or response.delimited_by_close
+        head = http1.forward_head(response, close=close)
+        if fault == "reset":
+            if response.body:  # the whole head, half the body
+                body = response.body[: len(response.body) // 2]
+            else:  # half the status line: a cut inside the headers would go unnoticed
+                head, body = head[: len(response.start_line) // 2], b""
+            partial = http1.Message(response.start_line, [], head, body, len(body))
+            self._write_answer(client, partial, status, recorder)
+            return False
+
+        answer = dataclasses.replace(response, head=head)
+        self._write_answer(client, answer, status, recorder)
+        return not close
+
+    def _write_answer(
+        self,
+        client: socket.socket,
+        answer: http1.Message,
+        status: int,
+        recorder: _Recorder,
+    ) -> None:
+        """Write head and body, the body paced by `bandwidth_bps`; record before the last write.
+
+        Raises:
+            OSError: the client went away (recorded with the body bytes written before).
+        """
+        body = answer.body
+        payload = answer.body_len  # a chunked body counts its payload, framing excluded
+        if not body:
+            recorder.commit(status=status, body_bytes=0)
+            client.sendall(answer.head)
+            return
+        client.sendall(answer.head)
+        bps = self.bandwidth_bps
+        piece = _PIECE if not bps else max(1024, min(_PIECE, int(bps / 20)))
+        t0 = time.monotonic()
+        sent = 0
+        try:
+            while sent < len(body):
+                chunk = body[sent : sent + piece]
+                if bps:
+                    wait = t0 + (sent + len(chunk)) / bps - time.monotonic()
+                    if wait > 0 and self._stopping.wait(wait):
+                        raise ConnectionAbortedError("proxy stopping")
+                if sent + len(chunk) == len(body):
+                    recorder.commit(status=status, body_bytes=payload)
+                client.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            recorder.commit(status=status, body_bytes=min(sent, payload))
+            raise
