@@ -166,7 +166,10 @@ class Extractor:
             others = {str(s.nslc) for s in decoded.segments if s.nslc != window.nslc}
             if others:
                 problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
-        segments = trim_segments(decoded_segments, window.start, window.end)
+        origins = [o.records.file_start for o in found if o.records and o.records.file_start is not None]
+        segments = trim_segments(
+            decoded_segments, window.start, window.end, grid_origin=min(origins, default=None)
+        )
         gaps = find_gaps(segments, window.start, window.end)
         # Only files of days the window itself touches count as missing (neighbours near
         # midnight are read just in case).
@@ -229,45 +232,61 @@ def _shift(start: int, samples: int, sampling_rate: float) -> int:
     return start + int(round(samples * (1.0 / sampling_rate) * 1e9))
 
 
-def _trim_chain(chain: list[Segment], t0: int, t1: int) -> list[Segment]:
+def _on_grid(t: int, origin: int | None, sampling_rate: float) -> int:
+    """``t`` moved to the nearest instant ``origin + k / sampling_rate``, computed as ObsPy
+    computes sample times of a trace that starts at ``origin``."""
+    if origin is None:
+        return t
+    k = int(round(_seconds(t, origin) * sampling_rate))
+    return _shift(origin, k, sampling_rate)
+
+
+def _trim_chain(chain: list[Segment], t0: int, t1: int, grid_origin: int | None) -> list[Segment]:
     """Trim segments of one rate, in time order and not overlapping, as ObsPy trims the one
     trace that ``Stream.merge()`` makes of them (gaps as masked samples on the grid of the
     first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
     sr = chain[0].sampling_rate
-    origin = chain[0].start
+    origin = _on_grid(chain[0].start, grid_origin, sr)
     offsets = [0]
     for prev, seg in zip(chain, chain[1:], strict=False):
         gap = int(round(_seconds(seg.start, prev.end) * sr)) - 1
         offsets.append(offsets[-1] + prev.npts + gap)
     total = offsets[-1] + chain[-1].npts
     end = _shift(origin, total - 1, sr)
-    if t0 > end:
+    # Stream.trim first moves both bounds onto the trace's samples (a tie at half a sample
+    # moves the start later and the end earlier) ...
+    t0 = _shift(origin, _round_away(_seconds(t0, origin) * sr), sr)
+    t1 = _shift(end, _round_away(_seconds(t1, end) * sr), sr)
+    if t0 > t1 or t0 > end:
         return []
-    left = _round_away(_seconds(t0, origin) * sr)
-    left = max(left, 0)
+    # ... then Trace._ltrim and Trace._rtrim cut at those samples.
+    left = max(_round_away(_seconds(t0, origin) * sr), 0)
     new_start = _shift(origin, left, sr) if left > 0 else origin
     if t1 < new_start:
         return []
     npts = total - left
     right = _round_away(_seconds(t1, new_start) * sr) - npts + 1
-    count = npts + min(right, 0)
-    if t1 == new_start:
-        count = 1
+    count = 1 if t1 == new_start else npts + min(right, 0)
     lo, hi = left, left + count
     out = []
     for seg, offset in zip(chain, offsets, strict=True):
         a, b = max(lo, offset) - offset, min(hi, offset + seg.npts) - offset
         if b > a:
-            out.append(Segment(_shift(seg.start, a, sr) if a else seg.start, sr, seg.samples[a:b]))
+            out.append(Segment(_shift(origin, offset + a, sr), sr, seg.samples[a:b]))
     return out
 
 
-def trim_segments(decoded: Iterable[DecodedSegment | Segment], t0: int, t1: int) -> list[Segment]:
+def trim_segments(
+    decoded: Iterable[DecodedSegment | Segment], t0: int, t1: int, *, grid_origin: int | None = None
+) -> list[Segment]:
     """Cut segments to ``[t0, t1]`` with ObsPy's ``Stream.merge().trim(t0, t1)`` semantics.
 
     Segments of one rate that follow each other are trimmed together on one sample grid
     (as ObsPy's merged trace); overlapping segments, or a change of rate, start a new
-    chain that is trimmed on its own grid.
+    chain that is trimmed on its own grid. ``grid_origin`` is the start of the first record
+    of the day file: sample times are put on its grid, as ObsPy reading that file does
+    (record headers may disagree with it by a microsecond, which decides exact ties at
+    half a sample).
     """
     segments = [Segment(s.start, s.sampling_rate, s.samples) for s in decoded if len(s.samples)]
     segments.sort(key=lambda s: s.start)
@@ -280,7 +299,12 @@ def trim_segments(decoded: Iterable[DecodedSegment | Segment], t0: int, t1: int)
                 chains[-1].append(seg)
                 continue
         chains.append([seg])
-    return [piece for chain in chains for piece in _trim_chain(chain, t0, t1)]
+    origin = grid_origin
+    pieces = []
+    for chain in chains:
+        pieces.extend(_trim_chain(chain, t0, t1, origin))
+        origin = None  # after an overlap or a change of rate, ObsPy would not merge
+    return pieces
 
 
 def find_gaps(segments: Sequence[Segment], t0: int, t1: int) -> list[Gap]:

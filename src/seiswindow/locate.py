@@ -149,6 +149,9 @@ class Records:
     data: bytes
     headers: list[RecordHeader]
     problems: tuple[str, ...] = ()
+    #: start of the file's first record: ObsPy reading the file puts every sample on the
+    #: grid ``file_start + k / sampling_rate``, and so do we.
+    file_start: int | None = None
 
 
 class _Irregular(Exception):
@@ -278,7 +281,8 @@ class Locator:
             need_left = a > 0 and headers[0].start > t0
             need_right = b < n and headers[-1].end < t1
             if not (need_left or need_right):
-                return self._cut(key, a * index.reclen, data, headers, t0, t1)
+                records = self._cut(key, a * index.reclen, data, headers, t0, t1)
+                return records and replace(records, file_start=index.anchors[0][0])
             calls: list[Callable[[], Chunk]] = []
             new_a, new_b = a, b
             if need_left:
@@ -412,4 +416,5 @@ class Locator:
             pieces.append(chunk.data[h.offset : h.offset + h.reclen])
             rebased.append(replace(h, offset=position))
             position += h.reclen
-        return Records(key, 0, b"".join(pieces), rebased, tuple(problems))
+        file_start = headers[0].start if headers else None
+        return Records(key, 0, b"".join(pieces), rebased, tuple(problems), file_start)

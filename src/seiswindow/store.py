@@ -192,7 +192,7 @@ class S3Store(Store):
         config = Config(
             region_name=region,
             signature_version=UNSIGNED if anonymous else None,
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_connections,
