@@ -48,6 +48,8 @@ class ProxyRecord:
         elapsed_s: from the end of the request to the last byte answered.
         connection: serial number of the client connection the request came on, to see
             keep-alive at work (requests on one connection share it).
+        received_at: ``time.monotonic()`` when the request was read, to tell requests that
+            were under way together from those that waited for an earlier answer.
     """
 
     method: str
@@ -59,6 +61,7 @@ class ProxyRecord:
     fault: FaultKind | None = None
     elapsed_s: float = 0.0
     connection: int = 0
+    received_at: float = 0.0
 
     @property
     def bucket(self) -> str:
@@ -180,6 +183,7 @@ class _Recorder:
             status=status,
             body_bytes=body_bytes,
             elapsed_s=time.monotonic() - self._started,
+            received_at=self._started,
         )
         with self._proxy._lock:
             if self._index is None:
@@ -341,6 +345,18 @@ class S3Proxy:
         """Forget all records (injections and shaping are left as they are)."""
         with self._lock:
             self._records.clear()
+
+    def rounds(self, *, gap_s: float) -> int:
+        """Sequential rounds of requests: a request received more than ``gap_s`` after the
+        first request of the current round starts a new one. With ``delay_s`` set, requests
+        sent in parallel arrive together and a dependent request arrives ``delay_s`` later,
+        so ``gap_s = delay_s / 2`` counts round trips as the client experienced them."""
+        times = sorted(r.received_at for r in self.records)
+        rounds, start = 0, None
+        for t in times:
+            if start is None or t - start > gap_s:
+                rounds, start = rounds + 1, t
+        return rounds
 
     def count(self, method: str | None = None, path_contains: str | None = None) -> int:
         """Number of recorded requests with this method and whose path contains this text."""

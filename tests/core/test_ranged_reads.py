@@ -1,0 +1,72 @@
+"""Range reads, measured at the S3 server: bytes served and sequential round trips."""
+
+from __future__ import annotations
+
+import pytest
+from pymseed import MS3Record
+from support.s3server import default_data_root
+
+from seiswindow import Archive, Extractor, Status, Window
+from seiswindow.archive import layout_named
+from seiswindow.store import S3Store
+
+CCA_KEY = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+CCA = default_data_root() / "scedc-pds" / CCA_KEY
+DELAY_S = 0.1
+
+
+def _bytes_of_records_holding(path, start: str, end: str) -> int:
+    """Bytes of the records of ``path`` that hold a sample of the window (libmseed's own
+    selection of records overlapping a window)."""
+    data = path.read_bytes()
+    return sum(r.reclen for r in MS3Record.from_buffer(data, starttime=start + "Z", endtime=end + "Z"))
+
+
+def _extractor(url: str) -> Extractor:
+    return Extractor(Archive(S3Store("scedc-pds", endpoint_url=url), layout_named("scedc")))
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2022-01-02T10:00:00", "2022-01-02T10:05:00"),
+        ("2022-01-02T03:17:31", "2022-01-02T03:22:31"),
+        ("2022-01-02T19:42:05.5", "2022-01-02T19:47:05.5"),
+        ("2022-01-02T23:50:00", "2022-01-02T23:55:00"),
+    ],
+)
+def test_five_minutes_of_a_40hz_day_is_three_round_trips(s3, start: str, end: str) -> None:
+    s3.delay_s = DELAY_S  # every answer waits: requests in one round arrive together
+    with _extractor(s3.url) as extractor:
+        (result,) = extractor.extract([Window.create("CI", "CCA", "", "BHN", start, end)])
+    assert result.status is Status.OK, result.message
+    served = s3.total_bytes(path_filter=CCA_KEY)
+    holding = _bytes_of_records_holding(CCA, start, end)
+    assert s3.rounds(gap_s=DELAY_S / 2) <= 3
+    assert served <= 1.5 * holding, (served, holding)
+    assert served < CCA.stat().st_size / 100
+    # What the extractor says it read is what the server served.
+    assert result.stats.bytes == served
+    assert result.stats.requests == s3.count(path_contains="CICCA")
+
+
+def test_a_warm_cache_skips_the_first_round(s3) -> None:
+    s3.delay_s = DELAY_S
+    with _extractor(s3.url) as extractor:
+        extractor.extract([Window.create("CI", "CCA", "", "BHN", "2022-01-02T10:00:00", "2022-01-02T10:05:00")])
+        s3.reset()
+        (result,) = extractor.extract(
+            [Window.create("CI", "CCA", "", "BHN", "2022-01-02T10:05:00", "2022-01-02T10:10:00")]
+        )
+    assert result.status is Status.OK
+    assert s3.rounds(gap_s=DELAY_S / 2) <= 2
+    assert s3.total_bytes() <= 1.5 * _bytes_of_records_holding(CCA, "2022-01-02T10:05:00", "2022-01-02T10:10:00")
+
+
+def test_whole_day_reads_each_byte_about_once(s3) -> None:
+    with _extractor(s3.url) as extractor:
+        (result,) = extractor.extract(
+            [Window.create("CI", "CCA", "", "BHN", "2022-01-02T00:00:00", "2022-01-03T00:00:00")]
+        )
+    assert result.npts == 3456000
+    assert s3.total_bytes(path_filter=CCA_KEY) <= CCA.stat().st_size + 2048
