@@ -11,8 +11,6 @@ Layers, top-down: :mod:`~seiswindow.model` (windows, results, errors) →
 :mod:`~seiswindow.extract` (find, fetch, decode, trim, stitch) → encoders and front-ends.
 """
 
-from __future__ import annotations
-
 from ._api import extract, to_stream
 from .config import Archive, Settings, open_archive
 from .errors import (

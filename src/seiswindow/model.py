@@ -157,7 +157,12 @@ class Window:
                     values.append("")
                     continue
                 raise RequestError("is required", field=key, index=index)
-            values.append(folded[key.lower()])
+            value = folded[key.lower()]
+            if key in ("Starttime", "Endtime") and not isinstance(value, str):
+                raise RequestError(
+                    f"expected an ISO 8601 time string, got {type(value).__name__}", field=key, index=index
+                )
+            values.append(value)
         return cls.create(*values, index=index)
 
     @classmethod

@@ -40,5 +40,3 @@ def ncedc(request: pytest.FixtureRequest, shared_data: Path) -> Iterator[Extract
         archive = Archive(LocalStore(shared_data / "ncedc-pds"), layout_named("ncedc"))
     with Extractor(archive) as extractor:
         yield extractor
-
-

@@ -135,6 +135,9 @@ def test_many_windows_keep_their_order(scedc) -> None:
             assert "CINOPE_BHZ___2022002.ms" in result.message
         else:
             assert result.status is Status.OK
-            files = sorted(SCEDC.glob(f"continuous_waveforms/2022/*/CI{result.window.station:_<5}"
-                                      f"{result.window.channel}___*.ms"))
+            files = sorted(
+                SCEDC.glob(
+                    f"continuous_waveforms/2022/*/CI{result.window.station:_<5}{result.window.channel}___*.ms"
+                )
+            )
             assert_matches_oracle(result, oracle(files, result.window))

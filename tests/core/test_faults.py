@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from obspy import read
 from pymseed import MS3Record
-from support.oracle import assert_matches_oracle, oracle
-from support.s3server import REGION, default_data_root, s3_client
 
 from seiswindow import Archive, Extractor, Status, Window
 from seiswindow.archive import layout_named
 from seiswindow.store import S3Store
+from support.oracle import assert_matches_oracle, oracle
+from support.s3server import REGION, default_data_root, s3_client
 
 KEY = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
 CCA = default_data_root() / "scedc-pds" / KEY
@@ -115,9 +115,10 @@ def test_corrupt_record_is_left_out_and_reported(s3, scratch, tmp_path) -> None:
         (result,) = extractor.extract([window])
     assert result.status is Status.PARTIAL
     assert f"byte {bad * 512}" in result.message and "Steim" in result.message
-    assert len(result.segments) == 2 and result.gaps[0].samples == MS3Record.parse(
-        bytes(data[bad * 512 : (bad + 1) * 512])
-    ).samplecnt
+    assert (
+        len(result.segments) == 2
+        and result.gaps[0].samples == MS3Record.parse(bytes(data[bad * 512 : (bad + 1) * 512])).samplecnt
+    )
     # The samples kept are exactly ObsPy's reading of the file without that record.
     clean = tmp_path / "clean.ms"
     clean.write_bytes(bytes(data[: bad * 512] + data[(bad + 1) * 512 :]))

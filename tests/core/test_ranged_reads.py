@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pymseed import MS3Record
-from support.s3server import default_data_root
 
 from seiswindow import Archive, Extractor, Status, Window
 from seiswindow.archive import layout_named
 from seiswindow.store import S3Store
+from support.s3server import default_data_root
 
 CCA_KEY = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
 CCA = default_data_root() / "scedc-pds" / CCA_KEY
@@ -53,14 +53,18 @@ def test_five_minutes_of_a_40hz_day_is_three_round_trips(s3, start: str, end: st
 def test_a_warm_cache_skips_the_first_round(s3) -> None:
     s3.delay_s = DELAY_S
     with _extractor(s3.url) as extractor:
-        extractor.extract([Window.create("CI", "CCA", "", "BHN", "2022-01-02T10:00:00", "2022-01-02T10:05:00")])
+        extractor.extract(
+            [Window.create("CI", "CCA", "", "BHN", "2022-01-02T10:00:00", "2022-01-02T10:05:00")]
+        )
         s3.reset()
         (result,) = extractor.extract(
             [Window.create("CI", "CCA", "", "BHN", "2022-01-02T10:05:00", "2022-01-02T10:10:00")]
         )
     assert result.status is Status.OK
     assert s3.rounds(gap_s=DELAY_S / 2) <= 2
-    assert s3.total_bytes() <= 1.5 * _bytes_of_records_holding(CCA, "2022-01-02T10:05:00", "2022-01-02T10:10:00")
+    assert s3.total_bytes() <= 1.5 * _bytes_of_records_holding(
+        CCA, "2022-01-02T10:05:00", "2022-01-02T10:10:00"
+    )
 
 
 def test_whole_day_reads_each_byte_about_once(s3) -> None:

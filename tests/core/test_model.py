@@ -1,0 +1,133 @@
+"""Windows from the tutorial's JSON and NET.STA.LOC.CHA strings; times against ObsPy."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from obspy import UTCDateTime
+
+from seiswindow import LimitExceeded, Limits, RequestError, Window, parse_windows
+from seiswindow.nstime import format_time, parse_time
+
+TUTORIAL = {
+    "Windows": [
+        {
+            "Network": "CI",
+            "Station": "BOM",
+            "Channel": "BHZ",
+            "Location": "  ",
+            "Starttime": "2024-01-01T00:00:00",
+            "Endtime": "2024-01-01T00:05:00",
+        },
+        {
+            "Network": "CI",
+            "Station": "WBM",
+            "Channel": "LHZ",
+            "Location": "--",
+            "Starttime": "2022-01-01T23:55:00Z",
+            "Endtime": "2022-01-02T00:05:00.5Z",
+        },
+        {
+            "Network": "BK",
+            "Station": "THIS",
+            "Channel": "LHZ",
+            "Location": "00",
+            "Starttime": "2022-002T01:00",
+            "Endtime": "2022-01-03",
+        },
+    ]
+}
+
+
+def test_tutorial_request_parses() -> None:
+    bom, wbm, this = parse_windows(TUTORIAL)
+    assert bom.nslc == ("CI", "BOM", "", "BHZ")
+    assert bom.start == UTCDateTime("2024-01-01T00:00:00").ns
+    assert bom.end - bom.start == 300 * 10**9
+    assert wbm.location == "" and wbm.end == UTCDateTime("2022-01-02T00:05:00.5").ns
+    assert this.location == "00" and this.start == UTCDateTime("2022-01-02T01:00:00").ns
+
+
+@pytest.mark.parametrize("location", ["", "  ", "--", None])
+def test_blank_locations(location: object) -> None:
+    item = dict(TUTORIAL["Windows"][0], Location=location)
+    assert Window.from_request(item).location == ""
+
+
+def test_location_may_be_omitted() -> None:
+    item = {k: v for k, v in TUTORIAL["Windows"][0].items() if k != "Location"}
+    assert Window.from_request(item).location == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("Network", "CIX", "characters"),
+        ("Network", "", "characters"),
+        ("Station", "BO/M", "SEED code"),
+        ("Station", "../..", "SEED code"),
+        ("Channel", "BH", "3 characters"),
+        ("Location", "0000", "characters"),
+        ("Starttime", "yesterday", "cannot parse"),
+        ("Starttime", "2024-02-30T00:00:00", "invalid time"),
+        ("Endtime", "2023-12-31T23:59:59", "after Starttime"),
+        ("Endtime", 17, "expected an ISO 8601"),
+        ("Station", 5, "expected a string"),
+    ],
+)
+def test_bad_windows_name_index_and_field(field: str, value: object, words: str) -> None:
+    items = [dict(TUTORIAL["Windows"][0]), dict(TUTORIAL["Windows"][0], **{field: value})]
+    with pytest.raises(RequestError) as info:
+        parse_windows({"Windows": items})
+    assert info.value.index == 1 and info.value.field == field
+    assert words in str(info.value) and "window 1" in str(info.value)
+
+
+@pytest.mark.parametrize("body", [{}, {"windows": "x"}, {"Windows": []}, 3, "x", [3]])
+def test_bad_bodies(body: object) -> None:
+    with pytest.raises(RequestError):
+        parse_windows(body)
+
+
+def test_nslc_strings() -> None:
+    w = Window.from_nslc("ci.wbm..lhz", "2022-01-01", "2022-01-01T00:10:00")
+    assert w.nslc == ("CI", "WBM", "", "LHZ")
+    assert str(w.nslc) == "CI.WBM..LHZ"
+    assert Window.from_nslc("BK.THIS.00.LHZ", "2022-01-01", "2022-01-02").location == "00"
+    with pytest.raises(RequestError, match="NET.STA.LOC.CHA"):
+        Window.from_nslc("CI.WBM.LHZ", "2022-01-01", "2022-01-02")
+
+
+def test_limits() -> None:
+    windows = parse_windows(TUTORIAL)
+    Limits(max_windows=3, max_window_seconds=86400).check(windows)
+    with pytest.raises(LimitExceeded, match="at most 2"):
+        Limits(max_windows=2).check(windows)
+    with pytest.raises(LimitExceeded) as info:
+        Limits(max_window_seconds=299).check(windows)
+    assert info.value.index == 0 and info.value.field == "Endtime"
+
+
+@given(
+    st.datetimes(
+        min_value=__import__("datetime").datetime(1970, 1, 1),
+        max_value=__import__("datetime").datetime(2100, 1, 1),
+    ),
+    st.sampled_from(["", "Z"]),
+    st.integers(0, 6),
+)
+def test_times_parse_and_print_as_obspy(moment, suffix: str, digits: int) -> None:
+    text = (
+        moment.strftime("%Y-%m-%dT%H:%M:%S")
+        + (f".{moment.microsecond:06d}"[: digits + 1] if digits else "")
+        + suffix
+    )
+    expected = UTCDateTime(text)
+    assert parse_time(text) == expected.ns
+    assert format_time(expected.ns) == str(expected)
+
+
+def test_nanoseconds_print_rounded_to_microseconds_as_obspy() -> None:
+    for ns in (1640995200071859500, 1640995200071859499, 1640995200999999600):
+        assert format_time(ns) == str(UTCDateTime(ns=ns))
