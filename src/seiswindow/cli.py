@@ -61,10 +61,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _write(results: list[WindowResult], output: str | None, *, segments: bool) -> None:
-    from .encode import encode_json, encode_miniseed
+    from .encode import encode_json, encode_mseed
 
     if output and output.lower().endswith((".mseed", ".miniseed", ".ms")):
-        Path(output).write_bytes(encode_miniseed(results))
+        Path(output).write_bytes(encode_mseed(results))
     else:
         body = encode_json(results, segments=segments)
         if output and output != "-":

@@ -1,0 +1,100 @@
+"""The command line, run as a user runs it: a subprocess with the archive from its flags
+or the environment (the moto S3 server, or the sample directory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from obspy import UTCDateTime, read
+from support.oracle import oracle
+from support.s3server import default_data_root
+
+from seiswindow import Window
+
+DATA = default_data_root()
+WBM = sorted((DATA / "scedc-pds").glob("continuous_waveforms/2022/*/CIWBM__LHZ___*.ms"))
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "seiswindow.cli", *args],
+        capture_output=True, text=True, timeout=120, input=stdin,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_get_to_miniseed_across_midnight_from_s3(s3, tmp_path: Path) -> None:
+    out = tmp_path / "wbm.mseed"
+    proc = run(
+        "get", "CI.WBM..LHZ", "2022-01-01T23:55:00", "2022-01-02T00:05:00", "-o", str(out),
+        env={"SEISWINDOW_ARCHIVE": "s3://scedc-pds", "AWS_ENDPOINT_URL_S3": s3.url},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 windows: 1 ok" in proc.stderr
+    assert s3.count(path_contains="CIWBM") > 0  # it really read the S3 server
+    ours = read(str(out))
+    window = Window.create("CI", "WBM", "", "LHZ", "2022-01-01T23:55:00", "2022-01-02T00:05:00")
+    expected = oracle(WBM, window)
+    assert len(ours) == 1 and ours[0].id == "CI.WBM..LHZ"
+    np.testing.assert_array_equal(ours[0].data, expected[0].data)
+    assert abs(ours[0].stats.starttime - expected[0].stats.starttime) <= 1e-6
+
+
+def test_get_json_to_stdout_from_a_directory() -> None:
+    proc = run("get", "BK.THIS.00.LHZ", "2022-01-02T10:00:00", "2022-01-02T10:01:00",
+               "--archive", str(DATA / "scedc-pds"))
+    assert proc.returncode == 0, proc.stderr
+    (answer,) = json.loads(proc.stdout)
+    trace = read(str(DATA / "scedc-pds/continuous_waveforms/2022/2022_002/BKTHIS_LHZ00_2022002.ms"))[0]
+    trace.trim(UTCDateTime("2022-01-02T10:00:00"), UTCDateTime("2022-01-02T10:01:00"))
+    assert answer["network"] == "BK" and answer["location"] == "00"
+    assert answer["data"] == trace.data.tolist()
+    assert answer["starttime"] == str(trace.stats.starttime)
+
+
+def test_bulk_tutorial_json_and_csv_agree(tmp_path: Path) -> None:
+    request = {"Windows": [
+        {"Network": "CI", "Station": "CCA", "Channel": "BHN", "Location": "  ",
+         "Starttime": "2022-01-02T05:00:00", "Endtime": "2022-01-02T05:00:10"},
+        {"Network": "CI", "Station": "NOPE", "Channel": "BHN", "Location": "",
+         "Starttime": "2022-01-02T05:00:00", "Endtime": "2022-01-02T05:00:10"},
+    ]}
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    (tmp_path / "request.csv").write_text(
+        "# net sta loc cha start end\n"
+        "CI CCA -- BHN 2022-01-02T05:00:00 2022-01-02T05:00:10\n"
+        "CI,NOPE,,BHN,2022-01-02T05:00:00,2022-01-02T05:00:10\n"
+    )
+    outputs = []
+    for name in ("request.json", "request.csv"):
+        out = tmp_path / f"{name}.out.json"
+        proc = run("bulk", str(tmp_path / name), "-o", str(out), "--archive", str(DATA / "scedc-pds"))
+        assert proc.returncode == 0, proc.stderr
+        assert "2 windows: 1 ok, 1 nodata" in proc.stderr
+        assert "CINOPE_BHN___2022002.ms" in proc.stderr
+        outputs.append(json.loads(out.read_text()))
+    assert outputs[0] == outputs[1]
+    cca, nope = outputs[0]
+    assert cca["status"] == "ok" and len(cca["data"]) == 401
+    assert nope["status"] == "nodata" and nope["data"] == []
+
+
+def test_bad_input_is_a_clear_error_with_status_2(tmp_path: Path) -> None:
+    proc = run("get", "CI.W/BM..LHZ", "2022-01-01", "2022-01-02", "--archive", str(DATA / "scedc-pds"))
+    assert proc.returncode == 2
+    assert "Station" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "bad.csv").write_text("CI WBM -- LHZ 2022-01-01\n")
+    proc = run("bulk", str(tmp_path / "bad.csv"), "--archive", str(DATA / "scedc-pds"))
+    assert proc.returncode == 2 and "line 1" in proc.stderr
+
+
+def test_progress_bar_and_stdin(tmp_path: Path) -> None:
+    lines = "".join(f"CI WBM -- LHZ 2022-01-02T{h:02d}:00:00 2022-01-02T{h:02d}:10:00\n" for h in range(12))
+    proc = run("bulk", "-", "--progress", "-o", str(tmp_path / "o.json"), "--archive", str(DATA / "scedc-pds"), stdin=lines)
+    assert proc.returncode == 0, proc.stderr
+    assert "12/12 windows" in proc.stderr and "12 windows: 12 ok" in proc.stderr
