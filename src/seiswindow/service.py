@@ -1,0 +1,411 @@
+"""The service's logic, shared by every front door (HTTP app, Lambda handler, local invoke).
+
+A front door turns what it received into body bytes, query parameters and headers,
+calls :meth:`Service.timewindows` (or :meth:`Service.health`), and sends the
+:class:`Response` back the way its transport wants. Nothing here knows a web
+framework.
+
+What a request may say, besides the tutorial's ``{"Windows": [...]}``:
+
+- the format: ``?format=miniseed`` (or ``mseed``), ``"Format": "miniseed"`` in the
+  body, or ``Accept: application/vnd.fdsn.mseed``; default JSON. A miniSEED answer is
+  the records of every window in order (``X-Window-Status`` lists each window's status),
+  or 204 when no window has a sample, as FDSN dataselect answers;
+- ``?segments=true`` or ``"Segments": true``: one object per contiguous segment
+  instead of ``null`` at missing samples (see :mod:`seiswindow.encode`);
+- ``Accept-Encoding: gzip``: bodies of 1 KiB or more are gzipped.
+
+The status is decided before any byte is sent: 400 for a malformed request (the JSON
+body names the window index and field), 413 when the answer would be over
+``Limits.max_response_bytes`` as it travels (with advice), 500 with only a request id
+for anything unexpected (logged with that id and the stack trace).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from . import __version__
+from .config import Settings, open_archive
+from .encode import (
+    Body,
+    Envelope,
+    OutputFormat,
+    mseed_records,
+    window_json,
+)
+from .errors import DataError, RequestError, SeisWindowError, http_status
+from .extract import Extractor
+from .model import Status, Window, WindowResult, parse_windows
+
+__all__ = ["Options", "Response", "Service", "accepts_gzip", "new_request_id", "parse_options"]
+
+log = logging.getLogger(__name__)
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off", "")
+_FORMATS = {"json": OutputFormat.JSON, "miniseed": OutputFormat.MINISEED, "mseed": OutputFormat.MINISEED}
+#: Encoded windows that wait for an earlier, slower one may take this many times the
+#: response limit before the request is refused (gzip rarely shrinks JSON samples 16x).
+_PENDING_FACTOR = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What to answer: status, headers and body bytes.
+
+    ``base64`` says that a Lambda proxy answer must carry the body base64-encoded
+    (gzipped or binary bodies).
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    base64: bool = False
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("Content-Type", "application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to answer a request for windows."""
+
+    format: OutputFormat = OutputFormat.JSON
+    segments: bool = False
+
+
+def new_request_id() -> str:
+    """A fresh id to quote in logs and error answers."""
+    return uuid.uuid4().hex
+
+
+def _q_values(header: str) -> list[tuple[str, float]]:
+    """``(token, q)`` of each element of an ``Accept``-like header."""
+    out = []
+    for element in header.split(","):
+        token, *params = (p.strip() for p in element.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if token:
+            out.append((token.lower(), q))
+    return out
+
+
+def accepts_gzip(headers: Mapping[str, str]) -> bool:
+    """The client said ``Accept-Encoding: gzip`` (or ``*``) with a non-zero quality."""
+    value = _header(headers, "accept-encoding")
+    return any(token in ("gzip", "*") and q > 0 for token, q in _q_values(value))
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def _accept_format(headers: Mapping[str, str]) -> OutputFormat:
+    """The format an ``Accept`` header prefers; JSON unless miniSEED is asked for first."""
+    best, best_q = OutputFormat.JSON, 0.0
+    for token, q in _q_values(_header(headers, "accept")):
+        if token == OutputFormat.MINISEED.media_type and q > best_q:
+            best, best_q = OutputFormat.MINISEED, q
+        elif token in (OutputFormat.JSON.media_type, "application/*", "*/*") and q > best_q:
+            best, best_q = OutputFormat.JSON, q
+    return best
+
+
+def _flag(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise RequestError(f"expected true or false, got {value!r}", field=name)
+
+
+def _format(value: object, name: str) -> OutputFormat:
+    if isinstance(value, str) and value.strip().lower() in _FORMATS:
+        return _FORMATS[value.strip().lower()]
+    raise RequestError(f"expected one of {', '.join(sorted(_FORMATS))}, got {value!r}", field=name)
+
+
+def parse_options(
+    document: object, query: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None
+) -> Options:
+    """The answer's format and shape: query parameters win over body keys (``Format``,
+    ``Segments``, any case), which win over the ``Accept`` header.
+
+    Raises:
+        RequestError: an option has a bad value (the message names it).
+    """
+    fmt = _accept_format(headers or {})
+    segments = False
+    if isinstance(document, Mapping):
+        folded = {str(k).lower(): (k, v) for k, v in document.items()}
+        if "format" in folded:
+            fmt = _format(folded["format"][1], str(folded["format"][0]))
+        if "segments" in folded:
+            segments = _flag(folded["segments"][1], str(folded["segments"][0]))
+    for key, value in (query or {}).items():
+        if key.lower() == "format":
+            fmt = _format(value, key)
+        elif key.lower() == "segments":
+            segments = _flag(value, key)
+    return Options(fmt, segments)
+
+
+def _parse_body(body: bytes) -> Any:
+    if not body.strip():
+        raise RequestError('the body is empty; send {"Windows": [...]}', field="body")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"the body is not valid JSON: {exc}", field="body") from None
+
+
+def _advice(options: Options, *, gzip: bool, envelope: Envelope) -> str:
+    tips = ["ask for fewer or shorter windows"]
+    if options.format is OutputFormat.JSON:
+        if envelope is Envelope.LAMBDA_DIRECT:
+            tips.append("or call the HTTP API, which can gzip the answer or send miniSEED")
+        else:
+            if not gzip:
+                tips.append("send 'Accept-Encoding: gzip' (JSON shrinks about 3x)")
+            tips.append(
+                "ask for miniSEED ('?format=miniseed' or 'Accept: application/vnd.fdsn.mseed'), "
+                "about 4x smaller than JSON"
+            )
+    if len(tips) > 1:
+        tips[-1] = "or " + tips[-1].removeprefix("or ")
+    return ", ".join(tips)
+
+
+@dataclass
+class _InOrder:
+    """Writes encoded windows into a body in request order as they complete."""
+
+    body: Body
+    separator: bytes
+    pending: dict[int, bytes] = field(default_factory=dict)
+    pending_size: int = 0
+    next_index: int = 0
+
+    def add(self, index: int, piece: bytes) -> None:
+        self.pending[index] = piece
+        self.pending_size += len(piece)
+        while self.next_index in self.pending:
+            ready = self.pending.pop(self.next_index)
+            self.pending_size -= len(ready)
+            if self.next_index and self.separator:
+                self.body.write(self.separator)
+            self.body.write(ready)
+            self.next_index += 1
+        self.body.check_pending(self.pending_size, factor=_PENDING_FACTOR)
+
+
+class Service:
+    """Answers requests for windows from one :class:`~seiswindow.extract.Extractor`.
+
+    Args:
+        extractor: what reads the archive; its ``limits`` are the service's.
+        owns_extractor: close the extractor when the service is closed.
+    """
+
+    def __init__(self, extractor: Extractor, *, owns_extractor: bool = False) -> None:
+        self.extractor = extractor
+        self._owns = owns_extractor
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Service:
+        """A service on the archive the settings name, with their limits.
+
+        Raises:
+            ConfigError: the archive cannot be opened.
+        """
+        extractor = Extractor(
+            open_archive(settings), limits=settings.limits, max_workers=settings.max_workers
+        )
+        return cls(extractor, owns_extractor=True)
+
+    def close(self) -> None:
+        if self._owns:
+            self.extractor.close()
+
+    @property
+    def limits(self) -> dict[str, Any]:
+        lim = self.extractor.limits
+        return {
+            "max_windows": lim.max_windows,
+            "max_window_seconds": lim.max_window_seconds,
+            "max_response_bytes": lim.max_response_bytes,
+        }
+
+    # -- answers ----------------------------------------------------------------------
+
+    def timewindows(
+        self,
+        body: bytes,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        envelope: Envelope = Envelope.HTTP,
+        request_id: str | None = None,
+    ) -> Response:
+        """Answer a request for windows (the tutorial's body).
+
+        Never raises for a bad request: every failure is a :class:`Response` (4xx with
+        a message, 413 with advice, 500 with only the request id).
+        """
+        rid = request_id or new_request_id()
+        try:
+            return self._timewindows(body, query or {}, headers or {}, envelope, rid)
+        except SeisWindowError as exc:
+            return self._failure(exc, rid)
+        except Exception:
+            # The outermost boundary: the stack trace goes to the log, only the id to the client.
+            log.exception("request %s failed", rid)
+            return self.error(500, "internal error", request_id=rid)
+
+    def health(self, *, request_id: str | None = None) -> Response:
+        """The service's state: version, archive and limits (no archive access)."""
+        archive = self.extractor.archive
+        doc = {
+            "status": "ok",
+            "version": __version__,
+            "archive": {"url": archive.url, "layout": archive.layout.name},
+            "limits": self.limits,
+        }
+        return self._json(200, doc, request_id or new_request_id())
+
+    def limits_response(self, *, request_id: str | None = None) -> Response:
+        """The limits a request must respect."""
+        return self._json(200, self.limits, request_id or new_request_id())
+
+    def error(
+        self,
+        status: int,
+        message: str,
+        *,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        field: str | None = None,
+        index: int | None = None,
+    ) -> Response:
+        """A JSON error answer: ``{"status", "error", "field", "index", "request_id"}``."""
+        rid = request_id or new_request_id()
+        doc = {"status": status, "error": message, "field": field, "index": index, "request_id": rid}
+        return self._json(status, doc, rid, headers)
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _timewindows(
+        self,
+        body: bytes,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        envelope: Envelope,
+        rid: str,
+    ) -> Response:
+        document = _parse_body(body)
+        options = parse_options(document, query, headers)
+        windows = parse_windows(document)
+        self.extractor.limits.check(windows)
+        miniseed = options.format is OutputFormat.MINISEED
+        if miniseed and envelope is Envelope.LAMBDA_DIRECT:
+            raise RequestError(
+                "a direct invocation returns JSON only; ask the HTTP API for miniSEED", field="Format"
+            )
+        gzip = accepts_gzip(headers)
+        out = Body(
+            limit=self.extractor.limits.max_response_bytes,
+            envelope=envelope,
+            gzip=gzip,
+            binary=miniseed,
+            advice=_advice(options, gzip=gzip, envelope=envelope),
+        )
+        statuses: list[Status] = [Status.NODATA] * len(windows)
+
+        def encode(result: WindowResult) -> tuple[bytes, Status]:
+            try:
+                if miniseed:
+                    return b"".join(mseed_records(result)), result.status
+                return window_json(result, segments=options.segments), result.status
+            except DataError as exc:  # samples this format cannot carry: that window fails alone
+                failed = dataclasses.replace(
+                    result, status=Status.ERROR, segments=(), gaps=(), message=str(exc)
+                )
+                return (b"" if miniseed else window_json(failed)), Status.ERROR
+
+        if miniseed:
+            self._extract_into(out, windows, encode, statuses, separator=b"")
+        else:
+            out.write(b"[")
+            self._extract_into(out, windows, encode, statuses, separator=b",")
+            out.write(b"]")
+        payload = out.finish()
+        response_headers = {
+            "Content-Type": options.format.media_type,
+            "Vary": "Accept, Accept-Encoding",
+            "X-Request-Id": rid,
+        }
+        if out.gzipped:
+            response_headers["Content-Encoding"] = "gzip"
+        if miniseed:
+            response_headers["X-Window-Status"] = ",".join(str(s) for s in statuses)
+            if not payload:
+                return Response(204, response_headers, b"")
+        return Response(200, response_headers, payload, base64=out.base64)
+
+    def _extract_into(
+        self,
+        out: Body,
+        windows: Sequence[Window],
+        encode: Callable[[WindowResult], tuple[bytes, Status]],
+        statuses: list[Status],
+        *,
+        separator: bytes,
+    ) -> None:
+        """Extract, encode each window as it completes (its samples are dropped then),
+        write in request order; stop as soon as the answer is known to be too large."""
+        writer = _InOrder(out, separator)
+        results = self.extractor.iter_extract(windows)
+        try:
+            for index, result in results:
+                piece, statuses[index] = encode(result)
+                writer.add(index, piece)
+        finally:
+            # A generator left early (413) stops here rather than when collected.
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+
+    def _failure(self, exc: SeisWindowError, rid: str) -> Response:
+        status = http_status(exc)
+        if status == 500:
+            log.error("request %s failed: %s", rid, exc, exc_info=exc)
+            return self.error(status, "internal error", request_id=rid)
+        if status >= 500:  # the archive could not be read: worth a line, not a stack
+            log.warning("request %s: %s", rid, exc)
+        if isinstance(exc, RequestError):
+            return self.error(status, str(exc), request_id=rid, field=exc.field, index=exc.index)
+        return self.error(status, str(exc), request_id=rid)
+
+    @staticmethod
+    def _json(status: int, doc: object, rid: str, headers: Mapping[str, str] | None = None) -> Response:
+        merged = {"Content-Type": "application/json", "X-Request-Id": rid, **(headers or {})}
+        return Response(status, merged, orjson.dumps(doc))
