@@ -1,0 +1,289 @@
+"""The HTTP front door: a FastAPI app, served by uvicorn (``seiswindow serve``).
+
+Routes:
+
+- ``POST /timewindows``: the tutorial's request, answered by
+  :meth:`seiswindow.service.Service.timewindows` (options ``?format=miniseed``,
+  ``?segments=true``, ``Accept``, ``Accept-Encoding: gzip``);
+- ``POST /2015-03-31/functions/function/invocations``: what the Lambda runtime
+  interface emulator answers for this function (:func:`seiswindow.aws.invoke`), so the
+  tutorial's ``curl -X POST -d @request.json
+  http://localhost:9000/2015-03-31/functions/function/invocations -o output.json``
+  works without Docker; the body is read as it is, whatever its ``Content-Type``
+  (``curl -d`` says ``application/x-www-form-urlencoded``);
+- ``GET /health`` and ``GET /limits``: version, archive, limits;
+- ``GET /docs`` and ``/openapi.json``: the API, with the tutorial's request as example;
+- the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present.
+
+Unknown routes are 404, a wrong method 405 (with ``Allow``), both as JSON error
+objects; nothing answers with a stack trace. The app only moves bytes between the
+socket and the service.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi import Response as HttpResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from . import __version__
+from .aws import invoke
+from .config import Settings
+from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
+from .extract import Extractor
+from .service import Response, Service
+
+__all__ = ["INVOCATIONS_PATH", "TUTORIAL_REQUEST", "create_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+#: Where the Lambda runtime interface emulator takes invocations.
+INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
+
+#: The request of the SCEDC tutorial (``request.json``), the example of the API docs.
+TUTORIAL_REQUEST: dict[str, Any] = {
+    "Windows": [
+        {
+            "Network": "CI",
+            "Station": "BOM",
+            "Channel": "BHZ",
+            "Location": "  ",
+            "Starttime": "2024-01-01T00:00:00",
+            "Endtime": "2024-01-01T00:05:00",
+        },
+        {
+            "Network": "CI",
+            "Station": "BOM",
+            "Channel": "BHN",
+            "Location": "  ",
+            "Starttime": "2024-01-01T00:00:00",
+            "Endtime": "2024-01-01T00:05:00",
+        },
+    ]
+}
+
+_CODE = {"type": "string", "pattern": "^[A-Za-z0-9]*$"}
+_TIME = {"type": "string", "description": "ISO 8601, UTC (`2024-01-01T00:00:00`, `...Z`, fractions)"}
+_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["Windows"],
+    "properties": {
+        "Windows": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["Network", "Station", "Channel", "Starttime", "Endtime"],
+                "properties": {
+                    "Network": {**_CODE, "maxLength": 2},
+                    "Station": {**_CODE, "maxLength": 5},
+                    "Channel": {**_CODE, "minLength": 3, "maxLength": 3},
+                    "Location": {"type": "string", "description": "blank, spaces or `--` for none"},
+                    "Starttime": _TIME,
+                    "Endtime": _TIME,
+                },
+            },
+        },
+        "Segments": {"type": "boolean", "default": False, "description": "one object per segment"},
+        "Format": {"type": "string", "enum": ["json", "miniseed"], "default": "json"},
+    },
+}
+_WINDOW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "network": {"type": "string"},
+        "station": {"type": "string"},
+        "channel": {"type": "string"},
+        "delta": {"type": ["number", "null"]},
+        "location": {"type": "string"},
+        "starttime": {"type": "string"},
+        "endtime": {"type": "string"},
+        "sampling_rate": {"type": ["number", "null"]},
+        "data": {"type": "array", "items": {"type": ["number", "null"]}},
+        "status": {"type": "string", "enum": ["ok", "partial", "nodata", "error"]},
+        "message": {"type": "string"},
+        "gaps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "start": {"type": "string"},
+                    "end": {"type": "string"},
+                    "samples": {"type": "integer"},
+                },
+            },
+        },
+        "segments": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer"},
+        "error": {"type": "string"},
+        "field": {"type": ["string", "null"]},
+        "index": {"type": ["integer", "null"]},
+        "request_id": {"type": "string"},
+    },
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    what = {
+        400: "malformed request; the message names the window index and field",
+        413: "over a limit (windows, window length, answer size); the message says what to do",
+        500: "unexpected failure; quote the request id",
+    }
+    return {
+        code: {"description": what[code], "content": {JSON_MEDIA_TYPE: {"schema": _ERROR_SCHEMA}}}
+        for code in codes
+    }
+
+
+def _send(response: Response) -> HttpResponse:
+    return HttpResponse(
+        content=response.body,
+        status_code=response.status,
+        headers=dict(response.headers),
+        media_type=response.media_type,
+    )
+
+
+def _include_fdsn(app: FastAPI, extractor: Extractor, settings: Settings) -> None:
+    """Mount the FDSN web services when :mod:`seiswindow.fdsn` exists (an error inside
+    it is not hidden: only its absence is tolerated)."""
+    if importlib.util.find_spec(f"{__package__}.fdsn") is None:
+        return
+    fdsn = importlib.import_module(f"{__package__}.fdsn")
+    factory = getattr(fdsn, "router", None)
+    if factory is not None:
+        app.include_router(factory(extractor, settings))
+
+
+def create_app(settings: Settings | None = None, *, extractor: Extractor | None = None) -> FastAPI:
+    """The HTTP app.
+
+    Args:
+        settings: archive and limits; default :meth:`Settings.from_env`.
+        extractor: an extractor to serve from (the app does not close it); default:
+            one on the settings' archive, closed when the app shuts down.
+
+    Raises:
+        ConfigError: the settings name an invalid archive.
+    """
+    if extractor is None:
+        settings = settings or Settings.from_env()
+        service = Service.from_settings(settings)
+    else:
+        settings = settings or Settings(archive=extractor.archive.url, limits=extractor.limits)
+        service = Service(extractor)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="seiswindow",
+        version=__version__,
+        summary="Time windows of seismic waveforms from cloud archives, as the SCEDC tutorial's Lambda.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.post(
+        "/timewindows",
+        summary="Samples of each window, as the tutorial's JSON (or miniSEED)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {JSON_MEDIA_TYPE: {"schema": _REQUEST_SCHEMA, "example": TUTORIAL_REQUEST}},
+            }
+        },
+        responses={
+            200: {
+                "description": "one object per window, in request order (or miniSEED records)",
+                "content": {
+                    JSON_MEDIA_TYPE: {"schema": {"type": "array", "items": _WINDOW_SCHEMA}},
+                    MSEED_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            204: {"description": "miniSEED asked and no window has a sample"},
+            **_errors(400, 413, 500),
+        },
+        response_class=HttpResponse,
+    )
+    async def timewindows(
+        request: Request,
+        fmt: str | None = Query(None, alias="format", description="`json` (default) or `miniseed`"),
+        segments: str | None = Query(None, description="`true`: one object per contiguous segment"),
+    ) -> HttpResponse:
+        body = await request.body()
+        response = await run_in_threadpool(
+            service.timewindows, body, query=dict(request.query_params), headers=request.headers
+        )
+        return _send(response)
+
+    @app.post(
+        INVOCATIONS_PATH,
+        summary="Invoke the Lambda handler as the runtime interface emulator does",
+        openapi_extra={
+            "requestBody": {"required": True, "content": {JSON_MEDIA_TYPE: {"example": TUTORIAL_REQUEST}}}
+        },
+        responses={200: {"description": "the handler's return value as JSON"}, **_errors(400, 413)},
+        response_class=HttpResponse,
+    )
+    async def invocations(request: Request) -> HttpResponse:
+        payload = await request.body()
+        status, body = await run_in_threadpool(invoke, payload, service=service)
+        return HttpResponse(content=body, status_code=status, media_type=JSON_MEDIA_TYPE)
+
+    @app.get("/health", summary="Version, archive and limits", response_class=HttpResponse)
+    async def health() -> HttpResponse:
+        return _send(service.health())
+
+    @app.get("/limits", summary="What one request may ask for", response_class=HttpResponse)
+    async def limits() -> HttpResponse:
+        return _send(service.limits_response())
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> HttpResponse:
+        # 404 for unknown routes, 405 (with Allow) for a wrong method: JSON like every error.
+        return _send(service.error(exc.status_code, str(exc.detail), headers=exc.headers))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> HttpResponse:
+        response = service.error(500, "internal error")
+        log.error(
+            "request %s (%s %s) failed",
+            response.headers["X-Request-Id"],
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return _send(response)
+
+    _include_fdsn(app, service.extractor, settings)
+    return app
+
+
+def serve(settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 9000) -> None:
+    """Run the HTTP app with uvicorn until interrupted.
+
+    Raises:
+        ConfigError: the settings name an invalid archive (before anything listens).
+    """
+    import uvicorn
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info")
