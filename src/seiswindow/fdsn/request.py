@@ -1,0 +1,524 @@
+"""FDSN requests, parsed with no I/O: query strings (GET) and request bodies (POST) of
+fdsnws-dataselect 1.1 and fdsnws-station 1.1 become frozen values.
+
+Everything a client can get wrong is found here, before any byte is read from the archive:
+unknown or repeated parameters, malformed codes and times, an end before the start, a
+format or option this service does not offer. Each raises :class:`~seiswindow.errors.RequestError`
+naming the parameter, which the routes answer with HTTP 400 and the FDSN error text.
+
+Codes follow the FDSN conventions: comma-separated lists, ``*`` and ``?`` wildcards,
+``--`` for the blank location code; they are compared upper-case. Times are integer
+nanoseconds (:mod:`seiswindow.nstime`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ..errors import RequestError
+from ..model import Nslc
+from ..nstime import format_time, parse_time
+
+__all__ = [
+    "CodePattern",
+    "DataselectRequest",
+    "Level",
+    "Selection",
+    "StationRequest",
+    "parse_dataselect",
+    "parse_station",
+]
+
+#: Parameter aliases of both services (FDSN web service specifications 1.1).
+_ALIASES = {
+    "start": "starttime",
+    "end": "endtime",
+    "net": "network",
+    "sta": "station",
+    "loc": "location",
+    "cha": "channel",
+    "minlat": "minlatitude",
+    "maxlat": "maxlatitude",
+    "minlon": "minlongitude",
+    "maxlon": "maxlongitude",
+    "lat": "latitude",
+    "lon": "longitude",
+}
+_CODE_PARAMS = ("network", "station", "location", "channel")
+#: Longest code of each kind (SEED 2.4).
+_MAX_LENGTH = {"network": 2, "station": 5, "location": 2, "channel": 3}
+_PATTERN_CHARS = re.compile(r"^[A-Z0-9*?]*$")
+_QUALITIES = ("D", "R", "Q", "M", "B")
+_NODATA = {"204": 204, "404": 404}
+
+_DATASELECT_OPTIONS = ("quality", "minimumlength", "longestonly", "format", "nodata")
+_DATASELECT_PARAMS = frozenset(("starttime", "endtime", *_CODE_PARAMS, *_DATASELECT_OPTIONS))
+
+_STATION_TIMES = ("startbefore", "startafter", "endbefore", "endafter")
+_STATION_BOX = ("minlatitude", "maxlatitude", "minlongitude", "maxlongitude")
+_STATION_RADIUS = ("latitude", "longitude", "minradius", "maxradius")
+_STATION_OPTIONS = (
+    *_STATION_TIMES,
+    *_STATION_BOX,
+    *_STATION_RADIUS,
+    "level",
+    "format",
+    "nodata",
+    "includerestricted",
+    "includeavailability",
+    "matchtimeseries",
+    "updatedafter",
+)
+_STATION_PARAMS = frozenset(("starttime", "endtime", *_CODE_PARAMS, *_STATION_OPTIONS))
+
+
+# -- codes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CodePattern:
+    """One code, or a pattern of codes with ``*`` (any run) and ``?`` (one character).
+
+    The blank location code is the empty string (``--`` in requests).
+    """
+
+    text: str
+    regex: re.Pattern[str] = field(compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, text: str) -> CodePattern:
+        """A pattern from already validated, upper-case text."""
+        regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+        return cls(text, re.compile(regex))
+
+    @property
+    def is_literal(self) -> bool:
+        """Whether the pattern names exactly one code (no wildcard)."""
+        return "*" not in self.text and "?" not in self.text
+
+    def matches(self, code: str) -> bool:
+        return self.regex.fullmatch(code) is not None
+
+
+_ANY = (CodePattern.parse("*"),)
+
+
+def _parse_codes(value: str, name: str) -> tuple[CodePattern, ...]:
+    """A comma-separated list of code patterns.
+
+    Raises:
+        RequestError: a pattern holds characters other than A-Z, 0-9, ``*``, ``?`` (and
+            ``--`` for the location), or is longer than a code of its kind can be.
+    """
+    patterns = []
+    for raw in value.split(","):
+        text = raw.strip().upper()
+        if name == "location" and text == "--":
+            text = ""
+        elif text == "" and name != "location":
+            raise RequestError(f"empty code in {value!r}", field=name)
+        if not _PATTERN_CHARS.match(text):
+            raise RequestError(
+                f"{raw.strip()!r} is not a {name} code: use letters A-Z, digits, the wildcards * "
+                "and ?" + (", and -- for the blank location" if name == "location" else ""),
+                field=name,
+            )
+        if len(text.replace("*", "")) > _MAX_LENGTH[name]:
+            raise RequestError(
+                f"{raw.strip()!r} is longer than a {name} code ({_MAX_LENGTH[name]} characters)",
+                field=name,
+            )
+        patterns.append(CodePattern.parse(text))
+    return tuple(dict.fromkeys(patterns))  # in order, without repeats
+
+
+# -- what is asked -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which channels, between which instants: one GET query, or one line of a POST body.
+
+    ``start``/``end`` are nanoseconds, None when open (station requests only).
+    """
+
+    network: tuple[CodePattern, ...] = _ANY
+    station: tuple[CodePattern, ...] = _ANY
+    location: tuple[CodePattern, ...] = _ANY
+    channel: tuple[CodePattern, ...] = _ANY
+    start: int | None = None
+    end: int | None = None
+
+    def matches(self, nslc: Nslc) -> bool:
+        """Whether the channel ``nslc`` is selected (times aside)."""
+        return all(
+            any(p.matches(code) for p in patterns)
+            for patterns, code in zip(
+                (self.network, self.station, self.location, self.channel), nslc, strict=True
+            )
+        )
+
+    def matches_network(self, network: str) -> bool:
+        """Whether network ``network`` is selected (stations, channels and times aside)."""
+        return any(p.matches(network) for p in self.network)
+
+    def matches_station(self, network: str, station: str) -> bool:
+        """Whether station ``network.station`` is selected (channels and times aside)."""
+        return self.matches_network(network) and any(p.matches(station) for p in self.station)
+
+    def overlaps(self, start: int | None, end: int | None) -> bool:
+        """Whether an epoch ``[start, end]`` (None: open) overlaps the selection's times."""
+        if self.end is not None and start is not None and start > self.end:
+            return False
+        return not (self.start is not None and end is not None and end < self.start)
+
+    @property
+    def literal_channels(self) -> tuple[Nslc, ...] | None:
+        """Every channel selected when no code has a wildcard, else None (must be listed)."""
+        groups = (self.network, self.station, self.location, self.channel)
+        if not all(p.is_literal for patterns in groups for p in patterns):
+            return None
+        return tuple(
+            Nslc(n.text, s.text, loc.text, c.text)
+            for n in self.network
+            for s in self.station
+            for loc in self.location
+            for c in self.channel
+        )
+
+    @property
+    def any_channel(self) -> bool:
+        """Whether location and channel are unconstrained (``*``)."""
+        return self.location == _ANY and self.channel == _ANY
+
+
+@dataclass(frozen=True, slots=True)
+class DataselectRequest:
+    """An fdsnws-dataselect query.
+
+    Attributes:
+        selections: what to return; every selection has a start and an end.
+        quality: the SEED quality asked for (D, R, Q, M or B); see ``docs/fdsn.md``.
+        minimum_length: drop continuous segments shorter than this, in seconds.
+        longest_only: keep only the longest continuous segment of each channel.
+        nodata: the status that says "no data" (204 or 404).
+    """
+
+    selections: tuple[Selection, ...]
+    quality: str = "B"
+    minimum_length: float = 0.0
+    longest_only: bool = False
+    nodata: int = 204
+
+
+class Level(StrEnum):
+    """How deep a station answer goes."""
+
+    NETWORK = "network"
+    STATION = "station"
+    CHANNEL = "channel"
+    RESPONSE = "response"
+
+    @property
+    def depth(self) -> int:
+        return list(Level).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StationRequest:
+    """An fdsnws-station query.
+
+    Attributes:
+        selections: codes and (optional) times; an epoch is kept when it overlaps them.
+        level: network, station, channel or response.
+        format: ``xml`` (StationXML) or ``text`` (FDSN station text).
+        nodata: the status that says "nothing matched" (204 or 404).
+        start_before, start_after, end_before, end_after: more epoch constraints (ns).
+        box: (min latitude, max latitude, min longitude, max longitude) in degrees.
+        radius: (latitude, longitude, min radius, max radius) in degrees.
+        include_restricted: whether epochs with ``restrictedStatus="closed"`` are kept.
+    """
+
+    selections: tuple[Selection, ...]
+    level: Level = Level.STATION
+    format: str = "xml"
+    nodata: int = 204
+    start_before: int | None = None
+    start_after: int | None = None
+    end_before: int | None = None
+    end_after: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    radius: tuple[float, float, float, float] | None = None
+    include_restricted: bool = True
+
+    def epoch_ok(self, start: int | None, end: int | None) -> bool:
+        """Whether an epoch passes the ``startbefore``/``startafter``/``endbefore``/``endafter``
+        constraints (an open end is later than any time)."""
+        if self.start_before is not None and not (start is not None and start < self.start_before):
+            return False
+        if self.start_after is not None and not (start is not None and start > self.start_after):
+            return False
+        if self.end_before is not None and not (end is not None and end < self.end_before):
+            return False
+        return not (self.end_after is not None and end is not None and end <= self.end_after)
+
+
+# -- parameters ----------------------------------------------------------------------------
+
+
+def _collect(items: Iterable[tuple[str, str]], known: frozenset[str], service: str) -> dict[str, str]:
+    """Parameters by their long name.
+
+    Raises:
+        RequestError: a parameter is unknown, or given twice (under its name or an alias).
+    """
+    params: dict[str, str] = {}
+    for raw_name, value in items:
+        name = raw_name.strip().lower()
+        name = _ALIASES.get(name, name)
+        if name not in known:
+            raise RequestError(f"unknown parameter {raw_name!r} for fdsnws-{service}", field=raw_name)
+        if name in params:
+            raise RequestError(f"parameter {name!r} given more than once", field=name)
+        params[name] = value.strip()
+    return params
+
+
+def _time(params: dict[str, str], name: str) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    return parse_time(value, field=name)
+
+
+def _bool(params: dict[str, str], name: str, default: bool) -> bool:
+    value = params.get(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered not in ("true", "false"):
+        raise RequestError(f"{value!r} is not true or false", field=name)
+    return lowered == "true"
+
+
+def _float(params: dict[str, str], name: str, *, low: float, high: float) -> float | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise RequestError(f"{value!r} is not a number", field=name) from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise RequestError(f"{value!r} is out of range [{low:g}, {high:g}]", field=name)
+    return number
+
+
+def _choice(params: dict[str, str], name: str, choices: Sequence[str], default: str) -> str:
+    value = params.get(name)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise RequestError(f"{value!r} is not one of {', '.join(choices)}", field=name)
+    return value.lower()
+
+
+def _nodata(params: dict[str, str]) -> int:
+    value = params.get("nodata")
+    if value is None:
+        return 204
+    if value not in _NODATA:
+        raise RequestError(f"{value!r} is not 204 or 404", field="nodata")
+    return _NODATA[value]
+
+
+def _check_order(start: int | None, end: int | None, *, where: str = "") -> None:
+    if start is not None and end is not None and end <= start:
+        raise RequestError(
+            f"endtime {format_time(end)} is not after starttime {format_time(start)}{where}",
+            field="endtime",
+        )
+
+
+def _selection(params: dict[str, str], *, times_required: bool) -> Selection:
+    codes = {name: _parse_codes(params[name], name) for name in _CODE_PARAMS if params.get(name)}
+    start, end = _time(params, "starttime"), _time(params, "endtime")
+    if times_required:
+        for name, value in (("starttime", start), ("endtime", end)):
+            if value is None:
+                raise RequestError(f"{name} is required", field=name)
+    _check_order(start, end)
+    return Selection(**codes, start=start, end=end)
+
+
+# -- POST bodies ---------------------------------------------------------------------------
+
+
+def _split_body(body: str) -> tuple[list[tuple[str, str]], list[tuple[int, list[str]]]]:
+    """``key=value`` lines and selection lines (with their line numbers) of a POST body.
+
+    Raises:
+        RequestError: a line is neither.
+    """
+    options: list[tuple[str, str]] = []
+    lines: list[tuple[int, list[str]]] = []
+    for number, raw in enumerate(body.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" in line:
+            if lines:
+                raise RequestError(
+                    f"line {number}: parameters must come before the selection lines", field="body"
+                )
+            name, _, value = line.partition("=")
+            options.append((name, value))
+            continue
+        fields = line.split()
+        if len(fields) != 6:
+            raise RequestError(
+                f"line {number}: expected 'NET STA LOC CHA STARTTIME ENDTIME', got {line!r}", field="body"
+            )
+        lines.append((number, fields))
+    return options, lines
+
+
+def _line_selection(number: int, fields: list[str], *, open_times: bool) -> Selection:
+    try:
+        codes = {
+            name: _parse_codes(value, name) for name, value in zip(_CODE_PARAMS, fields[:4], strict=True)
+        }
+        times: list[int | None] = []
+        for name, value in zip(("starttime", "endtime"), fields[4:], strict=True):
+            if value == "*" and open_times:
+                times.append(None)
+            else:
+                times.append(parse_time(value, field=name))
+        _check_order(times[0], times[1])
+    except RequestError as exc:
+        raise RequestError(f"line {number}: {exc.detail}", field=exc.field) from None
+    return Selection(**codes, start=times[0], end=times[1])
+
+
+def _body_request(
+    body: str, query: Iterable[tuple[str, str]], known: frozenset[str], service: str, *, open_times: bool
+) -> tuple[dict[str, str], tuple[Selection, ...]]:
+    """Options and selections of a POST request; options may also be in the query string.
+
+    Raises:
+        RequestError: the body is malformed, has no selection line, or sets selection
+            parameters as options.
+    """
+    options, lines = _split_body(body)
+    params = _collect([*query, *options], known, service)
+    misplaced = sorted(set(params) & {"starttime", "endtime", *_CODE_PARAMS})
+    if misplaced:
+        raise RequestError(
+            f"{', '.join(misplaced)}: in a POST request, give codes and times on the selection lines",
+            field=misplaced[0],
+        )
+    if not lines:
+        raise RequestError("the request body has no 'NET STA LOC CHA STARTTIME ENDTIME' line", field="body")
+    return params, tuple(_line_selection(n, f, open_times=open_times) for n, f in lines)
+
+
+# -- the two services ----------------------------------------------------------------------
+
+
+def parse_dataselect(query: Iterable[tuple[str, str]], body: str | None = None) -> DataselectRequest:
+    """An fdsnws-dataselect request from its query string items, and its body when POSTed.
+
+    Raises:
+        RequestError: an unknown or repeated parameter, a missing or malformed time, an end
+            not after the start, a malformed code, or an unsupported format or option value.
+    """
+    if body is None:
+        params = _collect(query, _DATASELECT_PARAMS, "dataselect")
+        selections: tuple[Selection, ...] = (_selection(params, times_required=True),)
+    else:
+        params, selections = _body_request(body, query, _DATASELECT_PARAMS, "dataselect", open_times=False)
+    _choice(params, "format", ("miniseed",), "miniseed")
+    quality = params.get("quality", "B").upper()
+    if quality not in _QUALITIES:
+        raise RequestError(f"{params['quality']!r} is not one of {', '.join(_QUALITIES)}", field="quality")
+    minimum = _float(params, "minimumlength", low=0.0, high=math.inf) or 0.0
+    return DataselectRequest(
+        selections=selections,
+        quality=quality,
+        minimum_length=minimum,
+        longest_only=_bool(params, "longestonly", False),
+        nodata=_nodata(params),
+    )
+
+
+def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> StationRequest:
+    """An fdsnws-station request from its query string items, and its body when POSTed.
+
+    Raises:
+        RequestError: an unknown or repeated parameter, a malformed value, an end not after
+            the start, an option this service does not offer (``updatedafter``,
+            ``includeavailability=true``, ``matchtimeseries=true``), or ``format=text``
+            with ``level=response``.
+    """
+    if body is None:
+        params = _collect(query, _STATION_PARAMS, "station")
+        selections: tuple[Selection, ...] = (_selection(params, times_required=False),)
+    else:
+        params, selections = _body_request(body, query, _STATION_PARAMS, "station", open_times=True)
+    if "updatedafter" in params:
+        raise RequestError(
+            "updatedafter is not supported: the archive's StationXML carries no update times",
+            field="updatedafter",
+        )
+    for name, why in (
+        ("includeavailability", "data availability is not reported"),
+        ("matchtimeseries", "matching metadata to time series is not supported"),
+    ):
+        if _bool(params, name, False):
+            raise RequestError(f"{name}=true is not supported: {why}", field=name)
+    level = Level(_choice(params, "level", [lv.value for lv in Level], Level.STATION.value))
+    fmt = _choice(params, "format", ("xml", "text"), "xml")
+    if fmt == "text" and level is Level.RESPONSE:
+        raise RequestError("format=text has no response level; use format=xml", field="format")
+    box_values = [
+        _float(params, name, low=-90.0 if "lat" in name else -180.0, high=90.0 if "lat" in name else 180.0)
+        for name in _STATION_BOX
+    ]
+    box = None
+    if any(v is not None for v in box_values):
+        defaults = (-90.0, 90.0, -180.0, 180.0)
+        filled = [d if v is None else v for v, d in zip(box_values, defaults, strict=True)]
+        box = (filled[0], filled[1], filled[2], filled[3])
+        if box[0] > box[1]:
+            raise RequestError("minlatitude is larger than maxlatitude", field="minlatitude")
+    radius = None
+    if any(name in params for name in _STATION_RADIUS):
+        lat = _float(params, "latitude", low=-90.0, high=90.0)
+        lon = _float(params, "longitude", low=-180.0, high=180.0)
+        rmin = _float(params, "minradius", low=0.0, high=180.0)
+        rmax = _float(params, "maxradius", low=0.0, high=180.0)
+        radius = (
+            0.0 if lat is None else lat,
+            0.0 if lon is None else lon,
+            0.0 if rmin is None else rmin,
+            180.0 if rmax is None else rmax,
+        )
+        if radius[2] > radius[3]:
+            raise RequestError("minradius is larger than maxradius", field="minradius")
+    return StationRequest(
+        selections=selections,
+        level=level,
+        format=fmt,
+        nodata=_nodata(params),
+        start_before=_time(params, "startbefore"),
+        start_after=_time(params, "startafter"),
+        end_before=_time(params, "endbefore"),
+        end_after=_time(params, "endafter"),
+        box=box,
+        radius=radius,
+        include_restricted=_bool(params, "includerestricted", True),
+    )

@@ -1,0 +1,211 @@
+"""Request parsing, with no I/O: what is accepted, what is refused and with which parameter."""
+
+from __future__ import annotations
+
+import pytest
+
+from seiswindow.errors import RequestError
+from seiswindow.fdsn.request import (
+    CodePattern,
+    Level,
+    Selection,
+    StationRequest,
+    parse_dataselect,
+    parse_station,
+)
+from seiswindow.model import Nslc
+from seiswindow.nstime import parse_time
+
+WINDOW = [("starttime", "2022-01-02T10:00:00"), ("endtime", "2022-01-02T10:05:00")]
+
+
+def test_get_with_aliases_lists_and_wildcards() -> None:
+    request = parse_dataselect(
+        [
+            ("net", "ci,BK"),
+            ("sta", "CCA,H?C"),
+            ("loc", "--,00"),
+            ("cha", "BH*"),
+            ("start", "2022-002T10:00"),
+            ("end", "2022-01-02T10:05:00.5Z"),
+        ]
+    )
+    (selection,) = request.selections
+    assert [p.text for p in selection.network] == ["CI", "BK"]
+    assert [p.text for p in selection.location] == ["", "00"]
+    assert selection.start == parse_time("2022-01-02T10:00:00")
+    assert selection.end == parse_time("2022-01-02T10:05:00.5")
+    assert selection.matches(Nslc("CI", "HEC", "", "BHN"))
+    assert selection.matches(Nslc("BK", "CCA", "00", "BHZ"))
+    assert not selection.matches(Nslc("CI", "HEC", "10", "BHN"))
+    assert not selection.matches(Nslc("CI", "HECX", "", "BHN"))
+    assert selection.literal_channels is None
+    assert (request.quality, request.minimum_length, request.longest_only, request.nodata) == (
+        "B",
+        0.0,
+        False,
+        204,
+    )
+
+
+def test_defaults_select_everything() -> None:
+    (selection,) = parse_dataselect(WINDOW).selections
+    assert selection.matches(Nslc("XX", "ABCDE", "", "ZZZ"))
+    assert selection.any_channel
+
+
+def test_literal_codes_expand_to_channels() -> None:
+    (selection,) = parse_dataselect(
+        [*WINDOW, ("net", "CI"), ("sta", "CCA,HEC"), ("loc", "--"), ("cha", "BHN")]
+    ).selections
+    assert selection.literal_channels == (Nslc("CI", "CCA", "", "BHN"), Nslc("CI", "HEC", "", "BHN"))
+
+
+def test_question_mark_is_exactly_one_character() -> None:
+    pattern = CodePattern.parse("??")
+    assert pattern.matches("00") and not pattern.matches("") and not pattern.matches("0")
+    assert CodePattern.parse("*").matches("")
+
+
+def test_options() -> None:
+    request = parse_dataselect(
+        [
+            *WINDOW,
+            ("quality", "m"),
+            ("minimumlength", "12.5"),
+            ("longestonly", "TRUE"),
+            ("format", "miniseed"),
+            ("nodata", "404"),
+        ]
+    )
+    assert (request.quality, request.minimum_length, request.longest_only, request.nodata) == (
+        "M",
+        12.5,
+        True,
+        404,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ([*WINDOW, ("foo", "1")], "foo"),
+        ([*WINDOW, ("net", "CI"), ("network", "BK")], "network"),
+        ([("starttime", "2022-01-02T10:00:00")], "endtime"),
+        ([("endtime", "2022-01-02T10:00:00")], "starttime"),
+        ([("starttime", "yesterday"), ("endtime", "2022-01-02")], "starttime"),
+        ([("starttime", "2022-13-02"), ("endtime", "2022-01-02")], "starttime"),
+        ([("starttime", "2022-01-02T10:00:00"), ("endtime", "2022-01-02T09:00:00")], "endtime"),
+        ([("starttime", "2022-01-02T10:00:00"), ("endtime", "2022-01-02T10:00:00")], "endtime"),
+        ([*WINDOW, ("format", "sac")], "format"),
+        ([*WINDOW, ("quality", "X")], "quality"),
+        ([*WINDOW, ("nodata", "500")], "nodata"),
+        ([*WINDOW, ("minimumlength", "-1")], "minimumlength"),
+        ([*WINDOW, ("minimumlength", "nan")], "minimumlength"),
+        ([*WINDOW, ("longestonly", "yes")], "longestonly"),
+        ([*WINDOW, ("sta", "CC[A]")], "station"),
+        ([*WINDOW, ("sta", "TOOLONG")], "station"),
+        ([*WINDOW, ("net", "CI,")], "network"),
+        ([*WINDOW, ("cha", "BHZZ")], "channel"),
+        ([*WINDOW, ("loc", "-")], "location"),
+    ],
+)
+def test_dataselect_refusals_name_the_parameter(params: list[tuple[str, str]], field: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_dataselect(params)
+    assert caught.value.field == field
+
+
+def test_post_body() -> None:
+    body = """quality=B
+minimumlength=0.0
+longestonly=false
+
+CI CCA -- BHN 2022-01-02T10:00:00 2022-01-02T10:05:00
+CI WBM * LH? 2022-01-01T23:50:00.000000 2022-01-02T00:10:00.000000
+"""
+    request = parse_dataselect([("nodata", "404")], body)
+    assert request.nodata == 404
+    first, second = request.selections
+    assert first.literal_channels == (Nslc("CI", "CCA", "", "BHN"),)
+    assert second.matches(Nslc("CI", "WBM", "", "LHZ")) and second.end == parse_time("2022-01-02T00:10:00")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("", "body"),
+        ("quality=B\n", "body"),
+        ("CI CCA -- BHN 2022-01-02T10:00:00\n", "body"),
+        ("CI CCA -- BHN 2022-01-02T10:00:00 2022-01-01T10:00:00\n", "endtime"),
+        ("CI CCA -- BHN * 2022-01-01T10:00:00\n", "starttime"),
+        ("CI CCA -- BHN 2022-01-02T10:00:00 2022-01-02T10:05:00\nquality=B\n", "body"),
+        ("bogus=1\nCI CCA -- BHN 2022-01-02T10:00:00 2022-01-02T10:05:00\n", "bogus"),
+        ("net=CI\nCI CCA -- BHN 2022-01-02T10:00:00 2022-01-02T10:05:00\n", "network"),
+    ],
+)
+def test_post_refusals(body: str, field: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_dataselect([], body)
+    assert caught.value.field == field
+
+
+def test_station_defaults_and_options() -> None:
+    request = parse_station([])
+    assert request == StationRequest(selections=(Selection(),))
+    request = parse_station(
+        [
+            ("level", "RESPONSE"),
+            ("startbefore", "2020-01-01"),
+            ("minlat", "30"),
+            ("maxlon", "-100"),
+            ("includerestricted", "false"),
+        ]
+    )
+    assert request.level is Level.RESPONSE
+    assert request.start_before == parse_time("2020-01-01")
+    assert request.box == (30.0, 90.0, -180.0, -100.0)
+    assert request.include_restricted is False
+
+
+def test_station_post_allows_open_times() -> None:
+    request = parse_station([], "level=channel\nCI CCA * BHN * *\nCI WBM -- LHZ 2022-01-01 *\n")
+    assert request.level is Level.CHANNEL
+    assert request.selections[0].start is None and request.selections[0].end is None
+    assert request.selections[1].start == parse_time("2022-01-01") and request.selections[1].end is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ([("level", "sensor")], "level"),
+        ([("format", "json")], "format"),
+        ([("format", "text"), ("level", "response")], "format"),
+        ([("updatedafter", "2020-01-01")], "updatedafter"),
+        ([("includeavailability", "true")], "includeavailability"),
+        ([("matchtimeseries", "true")], "matchtimeseries"),
+        ([("minlatitude", "-91")], "minlatitude"),
+        ([("minradius", "10"), ("maxradius", "5")], "minradius"),
+        ([("minlat", "10"), ("maxlat", "5")], "minlatitude"),
+        ([("starttime", "2022-01-02"), ("endtime", "2022-01-01")], "endtime"),
+        ([("quality", "B")], "quality"),
+    ],
+)
+def test_station_refusals(params: list[tuple[str, str]], field: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_station(params)
+    assert caught.value.field == field
+
+
+def test_epoch_constraints() -> None:
+    t = parse_time("2020-01-01")
+    request = StationRequest(selections=(Selection(),), start_before=t, end_after=t)
+    assert request.epoch_ok(t - 1, None)  # open end is after anything
+    assert not request.epoch_ok(t, None)  # not strictly before
+    assert not request.epoch_ok(t - 10, t)
+    assert request.epoch_ok(t - 10, t + 1)
+    selection = Selection(start=t, end=t + 100)
+    assert (
+        selection.overlaps(None, None) and selection.overlaps(t + 100, None) and selection.overlaps(None, t)
+    )
+    assert not selection.overlaps(t + 101, None) and not selection.overlaps(None, t - 1)
