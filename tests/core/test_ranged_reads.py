@@ -74,3 +74,28 @@ def test_whole_day_reads_each_byte_about_once(s3) -> None:
         )
     assert result.npts == 3456000
     assert s3.total_bytes(path_filter=CCA_KEY) <= CCA.stat().st_size + 2048
+
+
+@pytest.mark.parametrize("station", ["CCA", "HEC"])
+@pytest.mark.parametrize("seconds", [300, 3600])
+def test_random_windows_stay_within_three_rounds(s3, station: str, seconds: int) -> None:
+    """Steim2 compresses unevenly (interpolating over the day misses by up to 165 records
+    in CCA): windows anywhere in the day still cost three rounds and ≤ 1.5× the bytes."""
+    import random
+
+    from obspy import UTCDateTime
+
+    rng = random.Random(f"{station}{seconds}")
+    key = f"continuous_waveforms/2022/2022_002/CI{station}__BHN___2022002.ms"
+    path = default_data_root() / "scedc-pds" / key
+    s3.delay_s = 0.04
+    for _ in range(8):
+        start = UTCDateTime("2022-01-02") + rng.uniform(0, 86400 - seconds)
+        end = start + seconds
+        with _extractor(s3.url) as extractor:  # a cold cache each time
+            s3.reset()
+            (result,) = extractor.extract([Window.create("CI", station, "", "BHN", start.ns, end.ns)])
+        assert result.status is Status.OK
+        holding = _bytes_of_records_holding(path, str(start)[:-1], str(end)[:-1])
+        assert s3.rounds(gap_s=0.02) == 3
+        assert s3.total_bytes() <= 1.5 * holding
