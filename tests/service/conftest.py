@@ -1,0 +1,38 @@
+"""Fixtures of the service tests: settings on the moto S3 bucket (through the counting
+proxy), a service, and the HTTP app served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from service_helpers import serving
+
+from seiswindow.config import Settings
+from seiswindow.http import create_app
+from seiswindow.service import Service
+from support.s3server import S3Proxy
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "load: bounded load test on loopback (runs in make test too)")
+
+
+@pytest.fixture(scope="session")
+def settings(s3proxy: S3Proxy) -> Settings:
+    """The SCEDC bucket on moto, as ``SEISWINDOW_ARCHIVE=s3://scedc-pds`` with the endpoint set."""
+    return Settings(archive="s3://scedc-pds", endpoint_url=s3proxy.url)
+
+
+@pytest.fixture(scope="session")
+def service(settings: Settings) -> Iterator[Service]:
+    svc = Service.from_settings(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def live_url(settings: Settings) -> Iterator[str]:
+    """Base URL of the HTTP app on the SCEDC bucket."""
+    with serving(create_app(settings)) as url:
+        yield url

@@ -1,0 +1,134 @@
+"""Helpers of the service tests: a uvicorn server in a thread, decoding of proxy answers,
+and the tutorial's answer computed by ObsPy (the oracle)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import uvicorn
+from fastapi import FastAPI
+from obspy import UTCDateTime
+
+from seiswindow.archive import layout_named
+from seiswindow.model import Window, parse_windows
+from support.oracle import oracle
+
+EVENTS = Path(__file__).parent / "events"
+#: The tutorial-shaped request every front door is asked (several windows, blank
+#: locations "  ", one window across midnight, one partly outside the data, one of a
+#: station the archive does not have).
+REQUEST: dict[str, Any] = json.loads((EVENTS / "direct.json").read_text())
+
+
+def event(name: str) -> dict[str, Any]:
+    """A recorded sample event (``tests/service/events/<name>.json``)."""
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return loaded
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn seiswindow", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+def proxy_body(answer: dict[str, Any]) -> bytes:
+    """The body bytes a client receives from a Lambda proxy answer (base64 and gzip undone)."""
+    body = answer["body"]
+    raw = base64.b64decode(body) if answer["isBase64Encoded"] else body.encode()
+    headers = answer.get("headers") or {k: v[-1] for k, v in answer.get("multiValueHeaders", {}).items()}
+    if headers.get("Content-Encoding") == "gzip":
+        raw = gzip.decompress(raw)
+    return raw
+
+
+def day_files(root: Path, bucket: str, window: Window) -> list[Path]:
+    """Existing day files of the window's channel, from the day before to the day after."""
+    layout = layout_named("ncedc" if "ncedc" in bucket else "scedc")
+    first = UTCDateTime(ns=window.start).datetime.date()
+    last = UTCDateTime(ns=window.end).datetime.date()
+    import datetime as dt
+
+    days = [first + dt.timedelta(days=k) for k in range(-1, (last - first).days + 2)]
+    paths = [root / bucket / layout.key(window.nslc, day) for day in days]
+    return [p for p in paths if p.is_file()]
+
+
+def tutorial_answer(root: Path, bucket: str, request: object) -> list[dict[str, Any] | None]:
+    """What the tutorial's function answers for each window, computed by ObsPy: read the
+    day files, ``merge()``, ``trim()``, then ``tr.stats`` and ``tr.data.tolist()``.
+    None for a window without samples (the tutorial leaves those out)."""
+    answers: list[dict[str, Any] | None] = []
+    for window in parse_windows(request):
+        stream = oracle(day_files(root, bucket, window), window)
+        if not len(stream):
+            answers.append(None)
+            continue
+        assert len(stream) == 1, stream
+        tr = stream[0]
+        data = tr.data
+        values = data.tolist() if isinstance(data, np.ma.MaskedArray) else np.asarray(data).tolist()
+        answers.append(
+            {
+                "network": tr.stats.network,
+                "station": tr.stats.station,
+                "channel": tr.stats.channel,
+                "delta": tr.stats.delta,
+                "location": tr.stats.location,
+                # ObsPy's own printing of the time (str(), with the UTC designator).
+                "starttime": str(tr.stats.starttime),
+                "endtime": str(tr.stats.endtime),
+                "sampling_rate": tr.stats.sampling_rate,
+                "data": values,
+            }
+        )
+    return answers
+
+
+TUTORIAL_KEYS = [
+    "network",
+    "station",
+    "channel",
+    "delta",
+    "location",
+    "starttime",
+    "endtime",
+    "sampling_rate",
+    "data",
+]
+
+
+def assert_tutorial_answer(answer: list[dict[str, Any]], expected: list[dict[str, Any] | None]) -> None:
+    """Our answer holds the tutorial's (ObsPy's) values for every window with samples, and
+    an empty ``data`` with ``nodata`` for the others; keys in the tutorial's order."""
+    assert len(answer) == len(expected)
+    for ours, theirs in zip(answer, expected, strict=True):
+        assert list(ours)[: len(TUTORIAL_KEYS)] == TUTORIAL_KEYS
+        assert list(ours)[len(TUTORIAL_KEYS) :] == ["status", "message", "gaps"]
+        if theirs is None:
+            assert ours["data"] == [] and ours["status"] == "nodata" and ours["sampling_rate"] is None
+            continue
+        for key, value in theirs.items():
+            assert ours[key] == value, key
