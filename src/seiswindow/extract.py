@@ -23,10 +23,12 @@ from .nstime import NS_PER_S, day_start, format_time, utc_day
 
 __all__ = ["Extractor", "trim_segments"]
 
-#: A window this close to midnight also reads the neighbouring day file: with nearest-sample
-#: trimming a sample up to half a period past the window's end belongs to it (0.5 s at
-#: 1 Hz, 5 s at 0.1 Hz), and spilling archives put records of one day in the next file.
-_BORDER_NS = 30 * NS_PER_S
+#: A window this close to midnight also reads the neighbouring day file. In archives whose
+#: files are cut at midnight, nearest-sample trimming can still take a sample up to half a
+#: period from the neighbour (0.5 s at 1 Hz, 5 s at 0.1 Hz); archives whose records spill
+#: over midnight (as SDS may) get ObsPy's SDS client's 30 s.
+_BORDER_NS = 5 * NS_PER_S
+_SPILL_BORDER_NS = 30 * NS_PER_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,9 @@ class Extractor:
 
     def _plan(self, window: Window) -> list[tuple[dt.date, str]]:
         """The day files that may hold samples of ``window``."""
-        first = utc_day(window.start - _BORDER_NS)
-        last = utc_day(window.end + _BORDER_NS)
+        border = _SPILL_BORDER_NS if self.archive.layout.spills_over_midnight else _BORDER_NS
+        first = utc_day(window.start - border)
+        last = utc_day(window.end + border)
         days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
         return [(day, self.archive.layout.key(window.nslc, day)) for day in days]
 
