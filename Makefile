@@ -7,7 +7,9 @@ UV     := $(BIN)/uv
 UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 9000
-ARCHIVE ?=
+# The service's archive: the offline demo by default (works with no network or AWS account);
+# ARCHIVE=s3://scedc-pds serves the public SCEDC bucket, anonymously.
+ARCHIVE ?= demo
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
 .PHONY: install install-dev serve demo test lint bench clean
@@ -17,7 +19,7 @@ $(UV):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(VENV)/.installed-runtime: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --inexact --no-dev --extra obspy
+	$(UV) sync --frozen --inexact --no-dev
 	touch $@
 
 $(VENV)/.installed-dev: $(UV) pyproject.toml uv.lock
@@ -27,9 +29,9 @@ $(VENV)/.installed-dev: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
 
-## serve: the service on $(HOST):$(PORT); ARCHIVE=demo serves the generated offline demo archive
+## serve: the service on $(HOST):$(PORT), on $(ARCHIVE) (demo: generated offline archive)
 serve: install
-	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE))
+	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE)
 
 ## demo: the service on the offline demo archive (no network, no AWS)
 demo: install
