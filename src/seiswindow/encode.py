@@ -114,10 +114,37 @@ def _equal_where_present(grid: np.ndarray[Any, Any], present: np.ndarray[Any, An
     return bool(np.all((grid == new) | ~present))
 
 
+def _cleanup(
+    pieces: list[tuple[int, int, np.ndarray[Any, Any]]],
+) -> list[tuple[int, int, np.ndarray[Any, Any]]]:
+    """ObsPy's ``Stream._cleanup()``: join pieces that abut, or overlap with the same
+    samples in common; leave the others alone. Pieces are ``(start, offset, samples)``,
+    sorted, ``offset`` counting samples from the earliest."""
+    out = []
+    cur_start, cur_off, cur = pieces[0]
+    for start, off, data in pieces[1:]:
+        cur_end = cur_off + len(cur)
+        if off < cur_end:
+            common = min(cur_end, off + len(data))
+            if np.array_equal(cur[off - cur_off : common - cur_off], data[: common - off]):
+                if off + len(data) > cur_end:
+                    cur = np.concatenate([cur, data[cur_end - off :]])
+                continue
+        elif off == cur_end:
+            cur = np.concatenate([cur, data])
+            continue
+        out.append((cur_start, cur_off, cur))
+        cur_start, cur_off, cur = start, off, data
+    out.append((cur_start, cur_off, cur))
+    return out
+
+
 def merge_segments(segments: Sequence[Segment]) -> Merged | None:
     """Put segments of one channel on the grid of the earliest, as ObsPy's
-    ``Stream.merge(method=0)`` does: gaps are masked samples; an overlap whose samples
-    agree is kept once, one that disagrees is masked over its whole length.
+    ``Stream.merge(method=0)`` does: first join what agrees (``_cleanup``), then add the
+    rest in time order; gaps are masked samples, and so is an overlap whose samples
+    disagree (over its whole length). Segments are taken to share one sample grid, as
+    the segments of one channel from one archive do.
 
     Returns:
         None when there is no sample.
@@ -139,20 +166,29 @@ def merge_segments(segments: Sequence[Segment]) -> Merged | None:
         raise DataError(f"the sampling rate changes within the window ({rates} Hz)")
     if any(s.samples.dtype != dtype for s in segs):
         raise DataError("the sample type changes within the window")
-    # Where each segment lands: ObsPy appends the next trace `round_away((start - end)
+
+    def seconds(a: int, b: int) -> float:  # UTCDateTime(a) - UTCDateTime(b)
+        return round((a - b) / 1e9, 6)
+
+    pieces = _cleanup([(s.start, _round_away(seconds(s.start, first.start) * rate), s.samples) for s in segs])
+    pieces.sort(key=lambda p: (p[0], p[1] + len(p[2])))
+    # Where each piece lands: ObsPy appends the next trace `round_away((start - end)
     # * rate) - 1` samples after the end of what it merged so far.
-    placed: list[tuple[int, Segment]] = [(0, first)]
-    npts = first.npts
-    for seg in segs[1:]:
-        merged_end = first.start + int(round(float(npts - 1) * (1.0 / rate) * 1e9))
-        offset = npts + _round_away(round((seg.start - merged_end) / 1e9, 6) * rate) - 1
-        placed.append((offset, seg))
-        npts = max(npts, offset + seg.npts)
+    placed: list[tuple[int, np.ndarray[Any, Any]]] = []
+    npts = 0
+    for start, _, data in pieces:
+        if placed:
+            merged_end = first.start + int(round(float(npts - 1) * (1.0 / rate) * 1e9))
+            offset = npts + _round_away(seconds(start, merged_end) * rate) - 1
+        else:
+            offset = 0
+        placed.append((offset, data))
+        npts = max(npts, offset + len(data))
     samples = np.zeros(npts, dtype=dtype)
     present = np.zeros(npts, dtype=bool)
     length = 0  # of what is merged so far
-    for offset, seg in placed:
-        data, end = seg.samples, offset + seg.npts
+    for offset, data in placed:
+        end = offset + len(data)
         if offset >= length:  # after a gap, or abutting
             samples[offset:end], present[offset:end] = data, True
         elif end > length:  # overlapping the end of what is merged
