@@ -1,0 +1,377 @@
+"""fdsnws-station from the archive's StationXML files (``FDSNstationXML/<NET>/<NET>_<STA>.xml``).
+
+Which stations exist is learnt by listing ``FDSNstationXML/<NET>/`` (or ``FDSNstationXML/``
+when the network code has wildcards); only the files of stations the request can match
+are read. Their elements are filtered by codes, epochs, coordinates and restriction,
+cut to the requested level, merged into one document (one ``Network`` element per network
+epoch), and written as StationXML or FDSN station text. ObsPy stays out of this path:
+ElementTree and :mod:`seiswindow.fdsn.stationxml` do the work.
+
+Time selection follows what FDSN services do and ObsPy's ``Inventory.select`` does: an
+epoch is kept when it overlaps ``[starttime, endtime]`` (an open end never ends).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ..errors import DataError, LimitExceeded, NoSuchKey
+from ..model import Nslc
+from ..nstime import format_time
+from ..store import Store
+from .request import Level, Selection, StationRequest
+from .stationxml import Document, epoch, find, parse_document, tag, text_lines, to_bytes
+
+__all__ = ["StationAnswer", "StationService"]
+
+_log = logging.getLogger(__name__)
+
+XML_MEDIA_TYPE = "application/xml"
+TEXT_MEDIA_TYPE = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class StationAnswer:
+    """A station answer: the body and its media type."""
+
+    body: bytes
+    media_type: str
+
+
+class StationService:
+    """Answers station requests from the StationXML files of one archive.
+
+    Args:
+        store: the archive's store.
+        root: the key prefix of the StationXML tree.
+        max_files: the most StationXML files one request may read (more: 413).
+        ttl: seconds listings and parsed files are kept.
+        capacity: parsed files kept.
+        clock: monotonic seconds, for the caches.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        root: str = "FDSNstationXML",
+        max_files: int = 1000,
+        max_parallel: int = 8,
+        ttl: float = 600.0,
+        capacity: int = 128,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.root = root.strip("/")
+        self.max_files = max_files
+        self.max_parallel = max_parallel
+        self.ttl = ttl
+        self.capacity = capacity
+        self._clock = clock
+        self._key = re.compile(rf"^{re.escape(self.root)}/([A-Z0-9]{{1,2}})/\1_([A-Z0-9]{{1,5}})\.xml$")
+        self._listings: dict[str, tuple[float, tuple[tuple[str, str, str], ...]]] = {}
+        self._documents: OrderedDict[str, tuple[float, Document]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- public ------------------------------------------------------------------------
+
+    def answer(self, request: StationRequest, *, module_uri: str) -> StationAnswer | None:
+        """The StationXML (or text) answering ``request``, or None when nothing matches.
+
+        Args:
+            request: the parsed request.
+            module_uri: the request's URL, written in ``ModuleURI``.
+
+        Raises:
+            LimitExceeded: the request would read more than ``max_files`` files.
+            ArchiveError: the archive could not be read.
+        """
+        documents = self._documents_for(request)
+        text = request.format == "text"
+        # The text format's channel lines carry the instrument sensitivity, inside Response.
+        depth = Level.RESPONSE if text and request.level is Level.CHANNEL else request.level
+        networks = _select(documents, request, depth)
+        if not networks:
+            return None
+        if text:
+            lines = text_lines(networks, request.level.value)
+            return StationAnswer(("\n".join(lines) + "\n").encode("utf-8"), TEXT_MEDIA_TYPE)
+        root = _document(documents, networks, module_uri)
+        prefixes: dict[str, str] = {}
+        for document in documents:
+            for uri, prefix in document.prefixes.items():
+                prefixes.setdefault(uri, prefix)
+        return StationAnswer(to_bytes(root, prefixes=prefixes), XML_MEDIA_TYPE)
+
+    # -- which files -------------------------------------------------------------------
+
+    def _documents_for(self, request: StationRequest) -> list[Document]:
+        keys = sorted(
+            {
+                key
+                for selection in request.selections
+                for key, network, station in self._candidates(selection)
+                if selection.matches_station(network, station)
+            }
+        )
+        if len(keys) > self.max_files:
+            raise LimitExceeded(
+                f"the request matches {len(keys)} stations, at most {self.max_files}: narrow the codes",
+                field="station",
+            )
+        if not keys:
+            return []
+        with ThreadPoolExecutor(min(self.max_parallel, len(keys)), "seiswindow-station") as pool:
+            documents = list(pool.map(self._document, keys))
+        return [d for d in documents if d is not None]
+
+    def _candidates(self, selection: Selection) -> tuple[tuple[str, str, str], ...]:
+        if all(p.is_literal for p in selection.network):
+            prefixes = [f"{self.root}/{p.text}/" for p in selection.network]
+        else:
+            prefixes = [f"{self.root}/"]
+        return tuple(item for prefix in prefixes for item in self._listing(prefix))
+
+    def _listing(self, prefix: str) -> tuple[tuple[str, str, str], ...]:
+        """``(key, network, station)`` of the StationXML files under ``prefix`` (cached).
+
+        Raises:
+            ArchiveError: the store could not be listed.
+        """
+        now = self._clock()
+        with self._lock:
+            entry = self._listings.get(prefix)
+            if entry is not None and now - entry[0] <= self.ttl:
+                return entry[1]
+        items = []
+        for key in self.store.list(prefix):
+            match = self._key.match(key)
+            if match is not None:
+                items.append((key, match.group(1), match.group(2)))
+        listing = tuple(items)
+        with self._lock:
+            self._listings[prefix] = (now, listing)
+        return listing
+
+    def _document(self, key: str) -> Document | None:
+        """The parsed file at ``key`` (cached); None when it vanished or is not StationXML.
+
+        Raises:
+            ArchiveError: the store could not be read.
+        """
+        now = self._clock()
+        with self._lock:
+            entry = self._documents.get(key)
+            if entry is not None and now - entry[0] <= self.ttl:
+                self._documents.move_to_end(key)
+                return entry[1]
+        try:
+            document = parse_document(key, self.store.get(key).data)
+        except NoSuchKey:
+            return None
+        except DataError as exc:
+            _log.warning("station: %s left out: %s", key, exc)
+            return None
+        with self._lock:
+            self._documents[key] = (now, document)
+            self._documents.move_to_end(key)
+            while len(self._documents) > self.capacity:
+                self._documents.popitem(last=False)
+        return document
+
+
+# -- filtering -----------------------------------------------------------------------------
+
+
+def _copy_without(element: ET.Element, *names: str) -> ET.Element:
+    """A copy of ``element`` and its children, except children named ``names``."""
+    skipped = {tag(name) for name in names}
+    clone = ET.Element(element.tag, dict(element.attrib))
+    clone.text, clone.tail = element.text, element.tail
+    clone.extend(copy.deepcopy(child) for child in element if child.tag not in skipped)
+    return clone
+
+
+def _set_count(element: ET.Element, name: str, count: int) -> None:
+    found = element.find(tag(name))
+    if found is not None:
+        found.text = str(count)
+
+
+def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return math.degrees(2 * math.asin(min(1.0, math.sqrt(a))))
+
+
+def _place_ok(station: ET.Element, request: StationRequest) -> bool:
+    if request.box is None and request.radius is None:
+        return True
+    try:
+        lat = float(find(station, "Latitude") or "nan")
+        lon = float(find(station, "Longitude") or "nan")
+    except ValueError:
+        return False
+    if math.isnan(lat) or math.isnan(lon):
+        return False
+    if request.box is not None:
+        min_lat, max_lat, min_lon, max_lon = request.box
+        inside_lon = min_lon <= lon <= max_lon if min_lon <= max_lon else (lon >= min_lon or lon <= max_lon)
+        if not (min_lat <= lat <= max_lat and inside_lon):
+            return False
+    if request.radius is not None:
+        clat, clon, rmin, rmax = request.radius
+        if not rmin <= _distance(clat, clon, lat, lon) <= rmax:
+            return False
+    return True
+
+
+def _open(element: ET.Element, request: StationRequest) -> bool:
+    return request.include_restricted or element.get("restrictedStatus") != "closed"
+
+
+@dataclass(slots=True)
+class _Merged:
+    """One network epoch of the answer, gathered from one or more files."""
+
+    element: ET.Element
+    start: int | None
+    stations: list[ET.Element]
+    count: int
+
+
+def _select(documents: list[Document], request: StationRequest, depth: Level) -> list[ET.Element]:
+    """Network elements (copies) holding what ``request`` selects, cut at ``depth``.
+
+    Each file holds one station, so a network appears in many files: its elements are
+    merged by code and start date (compared as times: files write the same date in
+    different ways). An element without a start date joins the earliest dated epoch of
+    its code, as it says nothing that would set it apart.
+    """
+    found: list[_Merged] = []
+    for document in documents:
+        for network in document.root.iter(tag("Network")):
+            try:
+                selected = _select_network(network, request, depth)
+                start, _ = epoch(network)
+            except DataError as exc:
+                _log.warning("station: %s: network left out: %s", document.key, exc)
+                continue
+            if selected is not None:
+                clone, stations, count = selected
+                found.append(_Merged(clone, start, stations, count))
+    merged: dict[tuple[str, int | None], _Merged] = {}
+    for item in sorted(found, key=lambda m: m.start is None):  # dated epochs first
+        code = item.element.get("code", "")
+        key = (code, item.start)
+        if item.start is None:
+            dated = sorted((k for k in merged if k[0] == code and k[1] is not None), key=lambda k: k[1] or 0)
+            key = dated[0] if dated else key
+        if key not in merged:
+            merged[key] = _Merged(item.element, item.start, [], 0)
+        merged[key].stations.extend(item.stations)
+        merged[key].count += item.count
+    networks = []
+    for _, item in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        item.element.extend(sorted(item.stations, key=lambda s: (s.get("code", ""), s.get("startDate", ""))))
+        _set_count(item.element, "SelectedNumberStations", item.count)
+        networks.append(item.element)
+    return networks
+
+
+def _select_network(
+    network: ET.Element, request: StationRequest, depth: Level
+) -> tuple[ET.Element, list[ET.Element], int] | None:
+    """The network's copy, the copies of its selected stations (empty above station level)
+    and their number; None when no station is selected.
+
+    Raises:
+        DataError: a date is malformed.
+    """
+    code = network.get("code", "")
+    start, end = epoch(network)
+    if not _open(network, request) or (depth is Level.NETWORK and not request.epoch_ok(start, end)):
+        return None
+    if not any(s.matches_network(code) and s.overlaps(start, end) for s in request.selections):
+        return None
+    stations = []
+    for station in network.findall(tag("Station")):
+        selected = _select_station(code, station, request, depth)
+        if selected is not None:
+            stations.append(selected)
+    if not stations:
+        return None
+    clone = _copy_without(network, "Station")
+    return clone, stations if depth.depth >= Level.STATION.depth else [], len(stations)
+
+
+def _select_station(
+    network: str, station: ET.Element, request: StationRequest, depth: Level
+) -> ET.Element | None:
+    """A copy of ``station`` cut at ``depth`` if the request selects it, else None.
+
+    Raises:
+        DataError: a date is malformed.
+    """
+    code = station.get("code", "")
+    start, end = epoch(station)
+    selections = [
+        s for s in request.selections if s.matches_station(network, code) and s.overlaps(start, end)
+    ]
+    # startbefore/startafter/endbefore/endafter apply to the epochs of the requested level;
+    # the elements above are kept when they hold matching epochs.
+    if not selections or (depth is Level.STATION and not request.epoch_ok(start, end)):
+        return None
+    if not _open(station, request) or not _place_ok(station, request):
+        return None
+    channels = []
+    for channel in station.findall(tag("Channel")):
+        nslc = Nslc(network, code, channel.get("locationCode", "").strip(), channel.get("code", ""))
+        c_start, c_end = epoch(channel)
+        if (
+            any(s.matches(nslc) and s.overlaps(c_start, c_end) for s in selections)
+            and (depth.depth < Level.CHANNEL.depth or request.epoch_ok(c_start, c_end))
+            and _open(channel, request)
+        ):
+            channels.append(channel)
+    constrained = not all(s.any_channel for s in selections)
+    if not channels and (constrained or depth.depth >= Level.CHANNEL.depth):
+        return None
+    clone = _copy_without(station, "Channel")
+    _set_count(clone, "SelectedNumberChannels", len(channels))
+    if depth.depth >= Level.CHANNEL.depth:
+        for channel in channels:
+            clone.append(
+                _copy_without(channel, "Response") if depth is Level.CHANNEL else copy.deepcopy(channel)
+            )
+    return clone
+
+
+def _document(documents: list[Document], networks: list[ET.Element], module_uri: str) -> ET.Element:
+    """The answer's ``FDSNStationXML`` root holding ``networks``."""
+    first = documents[0].root
+    root = ET.Element(tag("FDSNStationXML"), {"schemaVersion": first.get("schemaVersion", "1.1")})
+    for name, value in (
+        ("Source", find(first, "Source") or "seiswindow"),
+        ("Sender", find(first, "Sender")),
+        ("Module", "seiswindow fdsnws-station"),
+        ("ModuleURI", module_uri),
+        ("Created", format_time(time.time_ns())),
+    ):
+        if value is not None:
+            ET.SubElement(root, tag(name)).text = value
+    root.extend(networks)
+    ET.indent(root, space="  ")
+    return root
