@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from ..errors import ArchiveError, LimitExceeded
+from ..errors import ArchiveError, LimitExceeded, RequestError
 from ..extract import Extractor
 from ..model import Nslc, Window
 from ..mseed import RecordHeader
@@ -93,7 +93,8 @@ class DataselectService:
         Raises:
             LimitExceeded: a selection spans more than the configured window length, names
                 more channels than allowed, or its records exceed ``max_bytes``.
-            RequestError: a wildcard cannot be resolved in this archive's layout.
+            RequestError: a selection has no time span, or a wildcard cannot be resolved
+                in this archive's layout.
             ArchiveError: the archive could not be read and nothing was found.
         """
         windows = self._windows(request)
@@ -109,7 +110,7 @@ class DataselectService:
             records.extend(kept)
         if problems:
             _log.warning("dataselect: %s", "; ".join(problems))
-        if not records and problems:
+        if problems and not any(found.values()):
             raise ArchiveError(f"the archive could not be read: {'; '.join(problems[:3])}")
         return DataselectAnswer(tuple(records), tuple(problems))
 
@@ -117,7 +118,8 @@ class DataselectService:
         limits = self.extractor.limits
         windows: dict[Window, None] = {}
         for selection in request.selections:
-            assert selection.start is not None and selection.end is not None  # parse_dataselect
+            if selection.start is None or selection.end is None:
+                raise RequestError("starttime and endtime are required", field="starttime")
             seconds = (selection.end - selection.start) / NS_PER_S
             if seconds > limits.max_window_seconds:
                 raise LimitExceeded(

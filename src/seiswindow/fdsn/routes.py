@@ -1,0 +1,188 @@
+"""The FastAPI layer of the FDSN services: HTTP in, parsed requests to the services,
+bytes out. It touches no archive bytes and decides nothing the services decide.
+
+Every answer's status is known before its first byte: errors (as FDSN error text), no data
+(204, or 404 when asked), or 200 with a body the service has already gathered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..config import Settings
+from ..errors import LimitExceeded, RequestError, SeisWindowError, http_status
+from ..extract import Extractor
+from ..nstime import format_time
+from .catalog import ChannelCatalog
+from .dataselect import DataselectService
+from .meta import VERSION, dataselect_wadl, error_text, station_wadl
+from .request import parse_dataselect, parse_station
+from .station import StationService
+
+__all__ = ["MSEED_MEDIA_TYPE", "router"]
+
+MSEED_MEDIA_TYPE = "application/vnd.fdsn.mseed"
+#: The largest POST body read (a bulk request of some thousand lines).
+_MAX_BODY_BYTES = 1 << 20
+
+_Handler = Callable[[Request], Awaitable[Response]]
+
+
+def router(
+    extractor: Extractor,
+    settings: Settings,
+    *,
+    prefix: str = "",
+    max_bytes: int | None = None,
+    station_root: str = "FDSNstationXML",
+) -> APIRouter:
+    """The routes of fdsnws-dataselect 1 and fdsnws-station 1 under ``<prefix>/fdsnws/``.
+
+    Args:
+        extractor: reads the archive (shared with the rest of the application).
+        settings: the service settings; ``settings.limits.max_response_bytes`` is the
+            largest dataselect answer unless ``max_bytes`` is given.
+        prefix: a path prefix, e.g. ``/seis`` for ``http://host/seis/fdsnws/...`` (a
+            proxy that strips its own prefix needs none: the WADL names the URL the client
+            used, from the request).
+        max_bytes: the largest dataselect answer in bytes (413 above it).
+        station_root: the key prefix of the archive's StationXML files.
+    """
+    archive = extractor.archive
+    catalog = ChannelCatalog(archive.store, archive.layout)
+    dataselect = DataselectService(
+        extractor, catalog, max_bytes=max_bytes or settings.limits.max_response_bytes
+    )
+    station = StationService(archive.store, root=station_root)
+    api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
+
+    def guarded(service: str, handler: _Handler) -> _Handler:
+        """``handler`` with this package's errors answered as FDSN error text."""
+
+        async def endpoint(request: Request) -> Response:
+            submitted = time.time_ns()
+            try:
+                return await handler(request)
+            except SeisWindowError as exc:
+                return _error(request, service, http_status(exc), _describe(exc), submitted)
+
+        endpoint.__name__ = f"{service}_{handler.__name__}"
+        endpoint.__doc__ = handler.__doc__
+        return endpoint
+
+    async def dataselect_query(request: Request) -> Response:
+        """fdsnws-dataselect query: miniSEED records of the archive (GET or POST)."""
+        submitted = time.time_ns()
+        body = await _body(request) if request.method == "POST" else None
+        parsed = parse_dataselect(request.query_params.multi_items(), body)
+        answer = await run_in_threadpool(dataselect.answer, parsed)
+        if not answer.records:
+            return _no_data(request, "dataselect", parsed.nodata, submitted)
+        return StreamingResponse(
+            answer.chunks(),
+            media_type=MSEED_MEDIA_TYPE,
+            headers={"Content-Length": str(answer.size)},
+        )
+
+    async def station_query(request: Request) -> Response:
+        """fdsnws-station query: StationXML or text from the archive's StationXML (GET or POST)."""
+        submitted = time.time_ns()
+        body = await _body(request) if request.method == "POST" else None
+        parsed = parse_station(request.query_params.multi_items(), body)
+        answer = await run_in_threadpool(station.answer, parsed, module_uri=str(request.url))
+        if answer is None:
+            return _no_data(request, "station", parsed.nodata, submitted)
+        return Response(answer.body, media_type=answer.media_type)
+
+    for service, query, wadl in (
+        ("dataselect", dataselect_query, dataselect_wadl),
+        ("station", station_query, station_wadl),
+    ):
+        base = f"/{service}/1"
+        api.add_api_route(
+            f"{base}/query", guarded(service, query), methods=["GET", "POST"], response_class=Response
+        )
+        api.add_api_route(f"{base}/version", _version, methods=["GET"], response_class=PlainTextResponse)
+        api.add_api_route(
+            f"{base}/application.wadl", _wadl_route(wadl), methods=["GET"], response_class=Response
+        )
+        api.add_api_route(f"{base}/", _index(service), methods=["GET"], response_class=PlainTextResponse)
+    return api
+
+
+async def _version() -> PlainTextResponse:
+    """The service version."""
+    return PlainTextResponse(VERSION)
+
+
+def _wadl_route(render: Callable[[str], str]) -> _Handler:
+    async def application_wadl(request: Request) -> Response:
+        """The WADL of the service, as FDSN clients discover it."""
+        base = str(request.url.replace(query="")).rsplit("/", 1)[0] + "/"
+        return Response(render(base), media_type="application/xml")
+
+    return application_wadl
+
+
+def _index(service: str) -> Callable[[], Awaitable[PlainTextResponse]]:
+    async def index() -> PlainTextResponse:
+        """What the service is and where its description is."""
+        return PlainTextResponse(
+            f"fdsnws-{service} {VERSION} (seiswindow): query, version, application.wadl\n"
+        )
+
+    index.__name__ = f"{service}_index"
+    return index
+
+
+async def _body(request: Request) -> str:
+    """The POST body as text, read up to ``_MAX_BODY_BYTES``.
+
+    Raises:
+        LimitExceeded: the body is larger.
+        RequestError: the body is not UTF-8 text.
+    """
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY_BYTES:
+            raise LimitExceeded(f"the request body is over {_MAX_BODY_BYTES} bytes", field="body")
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError("the request body is not UTF-8 text", field="body") from None
+
+
+def _describe(error: SeisWindowError) -> str:
+    """What went wrong, naming the parameter."""
+    if isinstance(error, RequestError) and error.field is not None:
+        return f"Parameter {error.field!r}: {error.detail}"
+    return str(error)
+
+
+def _documentation(request: Request, service: str) -> str:
+    path = request.url.path
+    return str(request.url.replace(path=path.rsplit("/", 1)[0] + "/application.wadl", query=""))
+
+
+def _error(request: Request, service: str, status: int, detail: str, submitted: int) -> Response:
+    text = error_text(
+        status,
+        detail,
+        url=str(request.url),
+        submitted=format_time(submitted),
+        documentation=_documentation(request, service),
+    )
+    return PlainTextResponse(text, status_code=status)
+
+
+def _no_data(request: Request, service: str, nodata: int, submitted: int) -> Response:
+    if nodata == 204:
+        return Response(status_code=204)
+    return _error(request, service, 404, "No data matches the request.", submitted)

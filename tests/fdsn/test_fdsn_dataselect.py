@@ -1,0 +1,313 @@
+"""fdsnws-dataselect through ObsPy's own FDSN client, unmodified, over a real socket, with
+moto S3 behind; ObsPy reading the shared files directly is the oracle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fdsn_helpers import archive_channels, assert_same_stream, serve_fdsn
+from obspy import Stream, UTCDateTime, read
+from obspy.clients.fdsn import Client
+from obspy.clients.fdsn.header import FDSNNoDataException, FDSNRequestTooLargeException
+from obspy.io.mseed.util import get_record_information
+
+from seiswindow.model import Limits, Nslc
+from support.s3server import S3Proxy
+
+CCA_BHN = Nslc("CI", "CCA", "", "BHN")
+HEC_BHN = Nslc("CI", "HEC", "", "BHN")
+WBM_LHZ = Nslc("CI", "WBM", "", "LHZ")
+THIS_LHZ = Nslc("BK", "THIS", "00", "LHZ")
+SCEDC_CCA = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+
+T0 = UTCDateTime("2022-01-02T10:00:00")
+T1 = UTCDateTime("2022-01-02T10:05:00")
+
+
+@pytest.fixture(scope="module")
+def client(scedc_url: str) -> Client:
+    return Client(scedc_url)
+
+
+def http_get(url: str, params: dict[str, str]) -> tuple[int, bytes, str]:
+    """Status, body and content type of a GET (errors included)."""
+    full = f"{url}/fdsnws/dataselect/1/query?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(full, timeout=60) as answer:
+            return answer.status, answer.read(), answer.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), exc.headers.get("Content-Type", "")
+
+
+def records_overlapping(path: Path, t0: UTCDateTime, t1: UTCDateTime) -> bytes:
+    """The file's records holding a sample within half a period of ``[t0, t1]``, read with
+    ObsPy's own record parser: what a record-level service must return, byte for byte."""
+    data = path.read_bytes()
+    out, offset = [], 0
+    while offset < len(data):
+        info = get_record_information(io.BytesIO(data), offset=offset)
+        length = info["record_length"]
+        half = 0.5 / info["samp_rate"]
+        last = info["starttime"] + (info["npts"] - 1) / info["samp_rate"]
+        if last >= t0 - half and info["starttime"] <= t1 + half:
+            out.append(data[offset : offset + length])
+        offset += length
+    return b"".join(out)
+
+
+# -- ObsPy's Client ----------------------------------------------------------------------------
+
+
+def test_exact_codes(client: Client, expected: Callable[..., Stream]) -> None:
+    ours = client.get_waveforms("CI", "CCA", "", "BHN", T0, T1)
+    assert_same_stream(ours, expected([CCA_BHN], T0, T1))
+
+
+def test_question_mark_wildcard_and_lists(client: Client, expected: Callable[..., Stream]) -> None:
+    ours = client.get_waveforms("CI", "CCA,HEC", "", "BH?", T0, T1)
+    assert_same_stream(ours, expected([CCA_BHN, HEC_BHN], T0, T1))
+
+
+def test_star_wildcards_match_what_the_bucket_holds(
+    client: Client, expected: Callable[..., Stream], shared_data: Path
+) -> None:
+    t0, t1 = UTCDateTime("2022-01-02T23:00:00"), UTCDateTime("2022-01-02T23:10:00")
+    every = archive_channels(shared_data, "scedc-pds", dt.date(2022, 1, 2))
+    lhz = [n for n in every if n.channel == "LHZ"]
+    assert {n.station for n in lhz} >= {"WBM", "FOX2", "NCH", "THIS"}  # the data we rely on
+    ours = client.get_waveforms("*", "*", "*", "LHZ", t0, t1)
+    assert_same_stream(ours, expected(lhz, t0, t1))
+    ours = client.get_waveforms("CI", "*", "*", "*", t0, t1)
+    assert_same_stream(ours, expected([n for n in every if n.network == "CI"], t0, t1))
+
+
+@pytest.mark.parametrize("location", ["", "--", "  "])
+def test_blank_location(client: Client, expected: Callable[..., Stream], location: str) -> None:
+    ours = client.get_waveforms("CI", "WBM", location, "LHZ", T0, T1)
+    assert_same_stream(ours, expected([WBM_LHZ], T0, T1))
+
+
+def test_non_blank_location_and_other_network(client: Client, expected: Callable[..., Stream]) -> None:
+    ours = client.get_waveforms("BK", "THIS", "00", "LHZ", T0, T1)
+    assert_same_stream(ours, expected([THIS_LHZ], T0, T1))
+    with pytest.raises(FDSNNoDataException):
+        client.get_waveforms("BK", "THIS", "--", "LHZ", T0, T1)
+
+
+def test_window_across_midnight(client: Client, expected: Callable[..., Stream]) -> None:
+    t0, t1 = UTCDateTime("2022-01-01T23:50:00"), UTCDateTime("2022-01-02T00:10:00")
+    ours = client.get_waveforms("CI", "WBM", "--", "LHZ", t0, t1)
+    assert len(ours.copy().merge()) == 1
+    assert_same_stream(ours, expected([WBM_LHZ], t0, t1))
+    assert ours[0].stats.starttime < UTCDateTime("2022-01-02") < ours[-1].stats.endtime
+
+
+def test_bulk(client: Client, expected: Callable[..., Stream]) -> None:
+    a0, a1 = UTCDateTime("2022-01-01T23:58:00"), UTCDateTime("2022-01-02T00:03:00")
+    bulk = [
+        ("CI", "CCA", "", "BHN", T0, T1),
+        ("CI", "WBM", "--", "LH?", a0, a1),
+        ("BK", "TH*", "*", "LHZ", T0 + 3600, T1 + 3600),
+    ]
+    ours = client.get_waveforms_bulk(bulk)
+    # Bulk answers are not trimmed by the client: trim each line's channel to its window.
+    for line, channels in zip(bulk, ([CCA_BHN], [WBM_LHZ], [THIS_LHZ]), strict=True):
+        t0, t1 = line[4], line[5]
+        mine = Stream([tr for tr in ours if tr.id == ".".join(channels[0])]).trim(t0, t1)
+        assert_same_stream(mine, expected(channels, t0, t1))
+
+
+def test_bulk_text_with_options(client: Client, expected: Callable[..., Stream]) -> None:
+    text = (
+        f"quality=B\nminimumlength=0.0\nlongestonly=false\nCI HEC -- BHN {T0.isoformat()} {T1.isoformat()}\n"
+    )
+    ours = client.get_waveforms_bulk(text).trim(T0, T1)
+    assert_same_stream(ours, expected([HEC_BHN], T0, T1))
+
+
+def test_no_data_raises_obspys_no_data_exception(client: Client) -> None:
+    with pytest.raises(FDSNNoDataException):
+        client.get_waveforms(
+            "CI", "WBM", "", "LHZ", UTCDateTime("2022-01-10"), UTCDateTime("2022-01-10T01:00")
+        )
+    with pytest.raises(FDSNNoDataException):
+        client.get_waveforms("CI", "ZZ*", "*", "*", T0, T1)
+    with pytest.raises(FDSNNoDataException):  # FOX2 has data from ~22:55 only
+        client.get_waveforms("CI", "FOX2", "", "LHZ", T0, T1)
+
+
+def test_nodata_404(scedc_url: str) -> None:
+    status, body, _ = http_get(
+        scedc_url,
+        {
+            "net": "CI",
+            "sta": "WBM",
+            "loc": "--",
+            "cha": "LHZ",
+            "start": "2022-01-10",
+            "end": "2022-01-11",
+            "nodata": "404",
+        },
+    )
+    assert status == 404
+    assert body.decode().startswith("Error 404: Not Found\n\n")
+
+
+def test_partial_day_starts_where_the_data_start(client: Client, expected: Callable[..., Stream]) -> None:
+    nch = Nslc("CI", "NCH", "", "LHZ")
+    t0, t1 = UTCDateTime("2022-01-02T22:30:00"), UTCDateTime("2022-01-02T23:00:00")
+    ours = client.get_waveforms("CI", "NCH", "", "LHZ", t0, t1)
+    assert_same_stream(ours, expected([nch], t0, t1))
+
+
+def test_ncedc_archive(ncedc_url: str, expected: Callable[..., Stream]) -> None:
+    client = Client(ncedc_url)
+    channels = [Nslc("BK", sta, "00", "LHZ") for sta in ("RUSS", "THIS", "YUBA")]
+    ours = client.get_waveforms("BK", "*", "00", "LH?", T0, T1)
+    assert_same_stream(ours, expected(channels, T0, T1, bucket="ncedc-pds"))
+
+
+# -- the bytes on the wire -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "nslc", "t0", "t1"),
+    [
+        (SCEDC_CCA, CCA_BHN, T0, T1),
+        (
+            "continuous_waveforms/2022/2022_001/CIWBM__LHZ___2022001.ms",
+            WBM_LHZ,
+            UTCDateTime("2022-01-01T00:00:00"),
+            UTCDateTime("2022-01-01T00:30:00.5"),
+        ),
+    ],
+)
+def test_records_byte_for_byte(
+    scedc_url: str, shared_data: Path, key: str, nslc: Nslc, t0: UTCDateTime, t1: UTCDateTime
+) -> None:
+    params = {"net": nslc.network, "sta": nslc.station, "loc": "--", "cha": nslc.channel}
+    status, body, media = http_get(scedc_url, {**params, "start": str(t0)[:-1], "end": str(t1)[:-1]})
+    assert status == 200
+    assert media == "application/vnd.fdsn.mseed"
+    assert body == records_overlapping(shared_data / "scedc-pds" / key, t0, t1)
+
+
+def test_five_minutes_read_few_bytes(fresh_scedc_url: str, s3: S3Proxy, shared_data: Path) -> None:
+    """A 5-minute request reads from S3 at most 1.5x the bytes of the records it returns."""
+    params = {
+        "net": "CI",
+        "sta": "CCA",
+        "loc": "--",
+        "cha": "BHN",
+        "start": "2022-01-02T10:00:00",
+        "end": "2022-01-02T10:05:00",
+    }
+    status, body, _ = http_get(fresh_scedc_url, params)
+    assert status == 200
+    read_bytes = s3.total_bytes()
+    requests = s3.count()
+    whole = (shared_data / "scedc-pds" / SCEDC_CCA).stat().st_size
+    print(
+        f"\n5-minute CI.CCA..BHN: returned {len(body)} B, read {read_bytes} B in {requests} requests (file {whole} B)"
+    )
+    assert 0 < len(body) <= read_bytes <= 1.5 * len(body)
+    assert [r for r in s3.records if "list-type" in r.query] == []  # exact codes need no listing
+    assert {r.key for r in s3.records} == {SCEDC_CCA}
+
+
+def test_wildcards_list_each_day_once(fresh_scedc_url: str, s3: S3Proxy) -> None:
+    """Wildcards are resolved by listing the day prefixes (2 days here), cached per day."""
+    params = {
+        "net": "CI",
+        "sta": "W*",
+        "cha": "LH?",
+        "start": "2022-01-01T23:59:00",
+        "end": "2022-01-02T00:01:00",
+    }
+    for _ in range(3):
+        status, _, _ = http_get(fresh_scedc_url, params)
+        assert status == 200
+    listings = [r for r in s3.records if "list-type" in r.query]
+    assert sorted(urllib.parse.parse_qs(r.query)["prefix"][0] for r in listings) == [
+        "continuous_waveforms/2022/2022_001/CI",
+        "continuous_waveforms/2022/2022_002/CI",
+    ]
+
+
+def test_quality_is_accepted_and_returns_the_archives_records(scedc_url: str) -> None:
+    params = {
+        "net": "CI",
+        "sta": "WBM",
+        "loc": "--",
+        "cha": "LHZ",
+        "start": "2022-01-02T10:00:00",
+        "end": "2022-01-02T10:30:00",
+    }
+    bodies = {q: http_get(scedc_url, {**params, "quality": q}) for q in "DRQMB"}
+    assert {status for status, _, _ in bodies.values()} == {200}
+    assert len({body for _, body, _ in bodies.values()}) == 1
+
+
+def test_minimumlength_and_longestonly(scedc_url: str, shared_data: Path) -> None:
+    # FOX2 has one continuous run, ~22:55-23:59: about an hour inside this window.
+    params = {
+        "net": "CI",
+        "sta": "FOX2",
+        "loc": "--",
+        "cha": "LHZ",
+        "start": "2022-01-02T22:00:00",
+        "end": "2022-01-03T00:00:00",
+    }
+    trace = read(
+        str(shared_data / "scedc-pds/continuous_waveforms/2022/2022_002/CIFOX2_LHZ___2022002.ms")
+    ).merge()[0]
+    run = trace.stats.endtime - trace.stats.starttime
+    status, body, _ = http_get(scedc_url, params)
+    assert status == 200
+    assert http_get(scedc_url, {**params, "minimumlength": str(run - 60)})[:2] == (200, body)
+    assert http_get(scedc_url, {**params, "minimumlength": str(run + 60)})[0] == 204
+    assert http_get(scedc_url, {**params, "longestonly": "true"})[:2] == (200, body)
+
+
+def test_over_the_byte_limit_is_413_before_any_byte(s3proxy: S3Proxy) -> None:
+    with serve_fdsn("scedc-pds", s3proxy.url, max_bytes=20_000) as url:
+        status, body, media = http_get(
+            url,
+            {
+                "net": "CI",
+                "sta": "CCA",
+                "cha": "BHN",
+                "start": "2022-01-02T10:00:00",
+                "end": "2022-01-02T11:00:00",
+            },
+        )
+        assert status == 413
+        assert media.startswith("text/plain")
+        assert body.decode().startswith("Error 413: ")
+        with pytest.raises(FDSNRequestTooLargeException):
+            Client(url).get_waveforms("CI", "CCA", "", "BHN", T0, T0 + 3600)
+        # a small request still fits
+        assert len(Client(url).get_waveforms("CI", "WBM", "", "LHZ", T0, T1)) == 1
+
+
+def test_too_many_channels_is_413(s3proxy: S3Proxy) -> None:
+    with serve_fdsn("scedc-pds", s3proxy.url, limits=Limits(max_windows=2)) as url:
+        status, body, _ = http_get(
+            url,
+            {
+                "net": "*",
+                "sta": "*",
+                "cha": "LHZ",
+                "start": "2022-01-02T23:00:00",
+                "end": "2022-01-02T23:10:00",
+            },
+        )
+        assert status == 413
+        assert "at most 2" in body.decode()
