@@ -39,7 +39,7 @@ def read_bulk(text: str) -> list[Window]:
         except json.JSONDecodeError as exc:
             raise RequestError(f"invalid JSON: {exc}") from None
         return parse_windows(body)
-    windows = []
+    windows: list[Window] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:

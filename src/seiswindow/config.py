@@ -60,7 +60,7 @@ class Settings:
             if raw in (None, ""):
                 return default
             try:
-                value = kind(raw)
+                value = float(kind(raw))
             except ValueError:
                 raise ConfigError(f"{name}={raw!r} is not a number") from None
             if value <= 0:

@@ -124,7 +124,8 @@ class Extractor:
         outcomes = [
             self._files.submit(self._read_file, key, day, window, meter) for day, key in self._plan(window)
         ]
-        found, problems = [], []
+        found: list[Records] = []
+        problems: list[str] = []
         for future in outcomes:
             outcome = future.result()
             if outcome.records is not None:

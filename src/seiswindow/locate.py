@@ -335,14 +335,7 @@ class Locator:
                 numbers.add(min(n - 1, max(0, round(x))))
         numbers -= set(index.anchors)
         ordered = sorted(numbers)
-        calls = [
-            (
-                lambda i=i: self.store.get_range(
-                    key, start=i * index.reclen, end=i * index.reclen + HEADER_PROBE_BYTES
-                )
-            )
-            for i in ordered
-        ]
+        calls = [self._bytes_call(key, i * index.reclen, HEADER_PROBE_BYTES) for i in ordered]
         if not calls:
             return
         chunks = self._parallel(meter, calls)
@@ -368,6 +361,9 @@ class Locator:
             RecordHeader(i * index.reclen, index.reclen, s, e, 0.0, 0, "")
             for i, (s, e) in index.anchors.items()
         ]
+
+    def _bytes_call(self, key: str, start: int, length: int) -> Callable[[], Chunk]:
+        return lambda: self.store.get_range(key, start=start, end=start + length)
 
     def _range_call(self, key: str, index: FileIndex, a: int, b: int) -> Callable[[], Chunk]:
         return lambda: self.store.get_range(key, start=a * index.reclen, end=b * index.reclen)

@@ -177,7 +177,8 @@ class Window:
             raise RequestError(
                 f"{nslc!r} is not NET.STA.LOC.CHA (e.g. CI.WBM..LHZ)", field="nslc", index=index
             )
-        return cls.create(*parts, start, end, index=index)
+        net, sta, loc, cha = parts
+        return cls.create(net, sta, loc, cha, start, end, index=index)
 
     def to_request(self) -> dict[str, str]:
         """The tutorial's JSON form of this window."""
