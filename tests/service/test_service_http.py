@@ -1,0 +1,256 @@
+"""The HTTP app over a real socket: routes, errors, options, and answers over 6 MB (gzip
+path and 413 path) with the default limits, on the shared data in moto S3."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import obspy
+import pytest
+from service_helpers import day_files, serving, tutorial_answer
+
+from seiswindow.config import Settings, open_archive
+from seiswindow.extract import Extractor
+from seiswindow.http import TUTORIAL_REQUEST, create_app
+from seiswindow.model import Window, WindowResult
+
+SIX_MB = 6 * 1024 * 1024
+
+
+def _request(*windows: tuple[str, str, str, str, str, str]) -> dict[str, Any]:
+    keys = ("Network", "Station", "Channel", "Location", "Starttime", "Endtime")
+    return {"Windows": [dict(zip(keys, w, strict=True)) for w in windows]}
+
+
+HALF_DAY_CCA = _request(("CI", "CCA", "BHN", "  ", "2022-01-02T00:00:00", "2022-01-02T12:00:00"))
+TWO_DAYS_40HZ = _request(
+    ("CI", "CCA", "BHN", "  ", "2022-01-02T00:00:00", "2022-01-02T23:59:59"),
+    ("CI", "HEC", "BHN", "  ", "2022-01-02T00:00:00", "2022-01-02T23:59:59"),
+)
+SMALL = _request(("CI", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:05:00"))
+
+
+@pytest.fixture(scope="module")
+def client(live_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_url, timeout=120) as c:
+        yield c
+
+
+def _post(client: httpx.Client, body: object, **kwargs: Any) -> httpx.Response:
+    return client.post("/timewindows", content=json.dumps(body).encode(), **kwargs)
+
+
+def test_health_and_limits(client: httpx.Client) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok"
+    assert health["archive"]["url"].rstrip("/") == "s3://scedc-pds"
+    assert health["archive"]["layout"] == "scedc"
+    assert health["limits"] == client.get("/limits").json()
+    assert health["limits"]["max_response_bytes"] <= SIX_MB
+
+
+def test_docs_show_the_tutorials_request(client: httpx.Client) -> None:
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/timewindows"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["example"] == TUTORIAL_REQUEST
+    assert TUTORIAL_REQUEST["Windows"][0]["Location"] == "  "
+
+
+def test_unknown_route_404_and_wrong_method_405(client: httpx.Client) -> None:
+    r = client.get("/nowhere")
+    assert r.status_code == 404 and r.json()["error"]
+    r = client.get("/timewindows")
+    assert r.status_code == 405
+    assert "POST" in r.headers["allow"]
+    assert r.json()["status"] == 405
+    r = client.put("/health")
+    assert r.status_code == 405
+
+
+def test_bad_request_names_window_and_field(client: httpx.Client) -> None:
+    body = _request(
+        ("CI", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:05:00"),
+        ("CI", "WB-M", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:05:00"),
+    )
+    r = _post(client, body)
+    assert r.status_code == 400
+    doc = r.json()
+    assert doc["index"] == 1 and doc["field"] == "Station"
+    assert "window 1" in doc["error"] and "WB-M" in doc["error"]
+    r = client.post("/timewindows", content=b'{"Windows": [')
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
+
+
+def test_too_many_windows_is_413_before_any_read(client: httpx.Client, s3: Any) -> None:
+    limits = client.get("/limits").json()
+    window = SMALL["Windows"][0]
+    r = _post(client, {"Windows": [window] * (limits["max_windows"] + 1)})
+    assert r.status_code == 413 and r.json()["field"] == "Windows"
+    assert s3.count() == 0
+
+
+def test_segments_option_in_query_and_body(client: httpx.Client) -> None:
+    plain = _post(client, SMALL).json()
+    by_query = client.post("/timewindows?segments=true", content=json.dumps(SMALL).encode()).json()
+    by_body = _post(client, {**SMALL, "Segments": True}).json()
+    assert by_query == by_body
+    assert by_query[0]["segments"][0]["data"] == plain[0]["data"]
+    r = client.post("/timewindows?segments=maybe", content=json.dumps(SMALL).encode())
+    assert r.status_code == 400 and r.json()["field"] == "segments"
+
+
+def test_miniseed_by_accept_and_query(client: httpx.Client, shared_data: Path) -> None:
+    by_accept = _post(client, SMALL, headers={"Accept": "application/vnd.fdsn.mseed"})
+    by_query = client.post("/timewindows?format=miniseed", content=json.dumps(SMALL).encode())
+    assert by_accept.status_code == by_query.status_code == 200
+    assert by_accept.headers["content-type"] == "application/vnd.fdsn.mseed"
+    assert by_accept.headers["x-window-status"] == "ok"
+    assert by_accept.content == by_query.content
+    [expected] = tutorial_answer(shared_data, "scedc-pds", SMALL)
+    [tr] = obspy.read(io.BytesIO(by_accept.content))
+    assert tr.data.tolist() == expected["data"]
+    assert str(tr.stats.starttime) == expected["starttime"]
+    nothing = _request(("CI", "NOPE", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:05:00"))
+    r = client.post("/timewindows?format=miniseed", content=json.dumps(nothing).encode())
+    assert r.status_code == 204 and r.headers["x-window-status"] == "nodata"
+
+
+def test_small_answers_are_gzipped_when_accepted(client: httpx.Client) -> None:
+    r = _post(client, SMALL, headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.json() == _post(client, SMALL, headers={"Accept-Encoding": "identity"}).json()
+
+
+# -- over 6 MB ----------------------------------------------------------------------------
+
+
+def _raw(client: httpx.Client, body: object, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    """Status and the body bytes as sent (httpx would decode gzip on its own)."""
+    with client.stream("POST", "/timewindows", content=json.dumps(body).encode(), headers=headers) as r:
+        return r, b"".join(r.iter_raw())
+
+
+def test_over_6mb_without_gzip_is_413_with_advice(client: httpx.Client) -> None:
+    r, sent = _raw(client, HALF_DAY_CCA, {"Accept-Encoding": "identity"})
+    assert r.status_code == 413
+    error = json.loads(sent)["error"]
+    assert "over the limit" in error
+    for advice in ("fewer or shorter windows", "Accept-Encoding: gzip", "miniseed"):
+        assert advice in error
+
+
+def test_over_6mb_with_gzip_is_sent_gzipped(client: httpx.Client, shared_data: Path) -> None:
+    r, sent = _raw(client, HALF_DAY_CCA, {"Accept-Encoding": "gzip"})
+    assert r.status_code == 200, sent[:300]
+    assert r.headers["content-encoding"] == "gzip"
+    assert len(sent) <= SIX_MB
+    text = gzip.decompress(sent)
+    assert len(text) > SIX_MB  # it would not have fitted raw
+    [expected] = tutorial_answer(shared_data, "scedc-pds", HALF_DAY_CCA)
+    [ours] = json.loads(text)
+    assert ours["data"] == expected["data"]
+    assert ours["starttime"] == expected["starttime"] and ours["endtime"] == expected["endtime"]
+
+
+def test_still_over_the_limit_gzipped_is_413(client: httpx.Client) -> None:
+    r, sent = _raw(client, TWO_DAYS_40HZ, {"Accept-Encoding": "gzip"})
+    assert r.status_code == 413
+    error = json.loads(sent)["error"]
+    assert "gzipped answer" in error and "miniseed" in error and "Accept-Encoding" not in error
+
+
+def test_413_is_decided_before_reading_everything(settings: Settings, s3: Any) -> None:
+    # The whole 40 Hz day comes first: the answer is over the limit before the others are read.
+    body = _request(
+        ("CI", "CCA", "BHN", "", "2022-01-02T00:00:00", "2022-01-02T23:59:59"),
+        *[("CI", "WBM", "LHZ", "", "2022-01-02T00:00:00", "2022-01-02T00:00:10")] * 2,
+    )
+
+    class InOrder(Extractor):
+        """Completes windows in request order, one at a time, counting how many."""
+
+        yielded = 0
+
+        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+            for i, window in enumerate(windows):
+                InOrder.yielded += 1
+                [(_, result)] = list(super().iter_extract([window]))
+                yield i, result
+
+    with (
+        InOrder(open_archive(settings), limits=settings.limits) as extractor,
+        serving(create_app(extractor=extractor)) as url,
+    ):
+        r = httpx.post(
+            f"{url}/timewindows",
+            content=json.dumps(body).encode(),
+            headers={"Accept-Encoding": "identity"},
+            timeout=120,
+        )
+    assert r.status_code == 413
+    assert InOrder.yielded == 1
+
+
+def test_unexpected_failure_is_500_with_only_a_request_id(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(Extractor):
+        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+            raise RuntimeError("secret detail of the failure")
+
+    with (
+        Broken(open_archive(settings)) as extractor,
+        serving(create_app(extractor=extractor)) as url,
+        caplog.at_level(logging.ERROR, logger="seiswindow"),
+    ):
+        r = httpx.post(f"{url}/timewindows", content=json.dumps(SMALL).encode(), timeout=60)
+    assert r.status_code == 500
+    doc = r.json()
+    assert set(doc) == {"status", "error", "field", "index", "request_id"}
+    assert "secret" not in r.text and "Traceback" not in r.text
+    assert doc["request_id"] == r.headers["x-request-id"]
+    logged = [rec for rec in caplog.records if doc["request_id"] in rec.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert "secret detail" in str(logged[0].exc_info[1])
+
+
+def test_gzip_decompresses_as_a_stream_too(client: httpx.Client) -> None:
+    # A client that inflates incrementally (as browsers do) sees the same bytes.
+    r, sent = _raw(client, SMALL, {"Accept-Encoding": "gzip"})
+    inflater = zlib.decompressobj(31)
+    text = b"".join(inflater.decompress(sent[i : i + 100]) for i in range(0, len(sent), 100))
+    assert json.loads(text) == _post(client, SMALL).json()
+    assert np.asarray(json.loads(text)[0]["data"]).size == 301
+
+
+def test_location_blank_forms_are_one(client: httpx.Client) -> None:
+    answers = [
+        _post(
+            client, _request(("CI", "WBM", "LHZ", loc, "2022-01-02T10:00:00", "2022-01-02T10:00:05"))
+        ).json()
+        for loc in ("", "  ", "--")
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0]["location"] == ""
+
+
+def test_tutorial_request_on_files_absent_from_the_archive(client: httpx.Client) -> None:
+    # The tutorial's own request asks for CI.BOM 2024, which the sample data lacks.
+    answer = _post(client, TUTORIAL_REQUEST).json()
+    assert [w["status"] for w in answer] == ["nodata", "nodata"]
+    assert [w["channel"] for w in answer] == ["BHZ", "BHN"]
+
+
+def test_day_files_helper_finds_the_files(shared_data: Path) -> None:
+    window = Window.from_nslc("CI.WBM..LHZ", "2022-01-01T23:55:00", "2022-01-02T00:05:00")
+    assert len(day_files(shared_data, "scedc-pds", window)) == 3
