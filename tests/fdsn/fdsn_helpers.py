@@ -29,13 +29,17 @@ def serve_fdsn(
     prefix: str = "",
     limits: Limits | None = None,
     max_bytes: int | None = None,
+    root_path: str = "",
 ) -> Iterator[str]:
-    """Serve the FDSN router alone on 127.0.0.1 (a free port); yields the base URL."""
+    """Serve the FDSN router alone on 127.0.0.1 (a free port); yields the base URL (with
+    ``prefix``; without ``root_path``, which a stripping proxy would add in front)."""
     settings = Settings(archive=f"s3://{bucket}", endpoint_url=endpoint, limits=limits or Limits())
     extractor = Extractor(open_archive(settings), limits=settings.limits)
     app = FastAPI()
     app.include_router(router(extractor, settings, prefix=prefix, max_bytes=max_bytes))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", root_path=root_path)
+    )
     thread = threading.Thread(target=server.run, name=f"uvicorn fdsn {bucket}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -1,0 +1,79 @@
+"""Service discovery as ObsPy's ``Client`` does it (WADL, version), base URLs with a path
+prefix, and the package's public API."""
+
+from __future__ import annotations
+
+import urllib.request
+import xml.etree.ElementTree as ET
+
+from fdsn_helpers import serve_fdsn
+from obspy import UTCDateTime
+from obspy.clients.fdsn import Client
+
+import seiswindow.fdsn
+from support.s3server import S3Proxy
+
+WADL = "{http://wadl.dev.java.net/2009/02}"
+
+
+def test_client_discovers_both_services(scedc_url: str) -> None:
+    client = Client(scedc_url)
+    assert {"dataselect", "station"} <= set(client.services)
+    assert "event" not in client.services  # its WADL answers 404, as ObsPy expects
+    assert client.get_webservice_version("dataselect") == [1, 1, 0]
+    assert client.get_webservice_version("station") == [1, 1, 0]
+    # ObsPy learnt exactly the parameters we accept (it drops nodata itself)
+    assert set(client.services["dataselect"]) == {
+        "starttime",
+        "endtime",
+        "network",
+        "station",
+        "location",
+        "channel",
+        "quality",
+        "minimumlength",
+        "longestonly",
+        "format",
+    }
+    assert {"level", "format", "minlatitude", "latitude", "maxradius", "startbefore", "endafter"} <= set(
+        client.services["station"]
+    )
+    assert "updatedafter" not in client.services["station"]
+
+
+def test_wadl_names_the_url_the_client_used(scedc_url: str) -> None:
+    for service in ("dataselect", "station"):
+        url = f"{scedc_url}/fdsnws/{service}/1/application.wadl"
+        with urllib.request.urlopen(url) as answer:
+            assert answer.headers["Content-Type"].startswith("application/xml")
+            root = ET.fromstring(answer.read())
+        base = root.find(f"{WADL}resources").get("base")
+        assert base == f"{scedc_url}/fdsnws/{service}/1/"
+
+
+def test_base_url_with_a_path_prefix(s3proxy: S3Proxy) -> None:
+    with serve_fdsn("scedc-pds", s3proxy.url, prefix="/seis/archive") as url:
+        assert url.endswith("/seis/archive")
+        client = Client(url)
+        t0 = UTCDateTime("2022-01-02T10:00:00")
+        stream = client.get_waveforms("CI", "WBM", "", "LHZ", t0, t0 + 60)
+        assert [tr.id for tr in stream] == ["CI.WBM..LHZ"]
+        inventory = client.get_stations(station="WBM", channel="LHZ", level="channel")
+        assert inventory.get_contents()["channels"] == ["CI.WBM..LHZ"]
+
+
+def test_behind_a_proxy_that_strips_its_prefix(s3proxy: S3Proxy) -> None:
+    """With ``root_path``, requests arrive without the prefix, and the WADL names the URL
+    the client used, prefix included."""
+    with serve_fdsn("scedc-pds", s3proxy.url, root_path="/behind/proxy") as url:
+        with urllib.request.urlopen(f"{url}/fdsnws/station/1/application.wadl") as answer:
+            root = ET.fromstring(answer.read())
+        base = root.find(f"{WADL}resources").get("base")
+        assert base == f"{url}/behind/proxy/fdsnws/station/1/"
+
+
+def test_public_api_is_exactly_all() -> None:
+    public = {name for name in vars(seiswindow.fdsn) if not name.startswith("_")}
+    modules = {"catalog", "dataselect", "meta", "request", "routes", "station", "stationxml", "annotations"}
+    assert public - modules == set(seiswindow.fdsn.__all__)
+    assert callable(seiswindow.fdsn.router)
