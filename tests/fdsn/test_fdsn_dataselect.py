@@ -199,6 +199,27 @@ def test_records_byte_for_byte(
     assert body == records_overlapping(shared_data / "scedc-pds" / key, t0, t1)
 
 
+def test_bounds_within_half_a_sample_of_a_record_edge(
+    client: Client, scedc_url: str, shared_data: Path, expected: Callable[..., Stream]
+) -> None:
+    """A window starting 0.3 samples after a record's last sample (and ending 0.3 samples
+    before a record's first) still holds that sample when ObsPy trims the day file
+    (nearest sample): the record holding it must be returned."""
+    path = shared_data / "scedc-pds/continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms"
+    data = path.read_bytes()
+    edge = get_record_information(io.BytesIO(data), offset=10 * 512)
+    later = get_record_information(io.BytesIO(data), offset=20 * 512)
+    delta = 1.0 / edge["samp_rate"]
+    t0 = edge["starttime"] + (edge["npts"] - 1) * delta + 0.3 * delta
+    t1 = later["starttime"] - 0.3 * delta
+    ours = client.get_waveforms("CI", "WBM", "", "LHZ", t0, t1)
+    reference = expected([WBM_LHZ], t0, t1)
+    assert reference[0].stats.starttime < t0 and reference[0].stats.endtime > t1  # the samples at stake
+    assert_same_stream(ours, reference)
+    params = {"net": "CI", "sta": "WBM", "cha": "LHZ", "start": str(t0)[:-1], "end": str(t1)[:-1]}
+    assert http_get(scedc_url, params)[1] == records_overlapping(path, t0, t1) == data[10 * 512 : 21 * 512]
+
+
 def test_five_minutes_read_few_bytes(fresh_scedc_url: str, s3: S3Proxy, shared_data: Path) -> None:
     """A 5-minute request reads from S3 at most 1.5x the bytes of the records it returns."""
     params = {
