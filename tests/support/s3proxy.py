@@ -346,16 +346,18 @@ class S3Proxy:
         with self._lock:
             self._records.clear()
 
-    def rounds(self, *, gap_s: float) -> int:
-        """Sequential rounds of requests: a request received more than ``gap_s`` after the
-        first request of the current round starts a new one. With ``delay_s`` set, requests
-        sent in parallel arrive together and a dependent request arrives ``delay_s`` later,
-        so ``gap_s = delay_s / 2`` counts round trips as the client experienced them."""
-        times = sorted(r.received_at for r in self.records)
-        rounds, start = 0, None
-        for t in times:
-            if start is None or t - start > gap_s:
-                rounds, start = rounds + 1, t
+    def rounds(self) -> int:
+        """Sequential rounds of requests, as the client lived them: a request that arrived
+        after an answer of the current round had been sent could have waited for it, so it
+        starts a new round; requests that arrived while no answer was out yet are one round.
+        Set ``delay_s`` so answers take longer than the client's scheduling jitter."""
+        rounds, first_answer = 0, None
+        for record in sorted(self.records, key=lambda r: r.received_at):
+            if first_answer is None or record.received_at >= first_answer:
+                rounds += 1
+                first_answer = record.received_at + record.elapsed_s
+            else:
+                first_answer = min(first_answer, record.received_at + record.elapsed_s)
         return rounds
 
     def count(self, method: str | None = None, path_contains: str | None = None) -> int:
