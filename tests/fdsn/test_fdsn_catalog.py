@@ -18,7 +18,7 @@ from seiswindow.errors import RequestError
 from seiswindow.extract import Extractor
 from seiswindow.fdsn.catalog import ChannelCatalog
 from seiswindow.fdsn.dataselect import DataselectService
-from seiswindow.fdsn.request import parse_dataselect
+from seiswindow.fdsn.request import Selection, parse_dataselect
 from seiswindow.model import Nslc
 from seiswindow.store import Chunk, LocalStore, Store
 
@@ -53,7 +53,7 @@ class Clock:
         return self.now
 
 
-def selection(query: str, start: str, end: str):  # type: ignore[no-untyped-def]
+def selection(query: str, start: str, end: str) -> Selection:
     net, sta, loc, cha = query.split(".")
     params = [("net", net), ("sta", sta), ("loc", loc or "--"), ("cha", cha), ("start", start), ("end", end)]
     return parse_dataselect(params).selections[0]

@@ -47,8 +47,9 @@ def test_wadl_names_the_url_the_client_used(scedc_url: str) -> None:
         with urllib.request.urlopen(url) as answer:
             assert answer.headers["Content-Type"].startswith("application/xml")
             root = ET.fromstring(answer.read())
-        base = root.find(f"{WADL}resources").get("base")
-        assert base == f"{scedc_url}/fdsnws/{service}/1/"
+        resources = root.find(f"{WADL}resources")
+        assert resources is not None
+        assert resources.get("base") == f"{scedc_url}/fdsnws/{service}/1/"
 
 
 def test_base_url_with_a_path_prefix(s3proxy: S3Proxy) -> None:
@@ -68,8 +69,9 @@ def test_behind_a_proxy_that_strips_its_prefix(s3proxy: S3Proxy) -> None:
     with serve_fdsn("scedc-pds", s3proxy.url, root_path="/behind/proxy") as url:
         with urllib.request.urlopen(f"{url}/fdsnws/station/1/application.wadl") as answer:
             root = ET.fromstring(answer.read())
-        base = root.find(f"{WADL}resources").get("base")
-        assert base == f"{url}/behind/proxy/fdsnws/station/1/"
+        resources = root.find(f"{WADL}resources")
+        assert resources is not None
+        assert resources.get("base") == f"{url}/behind/proxy/fdsnws/station/1/"
 
 
 def test_public_api_is_exactly_all() -> None:
