@@ -8,7 +8,10 @@ epoch), and written as StationXML or FDSN station text. ObsPy stays out of this 
 ElementTree and :mod:`seiswindow.fdsn.stationxml` do the work.
 
 Time selection follows what FDSN services do and ObsPy's ``Inventory.select`` does: an
-epoch is kept when it overlaps ``[starttime, endtime]`` (an open end never ends).
+epoch is kept when it overlaps ``[starttime, endtime]`` (an open end never ends), at every
+level. ``startbefore``/``startafter``/``endbefore``/``endafter`` apply to the epochs of the
+requested level (channels for ``channel`` and ``response``); the network and station
+elements above them are kept when they hold a match.
 """
 
 from __future__ import annotations
