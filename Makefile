@@ -50,3 +50,56 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# --- Deploy to AWS: deploy/aws (Dockerfile, SAM template), docs/deploy.md ----------------
+# image, deploy and invoke-local need Docker (and sam, AWS credentials); requirements and
+# lint-deploy run anywhere. ARCH is Lambda's name: x86_64 or arm64 (Graviton).
+AWS_DIR  := deploy/aws
+ARCH     ?= x86_64
+IMAGE    ?= seiswindow-lambda
+DOCKER   ?= docker
+SAM      ?= sam
+EVENT    ?= http-api-timewindows.json
+PARAMS   ?=
+DOCKER_PLATFORM = $(if $(filter arm64 aarch64,$(ARCH)),linux/arm64,linux/amd64)
+SAM_ARCH        = $(if $(filter arm64 aarch64,$(ARCH)),arm64,x86_64)
+
+.PHONY: requirements lambda-wheel image deploy invoke-local lint-deploy
+
+## requirements: re-export deploy/aws/requirements.txt from uv.lock (runtime deps, hashed)
+requirements: $(UV)
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt > $(AWS_DIR)/requirements.txt.tmp
+	mv $(AWS_DIR)/requirements.txt.tmp $(AWS_DIR)/requirements.txt
+
+## lambda-wheel: the project's wheel in deploy/aws/dist, the image's build context
+lambda-wheel: $(UV)
+	rm -rf $(AWS_DIR)/dist
+	$(UV) build --wheel --out-dir $(AWS_DIR)/dist
+
+## image: the Lambda image for ARCH, loaded into Docker as $(IMAGE):$(ARCH)
+# One platform and no attestations: Lambda refuses image indexes (multi-arch manifests).
+image: lambda-wheel
+	$(DOCKER) buildx build --platform $(DOCKER_PLATFORM) --provenance=false --sbom=false \
+		--load -t $(IMAGE):$(SAM_ARCH) $(AWS_DIR)
+
+## deploy: sam build + sam deploy (guided the first time, then from deploy/aws/samconfig.toml)
+deploy: lambda-wheel
+	cd $(AWS_DIR) && $(SAM) build --parameter-overrides Architecture=$(SAM_ARCH)
+	cd $(AWS_DIR) && if [ -f samconfig.toml ]; then \
+		$(SAM) deploy --parameter-overrides Architecture=$(SAM_ARCH) $(PARAMS); \
+	else \
+		$(SAM) deploy --guided --parameter-overrides Architecture=$(SAM_ARCH) $(PARAMS); \
+	fi
+
+## invoke-local: sam local invoke of the built image with deploy/aws/events/$(EVENT)
+invoke-local: lambda-wheel
+	cd $(AWS_DIR) && $(SAM) build --parameter-overrides Architecture=$(SAM_ARCH)
+	cd $(AWS_DIR) && $(SAM) local invoke Function --event events/$(EVENT) \
+		--parameter-overrides Architecture=$(SAM_ARCH) $(PARAMS)
+
+## lint-deploy: cfn-lint on the template; every runtime wheel resolves for Lambda x86_64 and aarch64
+# The wheel check downloads from PyPI (about 38 MB per architecture, once: pip caches it).
+lint-deploy: install-dev
+	$(BIN)/ruff check $(AWS_DIR)
+	$(BIN)/cfn-lint $(AWS_DIR)/template.yaml
+	$(BIN)/python $(AWS_DIR)/lambda_wheels.py download $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON))
