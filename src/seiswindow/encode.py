@@ -45,6 +45,8 @@ from .model import Segment, Status, WindowResult
 from .nstime import format_time
 
 __all__ = [
+    "GZIP_LEVEL",
+    "GZIP_MIN_BYTES",
     "JSON_MEDIA_TYPE",
     "MSEED_MEDIA_TYPE",
     "Body",
