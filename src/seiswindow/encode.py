@@ -112,7 +112,14 @@ def _round_away(x: float) -> int:
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
-def _equal_where_present(grid: np.ndarray[Any, Any], present: np.ndarray[Any, Any], new: Any) -> bool:
+def _equal_where_present(
+    grid: np.ndarray[Any, Any], present: np.ndarray[Any, Any], new: Any, *, if_none_present: bool
+) -> bool:
+    """ObsPy's test of an overlap on masked data: the present samples agree. When none is
+    present ObsPy's two branches differ: ``np.all`` of a fully masked comparison is
+    ``masked`` (false) for an overlap, ``filled()`` makes it true for a contained trace."""
+    if not present.any():
+        return if_none_present
     return bool(np.all((grid == new) | ~present))
 
 
@@ -195,13 +202,14 @@ def merge_segments(segments: Sequence[Segment]) -> Merged | None:
             samples[offset:end], present[offset:end] = data, True
         elif end > length:  # overlapping the end of what is merged
             shared = length - offset
-            if _equal_where_present(samples[offset:length], present[offset:length], data[:shared]):
+            span = slice(offset, length)
+            if _equal_where_present(samples[span], present[span], data[:shared], if_none_present=False):
                 samples[offset:end], present[offset:end] = data, True
             else:
                 present[offset:length] = False
                 samples[length:end], present[length:end] = data[shared:], True
         else:  # contained
-            if _equal_where_present(samples[offset:end], present[offset:end], data):
+            if _equal_where_present(samples[offset:end], present[offset:end], data, if_none_present=True):
                 fill = ~present[offset:end]
                 samples[offset:end][fill] = data[fill]
                 present[offset:end] = True

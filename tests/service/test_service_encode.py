@@ -131,7 +131,7 @@ def _pieces(draw: st.DrawFn) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(_pieces())
 def test_merge_is_obspy_merge(pieces: list[tuple[int, np.ndarray]]) -> None:
     segments = [Segment(T0 + off * 1_000_000_000, 1.0, data) for off, data in pieces]
