@@ -106,7 +106,9 @@ def pip_command(action: str, arch: str, python: str, requirements: Path, dest: P
     command += ["-r", str(requirements)]
     if action == "download":
         return [*command, "--dest", str(dest)]
-    return [*command, "--target", str(dest), "--no-compile"]
+    # Unpacked for another Python than pip's own: its Requires-Python check would compare
+    # the wheels with the running interpreter; the .pyc files would be for the wrong one.
+    return [*command, "--target", str(dest), "--no-compile", "--ignore-requires-python"]
 
 
 def run(action: str, arches: Sequence[str], python: str, dest: Path | None) -> int:
