@@ -201,6 +201,12 @@ def _direct(event: Any, service: Service, request_id: str) -> Any:
 
 
 def _route(http: HttpEvent, service: Service, request_id: str) -> Response:
+    if "/fdsnws/" in http.path:  # served by the HTTP app only; not a request for windows
+        return service.error(
+            404,
+            f"no such resource here: {http.path} (FDSN web services run in the HTTP app)",
+            request_id=request_id,
+        )
     if http.method == "POST":
         try:
             body = http.body_bytes()

@@ -121,6 +121,10 @@ def test_proxy_methods(service: Service) -> None:
     assert answer["statusCode"] == 405 and answer["headers"]["Allow"] == "GET, POST"
     rest["httpMethod"], rest["path"] = "GET", "/elsewhere"
     assert handle_event(rest, LocalContext(), service=service)["statusCode"] == 404
+    rest["httpMethod"], rest["path"] = "POST", "/fdsnws/dataselect/1/query"
+    rest["body"] = "CI WBM -- LHZ 2022-01-01T23:59:00 2022-01-02T00:01:00\n"
+    answer = handle_event(rest, LocalContext(), service=service)
+    assert answer["statusCode"] == 404 and "HTTP app" in json.loads(answer["body"])["error"]
 
 
 def test_event_shapes_are_told_apart() -> None:
