@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +205,12 @@ def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 def _actions(statement: dict[str, Any]) -> list[str]:
     actions = statement["Action"]
     return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_samconfig_example_deploys_the_template_as_it_needs() -> None:
+    config = tomllib.loads((TEMPLATE.parent / "samconfig.example.toml").read_text())
+    deploy = config["default"]["deploy"]["parameters"]
+    # The template creates an unnamed IAM role; the image needs an ECR repository.
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["resolve_image_repos"] is True
+    assert config["default"]["global"]["parameters"]["region"] == "us-west-2"
