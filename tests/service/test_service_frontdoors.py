@@ -129,13 +129,25 @@ def test_http_invocations_route_answers_as_the_emulator(
     assert r.content.startswith(b'[{"network": "CI", "station": "WBM"')
 
 
-def test_the_tutorials_curl_command(live_url: str, tmp_path: Path, direct_answer: list[dict[str, Any]]) -> None:
+def test_the_tutorials_curl_command(
+    live_url: str, tmp_path: Path, direct_answer: list[dict[str, Any]]
+) -> None:
     curl = shutil.which("curl")
     if curl is None:
         pytest.fail("curl is needed to run the tutorial's command")
     (tmp_path / "request.json").write_text(json.dumps(REQUEST, indent=4))
     subprocess.run(
-        [curl, "-sS", "-X", "POST", "-d", "@request.json", f"{live_url}{INVOCATIONS_PATH}", "-o", "output.json"],
+        [
+            curl,
+            "-sS",
+            "-X",
+            "POST",
+            "-d",
+            "@request.json",
+            f"{live_url}{INVOCATIONS_PATH}",
+            "-o",
+            "output.json",
+        ],
         cwd=tmp_path,
         check=True,
         timeout=60,
