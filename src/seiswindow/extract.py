@@ -110,12 +110,19 @@ class Extractor:
                 futures[self._files.submit(self._read_file, key, day, window, meters[i])] = i
         outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
         pending = [len(plan) for plan in plans]
-        for future in as_completed(futures):
-            i = futures[future]
-            outcomes[i].append(future.result())
-            pending[i] -= 1
-            if pending[i] == 0:
-                yield i, self._assemble(windows[i], outcomes[i], meters[i])
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                outcomes[i].append(future.result())
+                pending[i] -= 1
+                if pending[i] == 0:
+                    result = self._assemble(windows[i], outcomes[i], meters[i])
+                    outcomes[i] = []  # the records' bytes are not needed any more
+                    yield i, result
+        finally:
+            # A consumer that stops early (a 413 decided half-way) stops the reads not begun.
+            for future in futures:
+                future.cancel()
 
     def records(self, window: Window) -> tuple[list[Records], list[str]]:
         """The archive's own records overlapping ``window`` (for record-level services such

@@ -3,6 +3,7 @@ bit for bit, start times within 1 µs — through S3 (moto) and from a local dir
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,31 @@ def test_many_windows_keep_their_order(scedc) -> None:
                 )
             )
             assert_matches_oracle(result, oracle(files, result.window))
+
+
+def test_stopping_early_cancels_the_reads_not_begun(shared_data) -> None:
+    """A consumer that stops after the first window (as the service does when it knows the
+    answer is too large) leaves no read of the other windows queued."""
+    from seiswindow import Archive, Extractor
+    from seiswindow.archive import layout_named
+    from seiswindow.store import LocalStore
+
+    class CountingStore(LocalStore):
+        calls = 0
+
+        def get_range(self, key: str, *, start: int, end: int):  # type: ignore[no-untyped-def]
+            type(self).calls += 1
+            return super().get_range(key, start=start, end=end)
+
+    store = CountingStore(shared_data / "scedc-pds")
+    windows = [
+        Window.create("CI", "CCA", "", "BHN", f"2022-01-02T{h:02d}:00:00", f"2022-01-02T{h:02d}:01:00")
+        for h in range(1, 24)
+    ] * 20
+    with Extractor(Archive(store, layout_named("scedc")), max_workers=1) as extractor:
+        results = extractor.iter_extract(windows)
+        next(results)
+        results.close()
+        time.sleep(0.5)  # time enough for queued reads to run, were they still queued
+        after_close = CountingStore.calls
+    assert after_close < 50  # the first windows' reads, not the 460 windows' ~2000
