@@ -80,7 +80,7 @@ class Case:
     bucket: str
     windows: tuple[dict[str, str], ...]
     front: Front = Front.API
-    reps: int = 11
+    reps: int = 15
     rotate: bool = False
     across_days: bool = False
 
@@ -134,7 +134,7 @@ CASES: tuple[Case, ...] = (
         "1-hour window, 100 Hz day with 2 gaps in the hour (generated)",
         BENCH_BUCKET,
         (_window(GAPPY, _at(DAY, 10), 3600),),
-        reps=7,
+        reps=9,
     ),
     Case(
         "whole-day",
@@ -155,7 +155,7 @@ CASES: tuple[Case, ...] = (
         "100 five-minute windows in one request (4 real channels)",
         _SHARED_BUCKET,
         _hundred_windows(),
-        reps=2,
+        reps=3,
     ),
     Case(
         "http",

@@ -303,7 +303,7 @@ def _cold_start(job: dict[str, Any]) -> dict[str, Any]:
 
 def _calibrate(job: dict[str, Any]) -> dict[str, Any]:
     """What one S3 request costs here, whoever makes it: 64-byte ranged GETs with a
-    plain botocore client, one after the other, then 16 at a time."""
+    plain botocore client, one after the other, then 16 at a time; best of three."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
@@ -326,15 +326,20 @@ def _calibrate(job: dict[str, Any]) -> dict[str, Any]:
         )
         return bytes(response["Body"].read())
 
+    sequential, parallel = [], []
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(get, range(32)))  # open the connections
-        t0 = time.monotonic()
-        for i in range(count):
-            get(i)
-        t1 = time.monotonic()
-        list(pool.map(get, range(4 * count)))
-        t2 = time.monotonic()
-    return {"sequential_s": (t1 - t0) / count, "parallel_per_s": 4 * count / (t2 - t1)}
+        # Best of three: the figure is what the server can do, not what a busy moment allowed.
+        for _ in range(3):
+            t0 = time.monotonic()
+            for i in range(count):
+                get(i)
+            t1 = time.monotonic()
+            list(pool.map(get, range(4 * count)))
+            t2 = time.monotonic()
+            sequential.append((t1 - t0) / count)
+            parallel.append(4 * count / (t2 - t1))
+    return {"sequential_s": min(sequential), "parallel_per_s": max(parallel)}
 
 
 def main() -> int:

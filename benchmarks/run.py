@@ -38,7 +38,7 @@ _ENCODE_REPS = 5
 _COLD_CASE = "lambda"
 #: The file the calibration reads, and how many sequential requests it times.
 _CALIBRATION_KEY = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
-_CALIBRATION_COUNT = 30
+_CALIBRATION_COUNT = 20
 
 
 def _log(message: str, started: float) -> None:
