@@ -19,13 +19,15 @@ Event shapes, told apart as AWS documents them:
   ``{"statusCode", "headers", "body", "isBase64Encoded"}`` (ALB: plus
   ``statusDescription``, and ``multiValueHeaders`` when the target group sends them).
   ``POST`` asks for windows, ``GET .../health`` and ``GET .../limits`` describe the
-  service, any other method is 405. A base64 body is decoded; a gzipped (``Accept-
-  Encoding: gzip``, 1 KiB or more) or miniSEED body goes base64-encoded. A REST API
+  service, any other method is 405; paths with ``/fdsnws/`` are the FDSN web services,
+  answered by the HTTP app (FastAPI is imported for those requests only). A base64 body
+  is decoded; a gzipped (``Accept-Encoding: gzip``, 1 KiB or more) or miniSEED body goes
+  base64-encoded. A REST API
   passes such bodies through only with binary media types configured (``*/*``).
 
 The service (and so the S3 client and thread pools) is built once per container, at the
 first event, from :meth:`Settings.from_env`, and reused by warm invocations. Neither
-ObsPy nor FastAPI is imported on this path.
+ObsPy nor FastAPI is imported on the path of requests for windows.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import json
 import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -201,12 +204,8 @@ def _direct(event: Any, service: Service, request_id: str) -> Any:
 
 
 def _route(http: HttpEvent, service: Service, request_id: str) -> Response:
-    if "/fdsnws/" in http.path:  # served by the HTTP app only; not a request for windows
-        return service.error(
-            404,
-            f"no such resource here: {http.path} (FDSN web services run in the HTTP app)",
-            request_id=request_id,
-        )
+    if "/fdsnws/" in http.path:
+        return _fdsn(http, service)
     if http.method == "POST":
         try:
             body = http.body_bytes()
@@ -232,6 +231,74 @@ def _route(http: HttpEvent, service: Service, request_id: str) -> Response:
         request_id=request_id,
         headers={"Allow": "GET, POST"},
     )
+
+
+# -- FDSN web services, through the HTTP app ----------------------------------------------
+
+_APPS: weakref.WeakKeyDictionary[Service, Any] = weakref.WeakKeyDictionary()
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/vnd.sun.wadl+xml")
+
+
+def _fdsn_app(service: Service) -> Any:
+    """The HTTP app on ``service``'s extractor, built at its first FDSN request (FastAPI is
+    imported only then: requests for windows never pay for it)."""
+    with _SERVICE_LOCK:
+        app = _APPS.get(service)
+        if app is None:
+            from .http import create_app
+
+            app = _APPS[service] = create_app(extractor=service.extractor)
+        return app
+
+
+def _fdsn(http: HttpEvent, service: Service) -> Response:
+    """Answer an FDSN request by running the HTTP app for it, as one ASGI call.
+
+    The part of the path before ``/fdsnws/`` (an API Gateway stage, a base path) becomes
+    the ASGI ``root_path``, so URLs the app prints (WADL) carry it.
+    """
+    import asyncio
+
+    root, _, rest = http.path.partition("/fdsnws/")
+    query = urllib.parse.urlencode(dict(http.query))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": http.method,
+        "scheme": "https",
+        "path": f"{root}/fdsnws/{rest}",
+        "raw_path": f"{root}/fdsnws/{rest}".encode(),
+        "root_path": root,
+        "query_string": query.encode(),
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in http.headers.items()],
+        "server": (http.headers.get("host", "lambda"), 443),
+        "client": ("127.0.0.1", 0),
+    }
+    request_body = http.body_bytes()
+    status, headers, chunks = 500, {}, []
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:  # the client stays connected until the answer is complete
+            await asyncio.Event().wait()
+        sent = True
+        return {"type": "http.request", "body": request_body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+            for name, value in message.get("headers", []):
+                headers[name.decode("latin-1").title()] = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunks.append(bytes(message.get("body", b"")))
+
+    asyncio.run(_fdsn_app(service)(scope, receive, send))
+    media = headers.get("Content-Type", "")
+    binary = not media.startswith(_TEXT_TYPES)
+    return Response(status, headers, b"".join(chunks), base64=binary)
 
 
 def _proxy_answer(response: Response, http: HttpEvent) -> dict[str, Any]:

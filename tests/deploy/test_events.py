@@ -115,11 +115,6 @@ _ROUTE_REQUESTS = {
         "CI WBM -- LHZ 2022-01-01T23:59:00 2022-01-02T00:01:00\n",
     ),
 }
-_FDSN_NOT_ROUTED = pytest.mark.xfail(
-    strict=True,
-    reason="seiswindow.aws answers 404 under /fdsnws/ (the FDSN web services run in the HTTP app "
-    "only); the template routes them to the function so that serving them needs no template change",
-)
 
 
 def _template_routes() -> list[tuple[str, str]]:
@@ -144,7 +139,7 @@ def test_route_table_covers_the_template() -> None:
 
 @pytest.mark.parametrize(
     "route",
-    [pytest.param(r, marks=_FDSN_NOT_ROUTED) if r[1].startswith("/fdsnws/") else r for r in _ROUTE_REQUESTS],
+    list(_ROUTE_REQUESTS),
     ids=lambda r: f"{r[0]} {r[1]}",
 )
 def test_handler_answers_each_template_route(route: tuple[str, str], shared_data: Path) -> None:
