@@ -104,9 +104,14 @@ def router(
         ("station", station_query, station_wadl),
     ):
         base = f"/{service}/1"
-        api.add_api_route(
-            f"{base}/query", guarded(service, query), methods=["GET", "POST"], response_class=Response
-        )
+        for method in ("GET", "POST"):  # one route per method: OpenAPI operation ids stay unique
+            api.add_api_route(
+                f"{base}/query",
+                guarded(service, query),
+                methods=[method],
+                response_class=Response,
+                operation_id=f"fdsnws_{service}_query_{method.lower()}",
+            )
         api.add_api_route(f"{base}/version", _version, methods=["GET"], response_class=PlainTextResponse)
         api.add_api_route(
             f"{base}/application.wadl", _wadl_route(wadl), methods=["GET"], response_class=Response
