@@ -14,10 +14,6 @@ from seiswindow.service import Service
 from support.s3server import S3Proxy
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "load: bounded load test on loopback (runs in make test too)")
-
-
 @pytest.fixture(scope="session")
 def settings(s3proxy: S3Proxy) -> Settings:
     """The SCEDC bucket on moto, as ``SEISWINDOW_ARCHIVE=s3://scedc-pds`` with the endpoint set."""
