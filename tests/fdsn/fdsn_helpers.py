@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from obspy import Stream, UTCDateTime
 
@@ -19,6 +16,7 @@ from seiswindow.config import Settings, open_archive
 from seiswindow.extract import Extractor
 from seiswindow.fdsn import router
 from seiswindow.model import Limits, Nslc
+from support.serving import serving
 
 
 @contextlib.contextmanager
@@ -37,22 +35,10 @@ def serve_fdsn(
     extractor = Extractor(open_archive(settings), limits=settings.limits)
     app = FastAPI()
     app.include_router(router(extractor, settings, prefix=prefix, max_bytes=max_bytes))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", root_path=root_path)
-    )
-    thread = threading.Thread(target=server.run, name=f"uvicorn fdsn {bucket}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}{prefix}"
+        with serving(app, root_path=root_path) as url:
+            yield f"{url}{prefix}"
     finally:
-        server.should_exit = True
-        thread.join(10)
         extractor.close()
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from service_helpers import serving
 
 from seiswindow.config import Settings
 from seiswindow.http import create_app
 from seiswindow.service import Service
 from support.s3server import S3Proxy
+from support.serving import serving
 
 
 @pytest.fixture(scope="session")

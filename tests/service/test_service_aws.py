@@ -130,9 +130,9 @@ def test_fdsn_dataselect_through_the_lambda(service: Service, shared_data) -> No
     import base64
 
     from obspy import UTCDateTime, read
-    from support.oracle import oracle
 
     from seiswindow import Window
+    from support.oracle import oracle
 
     rest = event("apigw-rest-v1")
     rest["httpMethod"], rest["path"] = "POST", "/prod/fdsnws/dataselect/1/query"

@@ -11,11 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from service_helpers import assert_tutorial_answer, serving, tutorial_answer
+from service_helpers import assert_tutorial_answer, tutorial_answer
 
 from seiswindow.config import Settings
 from seiswindow.demo import default_demo_root
 from seiswindow.http import INVOCATIONS_PATH, create_app
+from support.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,12 +16,13 @@ import httpx
 import numpy as np
 import obspy
 import pytest
-from service_helpers import day_files, serving, tutorial_answer
+from service_helpers import day_files, tutorial_answer
 
 from seiswindow.config import Settings, open_archive
 from seiswindow.extract import Extractor
 from seiswindow.http import TUTORIAL_REQUEST, create_app
 from seiswindow.model import Window, WindowResult
+from support.serving import serving
 
 SIX_MB = 6 * 1024 * 1024
 
