@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 from obspy import UTCDateTime, read
-from support.oracle import oracle
-from support.s3server import default_data_root
 
 from seiswindow import Window
+from support.oracle import oracle
+from support.s3server import default_data_root
 
 DATA = default_data_root()
 WBM = sorted((DATA / "scedc-pds").glob("continuous_waveforms/2022/*/CIWBM__LHZ___*.ms"))
