@@ -81,20 +81,35 @@ class FileIndex:
     anchors: dict[int, tuple[int, int]]
     period: int = 0  #: one sample period in ns (0 when unknown)
     created: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def nrecords(self) -> int:
         return self.size // self.reclen
 
     def learn(self, headers: list[RecordHeader]) -> None:
-        for header in headers:
-            if len(self.anchors) >= _MAX_ANCHORS:
-                return
-            self.anchors[header.offset // self.reclen] = (header.start, header.end)
+        """Remember record times; past :data:`_MAX_ANCHORS` the oldest go first (never the
+        first and last record, which bound every interpolation)."""
+        last = self.nrecords - 1
+        with self._lock:  # windows of one file learn and estimate from several threads
+            for header in headers:
+                number = header.offset // self.reclen
+                self.anchors.pop(number, None)  # re-learnt: now the newest
+                self.anchors[number] = (header.start, header.end)
+            excess = len(self.anchors) - _MAX_ANCHORS
+            if excess > 0:
+                old = [n for n in self.anchors if n not in (0, last)][:excess]
+                for number in old:
+                    del self.anchors[number]
+
+    def sorted_anchors(self) -> list[tuple[int, tuple[int, int]]]:
+        """``(record number, (start, end))`` of the known records, by record number."""
+        with self._lock:
+            return sorted(self.anchors.items())
 
     def estimate(self, t: int) -> float:
         """Interpolated (fractional) record number at which time ``t`` is found."""
-        items = sorted(self.anchors.items())
+        items = self.sorted_anchors()
         starts = [start for _, (start, _) in items]
         j = bisect.bisect_right(starts, t) - 1
         if j < 0:
@@ -179,6 +194,8 @@ class Locator:
         self.pool = pool
         self.cache = cache
         self.record_length = record_length
+        self._flights: dict[str, Future[FileIndex]] = {}
+        self._flights_lock = threading.Lock()
 
     def read(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
         """Records of ``key`` holding samples in ``[t0, t1]``, or None when it has none.
@@ -215,9 +232,31 @@ class Locator:
         return results
 
     def _index(self, key: str, meter: Meter) -> FileIndex:
+        """What is known of ``key``: from the cache, or from reading its first and last
+        records. Windows of one file asked at once share one such read (single flight)."""
         index = self.cache.get(key)
         if index is not None:
             return index
+        with self._flights_lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = Future()
+        assert flight is not None
+        if not leader:
+            return flight.result()
+        try:
+            index = self._read_index(key, meter)
+            flight.set_result(index)
+            return index
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        finally:
+            with self._flights_lock:
+                del self._flights[key]
+
+    def _read_index(self, key: str, meter: Meter) -> FileIndex:
         hint = self.record_length
         head, tail = self._parallel(
             meter,
@@ -279,7 +318,7 @@ class Locator:
         a = max(0, math.floor(lo) - margin)
         b = min(n, math.floor(hi) + 1 + margin)
         data = self._fetch(key, index, a, b, meter)
-        for _ in range(_MAX_EXTENSIONS):
+        for attempt in range(_MAX_EXTENSIONS):
             headers = self._headers(key, index, a, data)
             need_left = a > 0 and headers[0].start > t0
             need_right = b < n and headers[-1].end < t1
@@ -289,10 +328,12 @@ class Locator:
             calls: list[Callable[[], Chunk]] = []
             new_a, new_b = a, b
             if need_left:
-                new_a = max(0, min(a - 1, math.floor(index.estimate(t0)) - _MARGIN_RECORDS))
+                step = _MARGIN_RECORDS << attempt  # grows, so a poor estimate cannot creep
+                new_a = max(0, min(a - step, math.floor(index.estimate(t0)) - _MARGIN_RECORDS))
                 calls.append(self._range_call(key, index, new_a, a))
             if need_right:
-                new_b = min(n, max(b + 1, math.floor(index.estimate(t1)) + 1 + _MARGIN_RECORDS))
+                step = _MARGIN_RECORDS << attempt
+                new_b = min(n, max(b + step, math.floor(index.estimate(t1)) + 1 + _MARGIN_RECORDS))
                 calls.append(self._range_call(key, index, b, new_b))
             chunks = self._parallel(meter, calls)
             for chunk in chunks:
@@ -307,7 +348,7 @@ class Locator:
 
     def _well_known(self, index: FileIndex, lo: float, hi: float) -> bool:
         """Whether cached anchors already pin both ends to within a few records."""
-        numbers = sorted(index.anchors)
+        numbers = [number for number, _ in index.sorted_anchors()]
 
         def pinned(x: float) -> bool:
             j = bisect.bisect_right(numbers, x)
@@ -333,7 +374,7 @@ class Locator:
             for k in range(count):
                 x = begin + (end - begin) * k / max(1, count - 1)
                 numbers.add(min(n - 1, max(0, round(x))))
-        numbers -= set(index.anchors)
+        numbers -= {number for number, _ in index.sorted_anchors()}
         ordered = sorted(numbers)
         calls = [self._bytes_call(key, i * index.reclen, HEADER_PROBE_BYTES) for i in ordered]
         if not calls:
@@ -359,7 +400,7 @@ class Locator:
     def _anchor_headers(index: FileIndex) -> list[RecordHeader]:
         return [
             RecordHeader(i * index.reclen, index.reclen, s, e, 0.0, 0, "")
-            for i, (s, e) in index.anchors.items()
+            for i, (s, e) in index.sorted_anchors()
         ]
 
     def _bytes_call(self, key: str, start: int, length: int) -> Callable[[], Chunk]:

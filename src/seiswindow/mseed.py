@@ -223,7 +223,7 @@ def _segments(tracelist: MS3TraceList) -> list[DecodedSegment]:
         for segment in traceid:
             if segment.sampletype not in ("i", "f", "d"):
                 continue  # text (log) records carry no samples
-            samples = np.array(segment.np_datasamples, copy=True)
+            samples = segment.take_np_datasamples()  # the buffer itself, no copy
             segments.append(DecodedSegment(nslc, int(segment.starttime), float(segment.samprate), samples))
     segments.sort(key=lambda seg: seg.start)
     return segments

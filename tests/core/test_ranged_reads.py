@@ -99,3 +99,33 @@ def test_random_windows_stay_within_three_rounds(s3, station: str, seconds: int)
         holding = _bytes_of_records_holding(path, str(start)[:-1], str(end)[:-1])
         assert s3.rounds() == 3
         assert s3.total_bytes() <= 1.5 * holding
+
+
+def test_windows_of_one_file_share_its_first_round(s3) -> None:
+    """Twenty windows of one day file asked at once read its first and last records once."""
+    windows = [
+        Window.create("CI", "CCA", "", "BHN", f"2022-01-02T{h:02d}:10:00", f"2022-01-02T{h:02d}:15:00")
+        for h in range(1, 21)
+    ]
+    with _extractor(s3.url) as extractor:
+        results = extractor.extract(windows)
+    assert all(r.status is Status.OK for r in results)
+    heads = [r for r in s3.records if r.range == "bytes=0-511"]
+    tails = [r for r in s3.records if r.range == "bytes=-512"]
+    assert len(heads) == 1 and len(tails) == 1
+
+
+def test_a_long_lived_extractor_keeps_reading_ranges(s3) -> None:
+    """A warm process learns record times window after window; past the cap of what it
+    keeps, it forgets the oldest and still finds windows with ranged reads, never by
+    reading the whole file."""
+    with _extractor(s3.url) as extractor:
+        for k in range(60):
+            start = 600 + k * 1400  # spread over the day, 23 minutes apart
+            t0 = f"2022-01-02T{start // 3600:02d}:{start % 3600 // 60:02d}:{start % 60:02d}"
+            end = start + 300
+            t1 = f"2022-01-02T{end // 3600:02d}:{end % 3600 // 60:02d}:{end % 60:02d}"
+            (result,) = extractor.extract([Window.create("CI", "CCA", "", "BHN", t0, t1)])
+            assert result.status is Status.OK, (k, result.message)
+    assert all(r.range is not None for r in s3.records)  # no whole-file GET
+    assert max(r.body_bytes for r in s3.records) < 64 * 1024
