@@ -327,7 +327,12 @@ def encode_json(results: Iterable[WindowResult], *, segments: bool = False) -> b
     Raises:
         DataError: samples are not numbers.
     """
-    return b"[" + b",".join(window_json(r, segments=segments) for r in results) + b"]"
+    pieces: list[bytes] = []
+    for result in results:
+        pieces.append(b"," if pieces else b"[")
+        pieces.append(window_json(result, segments=segments))
+    pieces.append(b"]" if pieces else b"[]")
+    return b"".join(pieces)  # one copy of the samples' JSON, not three
 
 
 # -- miniSEED ---------------------------------------------------------------------------
