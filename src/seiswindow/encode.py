@@ -59,6 +59,7 @@ __all__ = [
     "merge_segments",
     "mseed_records",
     "window_json",
+    "window_json_parts",
 ]
 
 JSON_MEDIA_TYPE = "application/json"
@@ -235,6 +236,10 @@ def _jsonable(samples: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     raise DataError(f"samples of type {samples.dtype} cannot be written as JSON numbers")
 
 
+#: Samples serialised per orjson call (bounds its working memory to a few MB).
+_JSON_SLICE = 1 << 17
+
+
 def _nulls(count: int) -> bytes:
     return b"null," * (count - 1) + b"null"
 
@@ -253,14 +258,24 @@ def json_samples(samples: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | Non
     """
     values = _jsonable(samples)
     if mask is None or not mask.any():
-        return orjson.dumps(values, option=_NUMPY)
-    edges = np.flatnonzero(np.diff(mask.view(np.int8))) + 1
-    bounds = [0, *edges.tolist(), int(mask.shape[0])]
-    parts = [
-        _nulls(b - a) if mask[a] else orjson.dumps(values[a:b], option=_NUMPY)[1:-1]
-        for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
-    return b"[" + b",".join(parts) + b"]"
+        bounds = [0, int(values.shape[0])]
+        present = [True]
+    else:
+        edges = np.flatnonzero(np.diff(mask.view(np.int8))) + 1
+        bounds = [0, *edges.tolist(), int(mask.shape[0])]
+        present = [not mask[a] for a in bounds[:-1]]
+    parts: list[bytes] = [b"["]
+    for a, b, real in zip(bounds, bounds[1:], present, strict=False):
+        if not real:
+            parts.extend((_nulls(b - a), b","))
+            continue
+        # orjson's working buffer peaks at several times its output: serialise in slices.
+        for lo in range(a, b, _JSON_SLICE):
+            parts.extend((orjson.dumps(values[lo : min(b, lo + _JSON_SLICE)], option=_NUMPY)[1:-1], b","))
+    if len(parts) == 1:
+        return b"[]"
+    parts[-1] = b"]"  # the last separator closes the list
+    return b"".join(parts)
 
 
 def _segment_object(seg: Segment) -> dict[str, Any]:
@@ -274,8 +289,10 @@ def _segment_object(seg: Segment) -> dict[str, Any]:
     }
 
 
-def window_json(result: WindowResult, *, segments: bool = False) -> bytes:
-    """One window's object of the JSON answer (see the module docstring).
+def window_json_parts(result: WindowResult, *, segments: bool = False) -> list[bytes]:
+    """One window's object of the JSON answer (see the module docstring), in pieces whose
+    concatenation is the object: the samples' JSON, by far the largest, is one piece of its
+    own, so an answer of many windows is assembled with one copy of it.
 
     Raises:
         DataError: the samples are not numbers.
@@ -309,16 +326,27 @@ def window_json(result: WindowResult, *, segments: bool = False) -> bytes:
         "endtime": format_time(end),
         "sampling_rate": rate,
     }
-    if not segments:
-        obj["data"] = orjson.Fragment(data)
-    obj["status"] = str(status)
-    obj["message"] = message
-    obj["gaps"] = [
-        {"start": format_time(g.start), "end": format_time(g.end), "samples": g.samples} for g in result.gaps
-    ]
+    rest: dict[str, Any] = {
+        "status": str(status),
+        "message": message,
+        "gaps": [
+            {"start": format_time(g.start), "end": format_time(g.end), "samples": g.samples}
+            for g in result.gaps
+        ],
+    }
     if segments:
-        obj["segments"] = [_segment_object(seg) for seg in result.segments]
-    return orjson.dumps(obj)
+        rest["segments"] = [_segment_object(seg) for seg in result.segments]
+        return [orjson.dumps(obj | rest)]
+    return [orjson.dumps(obj)[:-1] + b',"data":', data, b"," + orjson.dumps(rest)[1:]]
+
+
+def window_json(result: WindowResult, *, segments: bool = False) -> bytes:
+    """One window's object of the JSON answer (see the module docstring).
+
+    Raises:
+        DataError: the samples are not numbers.
+    """
+    return b"".join(window_json_parts(result, segments=segments))
 
 
 def encode_json(results: Iterable[WindowResult], *, segments: bool = False) -> bytes:
@@ -330,7 +358,7 @@ def encode_json(results: Iterable[WindowResult], *, segments: bool = False) -> b
     pieces: list[bytes] = []
     for result in results:
         pieces.append(b"," if pieces else b"[")
-        pieces.append(window_json(result, segments=segments))
+        pieces.extend(window_json_parts(result, segments=segments))
     pieces.append(b"]" if pieces else b"[]")
     return b"".join(pieces)  # one copy of the samples' JSON, not three
 
