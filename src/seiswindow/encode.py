@@ -55,11 +55,12 @@ __all__ = [
     "OutputFormat",
     "encode_json",
     "encode_mseed",
+    "json_sample_pieces",
     "json_samples",
     "merge_segments",
     "mseed_records",
     "window_json",
-    "window_json_parts",
+    "window_json_pieces",
 ]
 
 JSON_MEDIA_TYPE = "application/json"
@@ -256,6 +257,19 @@ def json_samples(samples: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | Non
     Raises:
         DataError: the samples are not numbers.
     """
+    return b"".join(json_sample_pieces(samples, mask))
+
+
+def json_sample_pieces(
+    samples: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | None = None
+) -> Iterator[bytes]:
+    """:func:`json_samples` in pieces of at most :data:`_JSON_SLICE` samples, made as they
+    are consumed: orjson's working buffer peaks at several times its output, and a writer
+    that appends the pieces holds the answer once.
+
+    Raises:
+        DataError: the samples are not numbers.
+    """
     values = _jsonable(samples)
     if mask is None or not mask.any():
         bounds = [0, int(values.shape[0])]
@@ -264,18 +278,16 @@ def json_samples(samples: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | Non
         edges = np.flatnonzero(np.diff(mask.view(np.int8))) + 1
         bounds = [0, *edges.tolist(), int(mask.shape[0])]
         present = [not mask[a] for a in bounds[:-1]]
-    parts: list[bytes] = [b"["]
+    separator = b"["
     for a, b, real in zip(bounds, bounds[1:], present, strict=False):
         if not real:
-            parts.extend((_nulls(b - a), b","))
+            yield separator + _nulls(b - a)
+            separator = b","
             continue
-        # orjson's working buffer peaks at several times its output: serialise in slices.
         for lo in range(a, b, _JSON_SLICE):
-            parts.extend((orjson.dumps(values[lo : min(b, lo + _JSON_SLICE)], option=_NUMPY)[1:-1], b","))
-    if len(parts) == 1:
-        return b"[]"
-    parts[-1] = b"]"  # the last separator closes the list
-    return b"".join(parts)
+            yield separator + orjson.dumps(values[lo : min(b, lo + _JSON_SLICE)], option=_NUMPY)[1:-1]
+            separator = b","
+    yield b"[]" if separator == b"[" else b"]"
 
 
 def _segment_object(seg: Segment) -> dict[str, Any]:
@@ -289,10 +301,9 @@ def _segment_object(seg: Segment) -> dict[str, Any]:
     }
 
 
-def window_json_parts(result: WindowResult, *, segments: bool = False) -> list[bytes]:
-    """One window's object of the JSON answer (see the module docstring), in pieces whose
-    concatenation is the object: the samples' JSON, by far the largest, is one piece of its
-    own, so an answer of many windows is assembled with one copy of it.
+def window_json_pieces(result: WindowResult, *, segments: bool = False) -> Iterator[bytes]:
+    """One window's object of the JSON answer (see the module docstring), in pieces made as
+    they are consumed, whose concatenation is the object (see :func:`json_sample_pieces`).
 
     Raises:
         DataError: the samples are not numbers.
@@ -300,7 +311,7 @@ def window_json_parts(result: WindowResult, *, segments: bool = False) -> list[b
     w = result.window
     status, message = result.status, result.message
     merged: Merged | None = None
-    data: bytes = b"[]"
+    data: Iterable[bytes] = (b"[]",)
     if result.segments and not segments:
         try:
             merged = merge_segments(result.segments)
@@ -309,7 +320,7 @@ def window_json_parts(result: WindowResult, *, segments: bool = False) -> list[b
             status = Status.PARTIAL
             message = "; ".join(m for m in (message, f"{exc}: data is empty, ask with Segments: true") if m)
         if merged is not None:
-            data = json_samples(merged.samples, merged.mask)
+            data = json_sample_pieces(merged.samples, merged.mask)
     if merged is not None:
         start, end, rate = merged.start, merged.end, merged.sampling_rate
     elif result.segments:
@@ -336,8 +347,11 @@ def window_json_parts(result: WindowResult, *, segments: bool = False) -> list[b
     }
     if segments:
         rest["segments"] = [_segment_object(seg) for seg in result.segments]
-        return [orjson.dumps(obj | rest)]
-    return [orjson.dumps(obj)[:-1] + b',"data":', data, b"," + orjson.dumps(rest)[1:]]
+        yield orjson.dumps(obj | rest)
+        return
+    yield orjson.dumps(obj)[:-1] + b',"data":'
+    yield from data
+    yield b"," + orjson.dumps(rest)[1:]
 
 
 def window_json(result: WindowResult, *, segments: bool = False) -> bytes:
@@ -346,21 +360,24 @@ def window_json(result: WindowResult, *, segments: bool = False) -> bytes:
     Raises:
         DataError: the samples are not numbers.
     """
-    return b"".join(window_json_parts(result, segments=segments))
+    return b"".join(window_json_pieces(result, segments=segments))
 
 
-def encode_json(results: Iterable[WindowResult], *, segments: bool = False) -> bytes:
-    """The whole JSON answer: a list with one object per result, in order.
+def encode_json(results: Iterable[WindowResult], *, segments: bool = False) -> bytearray:
+    """The whole JSON answer: a list with one object per result, in order, written into one
+    buffer piece by piece (so the answer is held once, not once per assembly step).
 
     Raises:
         DataError: samples are not numbers.
     """
-    pieces: list[bytes] = []
-    for result in results:
-        pieces.append(b"," if pieces else b"[")
-        pieces.extend(window_json_parts(result, segments=segments))
-    pieces.append(b"]" if pieces else b"[]")
-    return b"".join(pieces)  # one copy of the samples' JSON, not three
+    out = bytearray(b"[")
+    for i, result in enumerate(results):
+        if i:
+            out += b","
+        for piece in window_json_pieces(result, segments=segments):
+            out += piece
+    out += b"]"
+    return out
 
 
 # -- miniSEED ---------------------------------------------------------------------------
