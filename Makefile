@@ -7,9 +7,9 @@ UV     := $(BIN)/uv
 UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 9000
-# The service's archive: the offline demo by default (works with no network or AWS account);
-# ARCHIVE=s3://scedc-pds serves the public SCEDC bucket, anonymously.
-ARCHIVE ?= demo
+# The service's archive: $SEISWINDOW_ARCHIVE when set, else the offline demo (works with no
+# network or AWS account); ARCHIVE=s3://scedc-pds serves the public SCEDC bucket, anonymously.
+ARCHIVE ?= $(or $(SEISWINDOW_ARCHIVE),demo)
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
 .PHONY: install install-dev serve demo test lint bench clean
