@@ -227,10 +227,12 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         segments: str | None = Query(None, description="`true`: one object per contiguous segment"),
     ) -> HttpResponse:
         body = await request.body()
-        response = await run_in_threadpool(
-            service.timewindows, body, query=dict(request.query_params), headers=request.headers
-        )
-        return _send(response)
+        # Parsing and checking need no archive: a bad request is answered at once, not after
+        # the extractions queued in the thread pool.
+        prepared = service.prepare(body, query=dict(request.query_params), headers=request.headers)
+        if isinstance(prepared, Response):
+            return _send(prepared)
+        return _send(await run_in_threadpool(service.answer, prepared))
 
     @app.post(
         INVOCATIONS_PATH,

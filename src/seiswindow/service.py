@@ -28,7 +28,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -45,7 +45,7 @@ from .errors import DataError, RequestError, SeisWindowError, http_status
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
 
-__all__ = ["Options", "Response", "Service", "accepts_gzip", "new_request_id", "parse_options"]
+__all__ = ["Options", "Prepared", "Response", "Service", "accepts_gzip", "new_request_id", "parse_options"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,20 @@ class Options:
 
     format: OutputFormat = OutputFormat.JSON
     segments: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A request for windows, parsed and checked, ready to be answered."""
+
+    windows: list[Window]
+    options: Options
+    envelope: Envelope
+    gzip: bool
+    request_id: str
+
+
+_T = TypeVar("_T")
 
 
 def new_request_id() -> str:
@@ -271,9 +285,31 @@ class Service:
         Never raises for a bad request: every failure is a :class:`Response` (4xx with
         a message, 413 with advice, 500 with only the request id).
         """
+        prepared = self.prepare(body, query=query, headers=headers, envelope=envelope, request_id=request_id)
+        return prepared if isinstance(prepared, Response) else self.answer(prepared)
+
+    def prepare(
+        self,
+        body: bytes,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        envelope: Envelope = Envelope.HTTP,
+        request_id: str | None = None,
+    ) -> Prepared | Response:
+        """Parse and check a request for windows, without touching the archive: cheap, so
+        an HTTP server can answer a bad request at once instead of queueing it behind
+        extractions. A :class:`Response` is the answer to a bad request."""
         rid = request_id or new_request_id()
+        return self._guarded(rid, lambda: self._prepare(body, query or {}, headers or {}, envelope, rid))
+
+    def answer(self, prepared: Prepared) -> Response:
+        """Extract and encode the windows of a prepared request (never raises)."""
+        return self._guarded(prepared.request_id, lambda: self._answer(prepared))
+
+    def _guarded(self, rid: str, step: Callable[[], _T]) -> _T | Response:
         try:
-            return self._timewindows(body, query or {}, headers or {}, envelope, rid)
+            return step()
         except SeisWindowError as exc:
             return self._failure(exc, rid)
         except Exception:
@@ -313,24 +349,33 @@ class Service:
 
     # -- steps ------------------------------------------------------------------------
 
-    def _timewindows(
+    def _prepare(
         self,
         body: bytes,
         query: Mapping[str, str],
         headers: Mapping[str, str],
         envelope: Envelope,
         rid: str,
-    ) -> Response:
+    ) -> Prepared:
         document = _parse_body(body)
         options = parse_options(document, query, headers)
         windows = parse_windows(document)
         self.extractor.limits.check(windows)
-        miniseed = options.format is OutputFormat.MINISEED
-        if miniseed and envelope is Envelope.LAMBDA_DIRECT:
+        if options.format is OutputFormat.MINISEED and envelope is Envelope.LAMBDA_DIRECT:
             raise RequestError(
                 "a direct invocation returns JSON only; ask the HTTP API for miniSEED", field="Format"
             )
-        gzip = accepts_gzip(headers)
+        return Prepared(windows, options, envelope, accepts_gzip(headers), rid)
+
+    def _answer(self, prepared: Prepared) -> Response:
+        windows, options, envelope, gzip, rid = (
+            prepared.windows,
+            prepared.options,
+            prepared.envelope,
+            prepared.gzip,
+            prepared.request_id,
+        )
+        miniseed = options.format is OutputFormat.MINISEED
         out = Body(
             limit=self.extractor.limits.max_response_bytes,
             envelope=envelope,
