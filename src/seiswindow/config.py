@@ -18,6 +18,7 @@ Environment variables:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,8 +64,8 @@ class Settings:
                 value = float(kind(raw))
             except ValueError:
                 raise ConfigError(f"{name}={raw!r} is not a number") from None
-            if value <= 0:
-                raise ConfigError(f"{name} must be positive")
+            if not math.isfinite(value) or value <= 0:
+                raise ConfigError(f"{name} must be a positive finite number")
             return value
 
         defaults = Limits()

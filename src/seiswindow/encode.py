@@ -41,7 +41,7 @@ import numpy as np
 import orjson
 
 from .errors import DataError, LimitExceeded
-from .model import Segment, Status, WindowResult
+from .model import Segment, Status, TraceSpan, WindowResult
 from .nstime import format_time
 
 __all__ = [
@@ -222,6 +222,25 @@ def merge_segments(segments: Sequence[Segment]) -> Merged | None:
     return Merged(first.start, rate, samples, mask if mask.any() else None)
 
 
+def _on_span(merged: Merged | None, span: TraceSpan | None) -> Merged | None:
+    """``merged`` widened to the trimmed trace's grid: a window that starts or ends inside a
+    gap of the data begins or ends with masked samples in ObsPy's trace, as it does here."""
+    if span is None or span.npts == 0:
+        return merged
+    if merged is None:  # the window lies wholly in a gap
+        return Merged(span.start, span.sampling_rate, np.zeros(span.npts, np.int32), np.ones(span.npts, bool))
+    lead = int(round((merged.start - span.start) / 1e9 * merged.sampling_rate))
+    trail = span.npts - lead - merged.npts
+    if lead <= 0 and trail <= 0:
+        return merged
+    lead, trail = max(lead, 0), max(trail, 0)
+    samples = np.zeros(lead + merged.npts + trail, dtype=merged.samples.dtype)
+    samples[lead : lead + merged.npts] = merged.samples
+    mask = np.ones(samples.shape, dtype=bool)
+    mask[lead : lead + merged.npts] = merged.mask if merged.mask is not None else False
+    return Merged(span.start if lead else merged.start, merged.sampling_rate, samples, mask)
+
+
 # -- JSON -------------------------------------------------------------------------------
 
 
@@ -312,9 +331,9 @@ def window_json_pieces(result: WindowResult, *, segments: bool = False) -> Itera
     status, message = result.status, result.message
     merged: Merged | None = None
     data: Iterable[bytes] = (b"[]",)
-    if result.segments and not segments:
+    if (result.segments or result.span) and not segments:
         try:
-            merged = merge_segments(result.segments)
+            merged = _on_span(merge_segments(result.segments), result.span)
         except DataError as exc:
             # One grid cannot hold them; say so rather than drop samples silently.
             status = Status.PARTIAL

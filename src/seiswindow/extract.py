@@ -9,6 +9,7 @@ result with status ``error`` or ``nodata`` and never fails the others.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from .config import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
 from .locate import FileIndexCache, Locator, Meter, Records
-from .model import FetchStats, Gap, Limits, Segment, Status, Window, WindowResult
+from .model import FetchStats, Gap, Limits, Segment, Status, TraceSpan, Window, WindowResult
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
 
-__all__ = ["Extractor", "trim_segments"]
+__all__ = ["Extractor", "find_gaps", "trim_segments"]
+
+log = logging.getLogger(__name__)
 
 #: A window this close to midnight also reads the neighbouring day file. In archives whose
 #: files are cut at midnight, nearest-sample trimming can still take a sample up to half a
@@ -129,7 +132,8 @@ class Extractor:
         as FDSN dataselect), in time order, and the problems met."""
         meter = Meter()
         outcomes = [
-            self._files.submit(self._read_file, key, day, window, meter) for day, key in self._plan(window)
+            self._files.submit(self._read_file, key, day, window, meter, False)
+            for day, key in self._plan(window)
         ]
         found: list[Records] = []
         problems: list[str] = []
@@ -153,13 +157,18 @@ class Extractor:
         days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
         return [(day, self.archive.layout.key(window.nslc, day)) for day in days]
 
-    def _read_file(self, key: str, day: dt.date, window: Window, meter: Meter) -> _FileOutcome:
+    def _read_file(
+        self, key: str, day: dt.date, window: Window, meter: Meter, context: bool = True
+    ) -> _FileOutcome:
         try:
-            records = self.locator.read(key, window.start, window.end, meter)
+            records = self.locator.read(key, window.start, window.end, meter, context=context)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
         except (ArchiveError, DataError) as exc:
             return _FileOutcome(key, day, error=str(exc))
+        except Exception:  # a bug must fail this window, not the request: logged in full
+            log.exception("reading %s for %s failed", key, window.nslc)
+            return _FileOutcome(key, day, error=f"{key}: internal error (logged)")
         return _FileOutcome(key, day, records=records)
 
     def _assemble(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
@@ -178,10 +187,10 @@ class Extractor:
             if others:
                 problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
         origins = [o.records.file_start for o in found if o.records and o.records.file_start is not None]
-        segments = trim_segments(
+        segments, span = trim_segments(
             decoded_segments, window.start, window.end, grid_origin=min(origins, default=None)
         )
-        gaps = find_gaps(segments, window.start, window.end)
+        gaps = find_gaps(segments, window.start, window.end, span=span)
         # Only files of days the window itself touches count as missing (neighbours near
         # midnight are read just in case).
         missing = [o.key for o in outcomes if o.missing and _overlaps_day(o.day, window.start, window.end)]
@@ -197,9 +206,11 @@ class Extractor:
                     else f"no samples of {window.nslc} between {format_time(window.start)} "
                     f"and {format_time(window.end)}"
                 )
+                if span is not None:
+                    message = f"no samples of {window.nslc}: the window lies in a gap of the data"
                 if problems:
                     message += "; " + "; ".join(problems)
-            return WindowResult(window, status, message=message, stats=stats)
+            return WindowResult(window, status, gaps=tuple(gaps), message=message, stats=stats, span=span)
         partial = bool(gaps) or bool(notes)
         if gaps:
             holes = [g for g in gaps if g.samples > 0]
@@ -217,6 +228,7 @@ class Extractor:
             gaps=tuple(gaps),
             message="; ".join(notes),
             stats=stats,
+            span=span,
         )
 
 
@@ -252,7 +264,9 @@ def _on_grid(t: int, origin: int | None, sampling_rate: float) -> int:
     return _shift(origin, k, sampling_rate)
 
 
-def _trim_chain(chain: list[Segment], t0: int, t1: int, grid_origin: int | None) -> list[Segment]:
+def _trim_chain(
+    chain: list[Segment], t0: int, t1: int, grid_origin: int | None
+) -> tuple[list[Segment], TraceSpan | None]:
     """Trim segments of one rate, in time order and not overlapping, as ObsPy trims the one
     trace that ``Stream.merge()`` makes of them (gaps as masked samples on the grid of the
     first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
@@ -269,12 +283,12 @@ def _trim_chain(chain: list[Segment], t0: int, t1: int, grid_origin: int | None)
     t0 = _shift(origin, _round_away(_seconds(t0, origin) * sr), sr)
     t1 = _shift(end, _round_away(_seconds(t1, end) * sr), sr)
     if t0 > t1 or t0 > end:
-        return []
+        return [], None
     # ... then Trace._ltrim and Trace._rtrim cut at those samples.
     left = max(_round_away(_seconds(t0, origin) * sr), 0)
     new_start = _shift(origin, left, sr) if left > 0 else origin
     if t1 < new_start:
-        return []
+        return [], None
     npts = total - left
     right = _round_away(_seconds(t1, new_start) * sr) - npts + 1
     count = 1 if t1 == new_start else npts + min(right, 0)
@@ -284,12 +298,12 @@ def _trim_chain(chain: list[Segment], t0: int, t1: int, grid_origin: int | None)
         a, b = max(lo, offset) - offset, min(hi, offset + seg.npts) - offset
         if b > a:
             out.append(Segment(_shift(origin, offset + a, sr), sr, seg.samples[a:b]))
-    return out
+    return out, (TraceSpan(new_start, count, sr) if count > 0 else None)
 
 
 def trim_segments(
     decoded: Iterable[DecodedSegment | Segment], t0: int, t1: int, *, grid_origin: int | None = None
-) -> list[Segment]:
+) -> tuple[list[Segment], TraceSpan | None]:
     """Cut segments to ``[t0, t1]`` with ObsPy's ``Stream.merge().trim(t0, t1)`` semantics.
 
     Segments of one rate that follow each other are trimmed together on one sample grid
@@ -297,7 +311,8 @@ def trim_segments(
     chain that is trimmed on its own grid. ``grid_origin`` is the start of the first record
     of the day file: sample times are put on its grid, as ObsPy reading that file does
     (record headers may disagree with it by a microsecond, which decides exact ties at
-    half a sample).
+    half a sample). Also returns the trimmed trace's grid (of the first chain, the trace
+    ObsPy keeps), which starts or ends inside a gap when the window does.
     """
     segments = [Segment(s.start, s.sampling_rate, s.samples) for s in decoded if len(s.samples)]
     segments.sort(key=lambda s: s.start)
@@ -311,18 +326,23 @@ def trim_segments(
                 continue
         chains.append([seg])
     origin = grid_origin
-    pieces = []
-    for chain in chains:
-        pieces.extend(_trim_chain(chain, t0, t1, origin))
+    pieces: list[Segment] = []
+    span: TraceSpan | None = None
+    for k, chain in enumerate(chains):
+        trimmed, chain_span = _trim_chain(chain, t0, t1, origin)
+        pieces.extend(trimmed)
+        if k == 0:
+            span = chain_span
         origin = None  # after an overlap or a change of rate, ObsPy would not merge
-    return pieces
+    return pieces, span
 
 
-def find_gaps(segments: Sequence[Segment], t0: int, t1: int) -> list[Gap]:
+def find_gaps(segments: Sequence[Segment], t0: int, t1: int, *, span: TraceSpan | None = None) -> list[Gap]:
     """Gaps (and overlaps) between segments and at the window's ends, counted in samples
-    as ObsPy's ``Stream.get_gaps()`` counts them."""
+    as ObsPy's ``Stream.get_gaps()`` counts them (a window that lies wholly in a gap of
+    the data, ``span`` without segments, is one gap of ``span.npts`` samples)."""
     if not segments:
-        return []
+        return [Gap(t0, t1, span.npts)] if span is not None else []
     gaps = []
     first, last = segments[0], segments[-1]
     lead = _round_away(_seconds(first.start, t0) * first.sampling_rate)

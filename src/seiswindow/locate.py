@@ -78,7 +78,7 @@ class FileIndex:
 
     size: int
     reclen: int
-    anchors: dict[int, tuple[int, int]]
+    anchors: OrderedDict[int, tuple[int, int]]
     period: int = 0  #: one sample period in ns (0 when unknown)
     created: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -94,8 +94,8 @@ class FileIndex:
         with self._lock:  # windows of one file learn and estimate from several threads
             for header in headers:
                 number = header.offset // self.reclen
-                self.anchors.pop(number, None)  # re-learnt: now the newest
                 self.anchors[number] = (header.start, header.end)
+                self.anchors.move_to_end(number)  # re-learnt: now the newest (never absent)
             excess = len(self.anchors) - _MAX_ANCHORS
             if excess > 0:
                 old = [n for n in self.anchors if n not in (0, last)][:excess]
@@ -197,8 +197,9 @@ class Locator:
         self._flights: dict[str, Future[FileIndex]] = {}
         self._flights_lock = threading.Lock()
 
-    def read(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
-        """Records of ``key`` holding samples in ``[t0, t1]``, or None when it has none.
+    def read(self, key: str, t0: int, t1: int, meter: Meter, *, context: bool = False) -> Records | None:
+        """Records of ``key`` holding samples in ``[t0, t1]``, or None when it has none;
+        with ``context``, the record either side too (see :meth:`_cut`).
 
         Raises:
             NoSuchKey: the file does not exist.
@@ -207,13 +208,13 @@ class Locator:
         """
         for _ in range(2):
             try:
-                return self._read_ranged(key, t0, t1, meter)
+                return self._read_ranged(key, t0, t1, meter, context)
             except _Changed:
                 self.cache.drop(key)
             except _Irregular:
                 self.cache.drop(key)
                 break
-        return self._read_whole(key, t0, t1, meter)
+        return self._read_whole(key, t0, t1, meter, context)
 
     # -- the three rounds -------------------------------------------------------------
 
@@ -238,6 +239,9 @@ class Locator:
         if index is not None:
             return index
         with self._flights_lock:
+            index = self.cache.get(key)  # a flight may have landed since the look above
+            if index is not None:
+                return index
             flight = self._flights.get(key)
             leader = flight is None
             if leader:
@@ -267,7 +271,7 @@ class Locator:
         )
         size = head.size
         if size == 0:
-            return FileIndex(size=0, reclen=hint, anchors={})
+            return FileIndex(size=0, reclen=hint, anchors=OrderedDict())
         reclen = detect_record_length(head.data)
         if reclen is None:
             raise DataError(f"{key}: no miniSEED record at the start of the file")
@@ -287,12 +291,12 @@ class Locator:
         if last.reclen != reclen or first.reclen != reclen or last.start < first.start:
             raise _Irregular
         period = round(1e9 / first.sampling_rate) if first.sampling_rate > 0 else 0
-        index = FileIndex(size=size, reclen=reclen, anchors={}, period=period)
+        index = FileIndex(size=size, reclen=reclen, anchors=OrderedDict(), period=period)
         index.learn([first, last])
         self.cache.put(key, index)
         return index
 
-    def _read_ranged(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
+    def _read_ranged(self, key: str, t0: int, t1: int, meter: Meter, context: bool) -> Records | None:
         index = self._index(key, meter)
         if index.size == 0:
             return None
@@ -323,7 +327,7 @@ class Locator:
             need_left = a > 0 and headers[0].start > t0
             need_right = b < n and headers[-1].end < t1
             if not (need_left or need_right):
-                records = self._cut(key, a * index.reclen, data, headers, t0, t1)
+                records = self._cut(key, a * index.reclen, data, headers, t0, t1, context)
                 return records and replace(records, file_start=index.anchors[0][0])
             calls: list[Callable[[], Chunk]] = []
             new_a, new_b = a, b
@@ -431,10 +435,21 @@ class Locator:
 
     @staticmethod
     def _cut(
-        key: str, offset: int, data: bytes, headers: list[RecordHeader], t0: int, t1: int
+        key: str, offset: int, data: bytes, headers: list[RecordHeader], t0: int, t1: int, context: bool
     ) -> Records | None:
-        """Keep the records that overlap ``[t0, t1]``."""
+        """Keep the records that overlap ``[t0, t1]``; with ``context``, also the record
+        either side, which tells whether the window starts or ends inside a gap (ObsPy's
+        merged trace then begins or ends with masked samples)."""
         keep = [i for i, h in enumerate(headers) if h.end >= t0 and h.start <= t1]
+        if context:
+            before = [i for i, h in enumerate(headers) if h.end < t0]
+            after = [i for i, h in enumerate(headers) if h.start > t1]
+            if keep:
+                lo = keep[0] - 1 if before and before[-1] == keep[0] - 1 else keep[0]
+                hi = keep[-1] + 1 if after and after[0] == keep[-1] + 1 else keep[-1]
+                keep = list(range(lo, hi + 1))
+            elif before and after:  # the window lies wholly in a gap
+                keep = list(range(before[-1], after[0] + 1))
         if not keep:
             return None
         first, last = headers[keep[0]], headers[keep[-1]]
@@ -443,12 +458,20 @@ class Locator:
 
     # -- fallback ---------------------------------------------------------------------
 
-    def _read_whole(self, key: str, t0: int, t1: int, meter: Meter) -> Records | None:
+    def _read_whole(self, key: str, t0: int, t1: int, meter: Meter, context: bool) -> Records | None:
         """Read the whole file and keep the records overlapping the span (those records
-        may be out of time order: each is kept on its own merit)."""
+        may be out of time order: each is kept on its own merit), with ``context`` the
+        nearest record either side in time too."""
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
         headers, problems = scan_records(chunk.data, offset=0, label=key)
         keep = [h for h in headers if h.end >= t0 - h.period and h.start <= t1 + h.period]
+        if context:
+            before = [h for h in headers if h.end < t0 - h.period]
+            after = [h for h in headers if h.start > t1 + h.period]
+            if before and (keep or after):
+                keep.insert(0, max(before, key=lambda h: h.end))
+            if after and (keep or before):
+                keep.append(min(after, key=lambda h: h.start))
         if not keep and not problems:
             return None
         pieces, rebased, position = [], [], 0

@@ -25,6 +25,7 @@ __all__ = [
     "Nslc",
     "Segment",
     "Status",
+    "TraceSpan",
     "Window",
     "WindowResult",
     "normalize_location",
@@ -229,6 +230,18 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceSpan:
+    """The samples' grid ObsPy's ``Stream.merge().trim(start, end)`` would hold for a
+    window: ``npts`` samples from ``start`` at ``sampling_rate``, those that no segment
+    holds being masked. It differs from the segments' own extent when the window starts or
+    ends inside a gap of the data (or lies wholly in one)."""
+
+    start: int
+    npts: int
+    sampling_rate: float
+
+
+@dataclass(frozen=True, slots=True)
 class Gap:
     """Missing samples inside the window (or overlapping ones, when ``samples < 0``).
 
@@ -298,6 +311,8 @@ class WindowResult:
     gaps: tuple[Gap, ...] = ()
     message: str = ""
     stats: FetchStats = field(default_factory=FetchStats)
+    #: The merged, trimmed trace's grid (see :class:`TraceSpan`); None without data.
+    span: TraceSpan | None = None
 
     @property
     def sampling_rate(self) -> float | None:

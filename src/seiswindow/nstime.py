@@ -23,6 +23,8 @@ __all__ = [
 NS_PER_S = 1_000_000_000
 _NS_PER_DAY = 86_400 * NS_PER_S
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+# Digital seismograms start in the 1960s; bounds keep day arithmetic near them in range.
+_MIN_YEAR, _MAX_YEAR = 1900, 2500
 
 # ISO 8601 as seismologists write it: calendar date or year-dayofyear (FDSN allows both),
 # optional time, optional fraction up to nanoseconds, optional UTC designator.
@@ -30,7 +32,7 @@ _ISO = re.compile(
     r"^\s*(?P<year>\d{4})-(?:(?P<month>\d{2})-(?P<day>\d{2})|(?P<doy>\d{3}))"
     r"(?:[T ](?P<hour>\d{2})(?::(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d{1,9})\d*)?)?)?)?"
     r"\s*(?P<tz>Z|[+-]00(?::?00)?)?\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 
@@ -56,6 +58,8 @@ def parse_time(text: object, *, field: str = "time", index: int | None = None) -
     g = match.groupdict()
     try:
         year = int(g["year"])
+        if not _MIN_YEAR <= year <= _MAX_YEAR:
+            raise ValueError(f"year {year} is outside {_MIN_YEAR}-{_MAX_YEAR}")
         if g["doy"] is not None:
             date = _dt.date(year, 1, 1) + _dt.timedelta(days=int(g["doy"]) - 1)
             if date.year != year:
