@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import threading
 import time
@@ -205,7 +206,10 @@ def _direct(event: Any, service: Service, request_id: str) -> Any:
 
 def _route(http: HttpEvent, service: Service, request_id: str) -> Response:
     if "/fdsnws/" in http.path:
-        return _fdsn(http, service)
+        try:
+            return _fdsn(http, service)
+        except RequestError as exc:
+            return service.error(400, str(exc), request_id=request_id, field=exc.field)
     if http.method == "POST":
         try:
             body = http.body_bytes()
@@ -247,7 +251,13 @@ def _fdsn_app(service: Service) -> Any:
         if app is None:
             from .http import create_app
 
-            app = _APPS[service] = create_app(extractor=service.extractor)
+            # FDSN answers are miniSEED, base64 in the proxy answer: 4 bytes per 3.
+            limits = service.extractor.limits
+            settings = Settings(
+                archive=service.extractor.archive.url,
+                limits=dataclasses.replace(limits, max_response_bytes=limits.max_response_bytes * 3 // 4),
+            )
+            app = _APPS[service] = create_app(settings, extractor=service.extractor)
         return app
 
 
@@ -271,7 +281,10 @@ def _fdsn(http: HttpEvent, service: Service) -> Response:
         "raw_path": f"{root}/fdsnws/{rest}".encode(),
         "root_path": root,
         "query_string": query.encode(),
-        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in http.headers.items()],
+        # ASGI headers are bytes; API Gateway passes any UTF-8 a client sent.
+        "headers": [
+            (k.encode("utf-8", "replace"), v.encode("utf-8", "replace")) for k, v in http.headers.items()
+        ],
         "server": (http.headers.get("host", "lambda"), 443),
         "client": ("127.0.0.1", 0),
     }
@@ -351,7 +364,7 @@ def invoke(payload: bytes, *, service: Service, request_id: str | None = None) -
     context = LocalContext(aws_request_id=request_id or new_request_id())
     try:
         event = json.loads(payload)
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, or nested too deep
         error = {
             "errorMessage": f"Unable to unmarshal input: {exc}",
             "errorType": "Runtime.UnmarshalError",

@@ -8,12 +8,13 @@ answered (ok, partial or nodata), 1 when a window failed (error), 2 for bad inpu
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+
+import orjson
 
 from . import __version__
 from .config import Settings, open_archive
@@ -35,8 +36,8 @@ def read_bulk(text: str) -> list[Window]:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
+            body = orjson.loads(text)  # bounded nesting, unlike json
+        except orjson.JSONDecodeError as exc:
             raise RequestError(f"invalid JSON: {exc}") from None
         return parse_windows(body)
     windows: list[Window] = []
@@ -111,7 +112,10 @@ def _cmd_get(args: argparse.Namespace) -> int:
 
 
 def _cmd_bulk(args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestError(f"{args.file} is not UTF-8 text: {exc}") from None
     return _run(read_bulk(text), args)
 
 

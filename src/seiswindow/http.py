@@ -148,6 +148,18 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is longer than ``limit`` (a client cannot
+    make the server hold an unbounded body)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _send(response: Response) -> HttpResponse:
     return HttpResponse(
         content=response.body,
@@ -226,7 +238,15 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         fmt: str | None = Query(None, alias="format", description="`json` (default) or `miniseed`"),
         segments: str | None = Query(None, description="`true`: one object per contiguous segment"),
     ) -> HttpResponse:
-        body = await request.body()
+        body = await _bounded_body(request, service.max_body_bytes)
+        if body is None:
+            return _send(
+                service.error(
+                    413,
+                    f"the request body is over {service.max_body_bytes} bytes; send fewer windows",
+                    field="body",
+                )
+            )
         # Parsing and checking need no archive: a bad request is answered at once, not after
         # the extractions queued in the thread pool.
         prepared = service.prepare(body, query=dict(request.query_params), headers=request.headers)

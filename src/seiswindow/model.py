@@ -323,13 +323,14 @@ class WindowResult:
         return sum(seg.npts for seg in self.segments)
 
 
-def parse_windows(body: object) -> list[Window]:
+def parse_windows(body: object, *, max_windows: int | None = None) -> list[Window]:
     """The windows of a request in the tutorial's shape: ``{"Windows": [{...}, ...]}``
     (a bare list of window objects is accepted too).
 
     Raises:
         RequestError: the body is not of that shape, or a window is malformed (the message
             names the window's index and field).
+        LimitExceeded: more than ``max_windows`` windows.
     """
     if isinstance(body, Mapping):
         folded = {str(k).lower(): v for k, v in body.items()}
@@ -342,4 +343,11 @@ def parse_windows(body: object) -> list[Window]:
         raise RequestError(f"expected a list of windows, got {type(items).__name__}", field="Windows")
     if not items:
         raise RequestError("the list of windows is empty", field="Windows")
+    if max_windows is not None and len(items) > max_windows:  # before checking each one
+        from .errors import LimitExceeded
+
+        raise LimitExceeded(
+            f"{len(items)} windows asked, at most {max_windows} per request; split the request",
+            field="Windows",
+        )
     return [Window.from_request(item, index=i) for i, item in enumerate(items)]

@@ -261,6 +261,11 @@ class Service:
             self.extractor.close()
 
     @property
+    def max_body_bytes(self) -> int:
+        """The largest request body worth reading: the windows allowed, 2 KiB each."""
+        return 64 * 1024 + 2048 * self.extractor.limits.max_windows
+
+    @property
     def limits(self) -> dict[str, Any]:
         lim = self.extractor.limits
         return {
@@ -359,7 +364,7 @@ class Service:
     ) -> Prepared:
         document = _parse_body(body)
         options = parse_options(document, query, headers)
-        windows = parse_windows(document)
+        windows = parse_windows(document, max_windows=self.extractor.limits.max_windows)
         self.extractor.limits.check(windows)
         if options.format is OutputFormat.MINISEED and envelope is Envelope.LAMBDA_DIRECT:
             raise RequestError(

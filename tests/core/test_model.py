@@ -131,3 +131,9 @@ def test_times_parse_and_print_as_obspy(moment, suffix: str, digits: int) -> Non
 def test_nanoseconds_print_rounded_to_microseconds_as_obspy() -> None:
     for ns in (1640995200071859500, 1640995200071859499, 1640995200999999600):
         assert format_time(ns) == str(UTCDateTime(ns=ns))
+
+
+@pytest.mark.parametrize("text", ["1899-12-31T23:59:59", "2501-01-01", "２０２２-01-01T00:00:00", "2022-01-01T00:00:0٣"])
+def test_times_are_ascii_and_within_the_era_of_seismograms(text: str) -> None:
+    with pytest.raises(RequestError, match="Starttime"):
+        Window.create("CI", "WBM", "", "LHZ", text, "2022-01-02")
