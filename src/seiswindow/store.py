@@ -144,15 +144,19 @@ class LocalStore(Store):
 
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+#: S3 error codes worth another attempt (besides any 5xx status).
+_RETRYABLE_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable"}
+)
 
 
 class S3Store(Store):
     """An S3 bucket (or a prefix in it), read anonymously by default.
 
-    Retries: botocore's *standard* mode retries throttling, 5xx answers and connection
-    errors with exponential backoff and jitter; a body that breaks off while streaming is
-    retried here. Every read has a deadline (``max_seconds``) so a failing archive costs
-    bounded time.
+    Retries: throttling, 5xx answers, connection errors and bodies that break off while
+    streaming are retried here, with full-jitter exponential backoff, at most
+    ``max_attempts`` times and never starting an attempt past ``max_seconds``: a failing
+    archive costs bounded time (the budget plus one attempt's socket timeouts).
 
     Args:
         bucket: bucket name.
@@ -192,7 +196,9 @@ class S3Store(Store):
         config = Config(
             region_name=region,
             signature_version=UNSIGNED if anonymous else None,
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            # One attempt per call: retries and the time budget are ours (see _get), so a
+            # read never outlives max_seconds by more than one attempt's timeouts.
+            retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_connections,
@@ -212,8 +218,8 @@ class S3Store(Store):
             BotoCoreError,
             ClientError,
             ConnectionError,
+            HTTPClientError,
             IncompleteReadError,
-            ReadTimeoutError,
             ResponseStreamingError,
         )
 
@@ -235,21 +241,21 @@ class S3Store(Store):
                     raise NoSuchKey(key) from None
                 if code == "InvalidRange" or status == 416:
                     return Chunk(b"", 0, 0)  # range past the end: the object is empty
-                raise ArchiveError(f"S3 error reading {self.url}{key}: {code or status}") from exc
-            except (
-                ResponseStreamingError,
-                IncompleteReadError,
-                ReadTimeoutError,
-                ConnectionError,
-            ) as exc:
-                # botocore retries failed requests, not bodies that break off mid-stream
-                if attempt >= self.max_attempts or time.monotonic() >= deadline:
-                    raise ArchiveError(
-                        f"S3 read of {self.url}{key} failed after {attempt} attempts: {exc}"
-                    ) from exc
-                time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+                if code not in _RETRYABLE_CODES and not (isinstance(status, int) and status >= 500):
+                    raise ArchiveError(f"S3 error reading {self.url}{key}: {code or status}") from exc
+                failure: Exception = exc
+                reason = f"{code or status}"
+            except (ResponseStreamingError, IncompleteReadError, HTTPClientError, ConnectionError) as exc:
+                failure, reason = exc, str(exc)
             except BotoCoreError as exc:
                 raise ArchiveError(f"S3 read of {self.url}{key} failed: {exc}") from exc
+            # Full-jitter exponential backoff, within the attempts and the time budget.
+            pause = random.uniform(0, min(2.0, 0.1 * 2**attempt))
+            if attempt >= self.max_attempts or time.monotonic() + pause >= deadline:
+                raise ArchiveError(
+                    f"S3 read of {self.url}{key} failed after {attempt} attempts: {reason}"
+                ) from failure
+            time.sleep(pause)
 
     def get_range(self, key: str, *, start: int, end: int) -> Chunk:
         if end <= start:

@@ -129,3 +129,43 @@ def test_corrupt_record_is_left_out_and_reported(s3, scratch, tmp_path) -> None:
     damaged = tmp_path / "damaged.ms"
     damaged.write_bytes(bytes(data[bad * 512 : (bad + 1) * 512]))
     assert read(str(damaged))[0].stats.npts > 0
+
+
+def test_a_silent_server_costs_bounded_time() -> None:
+    """An S3 endpoint that accepts connections and never answers: the read gives up after
+    its time budget plus one attempt's read timeout, not attempts x timeouts."""
+    import socket
+    import threading
+    import time
+
+    from seiswindow import ArchiveError
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    store = S3Store("scedc-pds", endpoint_url=url, read_timeout=0.5, max_seconds=1.0, max_attempts=20)
+    began = time.monotonic()
+    with pytest.raises(ArchiveError, match="failed after"):
+        store.get_range(KEY, start=0, end=512)
+    elapsed = time.monotonic() - began
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    listener.close()
+    assert elapsed < 1.0 + 0.5 + 1.0  # the budget, one more read timeout, and slack
+    assert len(held) >= 2  # it did retry within the budget
