@@ -19,24 +19,22 @@ def s3_archive(endpoint: str, bucket: str, **store_options: object) -> Archive:
     return Archive(store, layout_named("ncedc" if "ncedc" in bucket else "scedc"))
 
 
+def _extractor(request: pytest.FixtureRequest, shared_data: Path, bucket: str) -> Iterator[Extractor]:
+    if request.param == "s3":
+        archive = s3_archive(request.getfixturevalue("s3").url, bucket)
+    else:
+        archive = Archive(LocalStore(shared_data / bucket), layout_named(bucket.split("-")[0]))
+    with Extractor(archive) as extractor:
+        yield extractor
+
+
 @pytest.fixture(params=["s3", "local"])
 def scedc(request: pytest.FixtureRequest, shared_data: Path) -> Iterator[Extractor]:
     """An extractor on the SCEDC sample files, once through S3 and once as a directory."""
-    if request.param == "s3":
-        proxy = request.getfixturevalue("s3")
-        archive = s3_archive(proxy.url, "scedc-pds")
-    else:
-        archive = Archive(LocalStore(shared_data / "scedc-pds"), layout_named("scedc"))
-    with Extractor(archive) as extractor:
-        yield extractor
+    yield from _extractor(request, shared_data, "scedc-pds")
 
 
 @pytest.fixture(params=["s3", "local"])
 def ncedc(request: pytest.FixtureRequest, shared_data: Path) -> Iterator[Extractor]:
-    if request.param == "s3":
-        proxy = request.getfixturevalue("s3")
-        archive = s3_archive(proxy.url, "ncedc-pds")
-    else:
-        archive = Archive(LocalStore(shared_data / "ncedc-pds"), layout_named("ncedc"))
-    with Extractor(archive) as extractor:
-        yield extractor
+    """An extractor on the NCEDC sample files, once through S3 and once as a directory."""
+    yield from _extractor(request, shared_data, "ncedc-pds")
