@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 #: over midnight (as SDS may) get ObsPy's SDS client's 30 s.
 _BORDER_NS = 5 * NS_PER_S
 _SPILL_BORDER_NS = 30 * NS_PER_S
+#: How far a day file's first record may be off the grid of the samples around a window
+#: and still give that grid (as it does for ObsPy reading the file). The sample files'
+#: records are within 4 µs of their first record's grid; a first record further off (a
+#: corrupt time correction, say) must not move the samples of the whole day.
+GRID_TOLERANCE_NS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +112,11 @@ class Extractor:
         self.limits.check(windows)
         plans = [self._plan(w) for w in windows]
         meters = [Meter() for _ in windows]
+        failed: dict[str, str] = {}  # files the store failed on, in this call: not asked again
         futures: dict[Future[_FileOutcome], int] = {}
         for i, (window, plan) in enumerate(zip(windows, plans, strict=True)):
             for day, key in plan:
-                futures[self._files.submit(self._read_file, key, day, window, meters[i])] = i
+                futures[self._files.submit(self._read_file, key, day, window, meters[i], True, failed)] = i
         outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
         pending = [len(plan) for plan in plans]
         try:
@@ -119,7 +125,7 @@ class Extractor:
                 outcomes[i].append(future.result())
                 pending[i] -= 1
                 if pending[i] == 0:
-                    result = self._assemble(windows[i], outcomes[i], meters[i])
+                    result = self._assemble_safely(windows[i], outcomes[i], meters[i])
                     outcomes[i] = []  # the records' bytes are not needed any more
                     yield i, result
         finally:
@@ -158,18 +164,47 @@ class Extractor:
         return [(day, self.archive.layout.key(window.nslc, day)) for day in days]
 
     def _read_file(
-        self, key: str, day: dt.date, window: Window, meter: Meter, context: bool = True
+        self,
+        key: str,
+        day: dt.date,
+        window: Window,
+        meter: Meter,
+        context: bool = True,
+        failed: dict[str, str] | None = None,
     ) -> _FileOutcome:
+        """What ``key`` holds for ``window``. With ``failed``, a file the store already
+        failed on in this call fails at once with the same message (a stalled file costs
+        one time budget per call, not one per window)."""
+        if failed is not None and key in failed:
+            return _FileOutcome(key, day, error=failed[key])
         try:
             records = self.locator.read(key, window.start, window.end, meter, context=context)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
-        except (ArchiveError, DataError) as exc:
+        except ArchiveError as exc:
+            if failed is not None:
+                failed.setdefault(key, str(exc))
+            return _FileOutcome(key, day, error=str(exc))
+        except DataError as exc:
             return _FileOutcome(key, day, error=str(exc))
         except Exception:  # a bug must fail this window, not the request: logged in full
             log.exception("reading %s for %s failed", key, window.nslc)
             return _FileOutcome(key, day, error=f"{key}: internal error (logged)")
         return _FileOutcome(key, day, records=records)
+
+    def _assemble_safely(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
+        """:meth:`_assemble`, where a bug (or data no check foresaw) fails this window only."""
+        try:
+            return self._assemble(window, outcomes, meter)
+        except Exception:  # logged in full; the other windows of the request still answer
+            log.exception("assembling %s failed", window)
+            keys = ", ".join(o.key for o in outcomes)
+            return WindowResult(
+                window,
+                Status.ERROR,
+                message=f"internal error reading {keys} (logged)",
+                stats=FetchStats(meter.requests, meter.bytes),
+            )
 
     def _assemble(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
         stats = FetchStats(meter.requests, meter.bytes)
@@ -272,6 +307,8 @@ def _trim_chain(
     first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
     sr = chain[0].sampling_rate
     origin = _on_grid(chain[0].start, grid_origin, sr)
+    if abs(origin - chain[0].start) > GRID_TOLERANCE_NS:
+        origin = chain[0].start  # the file's first record is off the data's grid: not its grid
     offsets = [0]
     for prev, seg in zip(chain, chain[1:], strict=False):
         gap = int(round(_seconds(seg.start, prev.end) * sr)) - 1

@@ -32,12 +32,14 @@ from dataclasses import dataclass, field, replace
 from .errors import DataError
 from .mseed import (
     HEADER_PROBE_BYTES,
+    BadRecord,
     RecordHeader,
     detect_record_length,
     parse_header,
     parse_headers,
     scan_records,
 )
+from .screen import screen
 from .store import Chunk, Store
 
 __all__ = ["FileIndex", "FileIndexCache", "Locator", "Meter", "Records"]
@@ -165,8 +167,11 @@ class Records:
     headers: list[RecordHeader]
     problems: tuple[str, ...] = ()
     #: start of the file's first record: ObsPy reading the file puts every sample on the
-    #: grid ``file_start + k / sampling_rate``, and so do we.
+    #: grid ``file_start + k / sampling_rate``, and so do we where the data agree with it.
     file_start: int | None = None
+    #: records among ``data`` that parsed but were left out (they do not fit their
+    #: neighbours, see :mod:`seiswindow.screen`): never decoded.
+    left_out: tuple[RecordHeader, ...] = ()
 
 
 class _Irregular(Exception):
@@ -283,8 +288,8 @@ class Locator:
                 meter,
                 [lambda: self.store.get_range(key, start=last_offset, end=last_offset + HEADER_PROBE_BYTES)],
             )
-        first = parse_header(head.data, offset=0, reclen=reclen)
-        try:
+        try:  # a bad first or last record: the whole file is read, going past it
+            first = parse_header(head.data, offset=0, reclen=reclen)
             last = parse_header(tail.data[last_offset - tail.offset :], offset=last_offset, reclen=reclen)
         except DataError:
             raise _Irregular from None
@@ -323,12 +328,12 @@ class Locator:
         b = min(n, math.floor(hi) + 1 + margin)
         data = self._fetch(key, index, a, b, meter)
         for attempt in range(_MAX_EXTENSIONS):
-            headers = self._headers(key, index, a, data)
-            need_left = a > 0 and headers[0].start > t0
-            need_right = b < n and headers[-1].end < t1
+            headers, left_out, bad = self._headers(index, a, data)
+            need_left = a > 0 and (not headers or headers[0].start > t0)
+            need_right = b < n and (not headers or headers[-1].end < t1)
             if not (need_left or need_right):
                 records = self._cut(key, a * index.reclen, data, headers, t0, t1, context)
-                return records and replace(records, file_start=index.anchors[0][0])
+                return _with_bad(key, records, left_out, bad, index.reclen, file_start=index.anchors[0][0])
             calls: list[Callable[[], Chunk]] = []
             new_a, new_b = a, b
             if need_left:
@@ -421,17 +426,27 @@ class Locator:
             raise _Irregular  # the server did not answer the range asked for
         return chunk.data
 
-    def _headers(self, key: str, index: FileIndex, a: int, data: bytes) -> list[RecordHeader]:
+    def _headers(
+        self, index: FileIndex, a: int, data: bytes
+    ) -> tuple[list[RecordHeader], list[RecordHeader], list[BadRecord]]:
+        """The records of ``data`` (record ``a`` on) that fit their neighbours, those that
+        parse but do not fit, and every bad record with its reason.
+
+        Raises:
+            _Irregular: not an array of time-ordered records (too many bad ones to tell).
+        """
         try:
-            headers = parse_headers(data, offset=a * index.reclen)
+            parsed, bad = parse_headers(data, offset=a * index.reclen, reclen=index.reclen)
         except DataError:
             raise _Irregular from None
-        if any(h.reclen != index.reclen for h in headers) or any(
-            later.start < earlier.start for earlier, later in zip(headers, headers[1:], strict=False)
-        ):
+        if len(bad) > max(1, len(parsed) // 4):
+            raise _Irregular  # more damage than a few bad records: scan the whole file
+        screened = screen(parsed)
+        headers = screened.kept
+        if any(later.start < earlier.start for earlier, later in zip(headers, headers[1:], strict=False)):
             raise _Irregular
         index.learn(headers)
-        return headers
+        return headers, screened.left_out, sorted(bad + screened.bad, key=lambda b: b.offset)
 
     @staticmethod
     def _cut(
@@ -440,6 +455,8 @@ class Locator:
         """Keep the records that overlap ``[t0, t1]``; with ``context``, also the record
         either side, which tells whether the window starts or ends inside a gap (ObsPy's
         merged trace then begins or ends with masked samples)."""
+        if not headers:
+            return None
         keep = [i for i, h in enumerate(headers) if h.end >= t0 and h.start <= t1]
         if context:
             before = [i for i, h in enumerate(headers) if h.end < t0]
@@ -463,7 +480,10 @@ class Locator:
         may be out of time order: each is kept on its own merit), with ``context`` the
         nearest record either side in time too."""
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
-        headers, problems = scan_records(chunk.data, offset=0, label=key)
+        parsed, bad = scan_records(chunk.data, offset=0)
+        screened = screen(parsed)
+        headers = screened.kept
+        bad = sorted(bad + screened.bad, key=lambda b: b.offset)
         keep = [h for h in headers if h.end >= t0 - h.period and h.start <= t1 + h.period]
         if context:
             before = [h for h in headers if h.end < t0 - h.period]
@@ -472,12 +492,41 @@ class Locator:
                 keep.insert(0, max(before, key=lambda h: h.end))
             if after and (keep or before):
                 keep.append(min(after, key=lambda h: h.start))
-        if not keep and not problems:
-            return None
+        file_start = headers[0].start if headers else None
+        if not keep:
+            return _with_bad(key, None, [], bad, 0, file_start=file_start)
+        # Bad records are told by where they sit in the file: those beside kept records.
+        reclen = max(h.reclen for h in keep)
+        lo, hi = min(h.offset for h in keep) - reclen, max(h.offset for h in keep) + reclen
+        near = [b for b in bad if lo <= b.offset <= hi]
         pieces, rebased, position = [], [], 0
         for h in keep:
             pieces.append(chunk.data[h.offset : h.offset + h.reclen])
             rebased.append(replace(h, offset=position))
             position += h.reclen
-        file_start = headers[0].start if headers else None
-        return Records(key, 0, b"".join(pieces), rebased, tuple(problems), file_start)
+        problems = tuple(b.describe(key) for b in near)
+        return Records(key, 0, b"".join(pieces), rebased, problems, file_start)
+
+
+def _with_bad(
+    key: str,
+    records: Records | None,
+    left_out: list[RecordHeader],
+    bad: list[BadRecord],
+    reclen: int,
+    *,
+    file_start: int | None,
+) -> Records | None:
+    """``records`` with the bad records that concern them: those among their bytes or
+    right beside them (a bad record next to the span explains a gap at its end). When no
+    good record holds samples of the span, every bad record met is reported (any of them
+    may have held the samples), or None when there were none.
+    """
+    if records is None:
+        if not bad:
+            return None
+        return Records(key, 0, b"", [], tuple(b.describe(key) for b in bad), file_start)
+    lo, hi = records.offset - reclen, records.offset + len(records.data)
+    near = tuple(b.describe(key) for b in bad if lo <= b.offset <= hi)
+    inside = tuple(h for h in left_out if records.offset <= h.offset < hi)
+    return replace(records, file_start=file_start, problems=records.problems + near, left_out=inside)

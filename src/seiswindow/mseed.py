@@ -6,7 +6,7 @@ here decodes Steim or reads header fields by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from .model import Nslc
 
 __all__ = [
     "HEADER_PROBE_BYTES",
+    "BadRecord",
     "Decoded",
     "RecordHeader",
     "decode",
@@ -27,6 +28,10 @@ __all__ = [
     "parse_headers",
     "scan_records",
 ]
+
+#: What a record that libmseed cannot parse raises: its own errors, and (from pymseed) a
+#: code that is not UTF-8 or not a valid FDSN source identifier.
+_PARSE_ERRORS = (MiniSEEDError, ValueError)
 
 #: Bytes that hold a miniSEED 2 fixed header with its first blockettes (1000, 1001):
 #: enough to learn a record's start time and sample count without reading its data.
@@ -45,6 +50,7 @@ class RecordHeader:
     sampling_rate: float
     nsamples: int
     sourceid: str
+    encoding: int = -1  #: libmseed's encoding code (11 Steim2, 0 text, ...; -1 unknown)
 
     @property
     def nslc(self) -> Nslc:
@@ -54,6 +60,17 @@ class RecordHeader:
     def period(self) -> int:
         """One sample period in ns (0 for records without a rate)."""
         return round(1e9 / self.sampling_rate) if self.sampling_rate > 0 else 0
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A record left out (at byte ``offset`` of its file), and why."""
+
+    offset: int
+    reason: str
+
+    def describe(self, label: str) -> str:
+        return f"{label}: record at byte {self.offset} left out: {self.reason}"
 
 
 def detect_record_length(data: bytes) -> int | None:
@@ -73,6 +90,13 @@ def detect_record_length(data: bytes) -> int | None:
 
 
 def _header_from(msr: Any, offset: int) -> RecordHeader:
+    """The header of a parsed record.
+
+    Raises:
+        ValueError: its codes are not UTF-8 or do not make an FDSN source identifier.
+    """
+    sourceid = str(msr.sourceid)  # UnicodeDecodeError (a ValueError) for a non-UTF-8 code
+    sourceid2nslc(sourceid)  # refuses a broken source identifier now, not when it is used
     return RecordHeader(
         offset=offset,
         reclen=int(msr.reclen),
@@ -80,8 +104,15 @@ def _header_from(msr: Any, offset: int) -> RecordHeader:
         end=int(msr.endtime),
         sampling_rate=float(msr.samprate),
         nsamples=int(msr.samplecnt),
-        sourceid=str(msr.sourceid),
+        sourceid=sourceid,
+        encoding=int(msr.encoding),
     )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "a code is not ASCII"
+    return str(exc)
 
 
 def parse_header(data: bytes, *, offset: int, reclen: int) -> RecordHeader:
@@ -97,56 +128,60 @@ def parse_header(data: bytes, *, offset: int, reclen: int) -> RecordHeader:
         data = bytes(data) + bytes(reclen - len(data))
     try:
         return _header_from(MS3Record.parse(data[:reclen]), offset)
-    except (MiniSEEDError, ValueError) as exc:
-        raise DataError(f"no valid miniSEED record at byte {offset}: {exc}") from None
+    except _PARSE_ERRORS as exc:
+        raise DataError(f"no valid miniSEED record at byte {offset}: {_describe(exc)}") from None
 
 
-def parse_headers(data: bytes, *, offset: int) -> list[RecordHeader]:
-    """Headers of every record in ``data``, which starts at byte ``offset`` of its file.
+def parse_headers(data: bytes, *, offset: int, reclen: int) -> tuple[list[RecordHeader], list[BadRecord]]:
+    """Headers of the ``reclen``-byte records in ``data`` (read at byte ``offset`` of its
+    file), and the records that do not parse (left out: one bad record costs its own
+    samples, not its neighbours').
 
     Raises:
-        DataError: ``data`` holds something that is not a record, or ends inside one.
+        DataError: ``data`` is not a whole number of records.
     """
+    if len(data) % reclen:
+        raise DataError(f"{len(data)} bytes at byte {offset} are not whole {reclen}-byte records")
     headers: list[RecordHeader] = []
-    position = offset
-    try:
-        for msr in MS3Record.from_buffer(data):
-            header = _header_from(msr, position)
-            headers.append(header)
-            position += header.reclen
-    except MiniSEEDError as exc:
-        raise DataError(f"invalid or truncated miniSEED at byte {position}: {exc}") from None
-    if position != offset + len(data):
-        raise DataError(f"{offset + len(data) - position} bytes at byte {position} are not a whole record")
-    return headers
+    bad: list[BadRecord] = []
+    for position in range(0, len(data), reclen):
+        record = data[position : position + reclen]
+        try:
+            header = _header_from(MS3Record.parse(record), offset + position)
+        except _PARSE_ERRORS as exc:
+            bad.append(BadRecord(offset + position, _describe(exc)))
+            continue
+        if header.reclen != reclen:
+            reason = f"it says it is {header.reclen} bytes long, its file's records are {reclen}"
+            bad.append(BadRecord(offset + position, reason))
+            continue
+        headers.append(header)
+    return headers, bad
 
 
-def scan_records(data: bytes, *, offset: int, label: str) -> tuple[list[RecordHeader], list[str]]:
-    """Headers of the records in ``data`` (read from ``label`` at byte ``offset``), going
-    past damage: a record that does not parse is skipped (at the last good record length)
-    and described in the returned problems; bytes at the end that are not a whole record
-    (a truncated file) are described too.
+def scan_records(data: bytes, *, offset: int) -> tuple[list[RecordHeader], list[BadRecord]]:
+    """Headers of the records in ``data`` (read at byte ``offset`` of its file), going past
+    damage: a record that does not parse is skipped (at the last good record length) and
+    returned as bad; so are bytes at the end that are not a whole record (a truncated file).
     """
     headers: list[RecordHeader] = []
-    problems: list[str] = []
+    problems: list[BadRecord] = []
     position, reclen = 0, 0
     while position < len(data):
         detected = detect_record_length(data[position : position + 512])
         size = detected or reclen
         if not size:
-            problems.append(f"{label}: no miniSEED record at byte {offset + position}; rest ignored")
+            problems.append(BadRecord(offset + position, "no miniSEED record here; the rest ignored"))
             break
         if position + size > len(data):
-            problems.append(
-                f"{label}: truncated: the last {len(data) - position} bytes (from byte "
-                f"{offset + position}) are not a whole {size}-byte record"
-            )
+            reason = f"truncated: the last {len(data) - position} bytes are not a whole {size}-byte record"
+            problems.append(BadRecord(offset + position, reason))
             break
         try:
             headers.append(_header_from(MS3Record.parse(data[position : position + size]), offset + position))
             reclen = size
-        except MiniSEEDError as exc:
-            problems.append(f"{label}: record at byte {offset + position} left out: {exc}")
+        except _PARSE_ERRORS as exc:
+            problems.append(BadRecord(offset + position, _describe(exc)))
         position += size
     return headers, problems
 
@@ -172,54 +207,86 @@ class Decoded:
 def decode(chunks: Iterable[tuple[str, int, bytes, list[RecordHeader]]]) -> Decoded:
     """Decode records into segments merged by libmseed (abutting within half a sample).
 
-    Each chunk is ``(label, offset, data, headers)``: whole records read from the file
-    ``label`` at byte ``offset``, with their parsed headers. A record that libmseed cannot
-    decode, or whose Steim integrity check fails, is left out and described in
-    ``problems``: bad records become gaps, never wrong samples.
+    Each chunk is ``(label, offset, data, headers)``: records read from the file ``label``
+    at byte ``offset``; only the records whose headers are listed are decoded (the bytes
+    between them may hold records left out). A record that libmseed cannot decode, whose
+    Steim integrity check fails, or that does not fit the samples decoded before it (a
+    text record among integers), is left out and described in ``problems``: bad records
+    become gaps, never wrong samples.
     """
-    chunks = [chunk for chunk in chunks if chunk[2]]
+    runs = [run for chunk in chunks for run in _runs(*chunk)]
     with MS3TraceList() as tracelist:
         clean = True
-        for _, _, data, _ in chunks:
+        for _, data, _ in runs:
             try:
                 tracelist.add_buffer(data, unpack_data=True)
             except MiniSEEDError:
                 clean = False
-                break
-            if get_error_messages():  # e.g. "Data integrity check for Steim2 failed"
+            # A libmseed complaint (e.g. "Data integrity check for Steim2 failed") is
+            # logged, not raised: read it to know that some record was bad.
+            if get_error_messages() or not clean:
                 clean = False
                 break
         if clean:
-            return Decoded(_segments(tracelist), [])
-    return _decode_record_by_record(chunks)
+            try:
+                return Decoded(_segments(tracelist), [])
+            except ValueError:
+                pass  # a code that is no source identifier: found record by record
+    return _decode_record_by_record(runs)
 
 
-def _decode_record_by_record(chunks: list[tuple[str, int, bytes, list[RecordHeader]]]) -> Decoded:
+def _runs(
+    label: str, offset: int, data: bytes, headers: list[RecordHeader]
+) -> Iterator[tuple[str, bytes, list[RecordHeader]]]:
+    """The listed records of a chunk as runs of adjacent records, ``(label, bytes, headers)``."""
+    run: list[RecordHeader] = []
+    for header in headers:
+        if run and header.offset != run[-1].offset + run[-1].reclen:
+            yield label, _bytes_of(data, offset, run), run
+            run = []
+        run.append(header)
+    if run:
+        yield label, _bytes_of(data, offset, run), run
+
+
+def _bytes_of(data: bytes, offset: int, run: list[RecordHeader]) -> bytes:
+    begin = run[0].offset - offset
+    return data[begin : run[-1].offset + run[-1].reclen - offset]
+
+
+def _decode_record_by_record(runs: list[tuple[str, bytes, list[RecordHeader]]]) -> Decoded:
     """Decode each record alone, keep those libmseed decodes without complaint."""
     problems: list[str] = []
     with MS3TraceList() as tracelist:
-        for label, offset, data, headers in chunks:
+        for label, data, headers in runs:
+            base = headers[0].offset
             for header in headers:
-                start = header.offset - offset
-                record = data[start : start + header.reclen]
+                record = data[header.offset - base : header.offset - base + header.reclen]
                 try:
                     MS3Record.parse(record, unpack_data=True)
                     messages = get_error_messages()
+                    if not messages:
+                        tracelist.add_buffer(record, unpack_data=True)
+                        messages = get_error_messages()
                 except MiniSEEDError as exc:
                     messages = [str(exc)]
                 if messages:
-                    problems.append(
-                        f"{label}: record at byte {header.offset} left out: {'; '.join(messages)}"
-                    )
-                    continue
-                tracelist.add_buffer(record, unpack_data=True)
-        return Decoded(_segments(tracelist), problems)
+                    problems.append(BadRecord(header.offset, "; ".join(messages)).describe(label))
+        return Decoded(_segments(tracelist, problems), problems)
 
 
-def _segments(tracelist: MS3TraceList) -> list[DecodedSegment]:
+def _segments(tracelist: MS3TraceList, problems: list[str] | None = None) -> list[DecodedSegment]:
+    """The segments of ``tracelist``; with ``problems``, those of a trace whose codes are
+    no source identifier are left out and described there (else ValueError)."""
     segments = []
     for traceid in tracelist:
-        nslc = Nslc(*sourceid2nslc(traceid.sourceid))
+        try:
+            nslc = Nslc(*sourceid2nslc(traceid.sourceid))
+        except ValueError as exc:
+            if problems is None:
+                raise
+            problems.append(f"records with codes that are not a source identifier left out: {_describe(exc)}")
+            continue
         for segment in traceid:
             if segment.sampletype not in ("i", "f", "d"):
                 continue  # text (log) records carry no samples

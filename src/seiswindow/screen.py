@@ -1,0 +1,121 @@
+"""Which records fit their neighbours: a record whose header disagrees with the records
+around it is left out and reported, never merged into a segment it does not belong to.
+
+One flipped bit in a header makes a record claim another sample rate (3e-5 or 56 Hz in a
+40 Hz file), another encoding (text inside a Steim2 file) or another time (a corrupt time
+correction); libmseed parses such a record without complaint and would merge it. ObsPy
+refuses to merge a trace of another rate; we go further and leave out a record that is
+the odd one out among its neighbours:
+
+- **samples without a rate**: a record with samples and a sample rate of 0 (or not
+  finite) has no times for them;
+- **rate or encoding**: it differs from both of its neighbours, which agree with each
+  other (at the edge of what was read: from the two records on its one side);
+- **time**: it is continuous with neither neighbour, while its neighbours are continuous
+  *through* it (the record after it starts where its own samples, counted from the
+  record before it, would end). A record alone between two real gaps is kept.
+
+Neighbours are the nearest records of the same channel in file order, so files that
+interleave channels are screened channel by channel; records without samples (logs,
+blockette-only records) are passed through. A real change of rate or a real time jump
+changes the records on one side for good, and is kept. Continuity uses libmseed's own
+tolerance: half a sample period.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from .mseed import BadRecord, RecordHeader
+
+__all__ = ["Screened", "screen"]
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """The records kept, those left out, and why each was left out."""
+
+    kept: list[RecordHeader]
+    left_out: list[RecordHeader]
+    bad: list[BadRecord]
+
+
+def screen(headers: Sequence[RecordHeader]) -> Screened:
+    """Split ``headers`` (records of one file, in file order) into the records that fit
+    their neighbours and those that do not."""
+    reasons: dict[int, str] = {}
+    by_channel: dict[str, list[int]] = {}
+    for i, header in enumerate(headers):
+        if header.nsamples <= 0:
+            continue
+        if not (math.isfinite(header.sampling_rate) and header.sampling_rate > 0):
+            reasons[i] = f"{header.nsamples} samples with a sample rate of {header.sampling_rate:g}"
+            continue
+        by_channel.setdefault(header.sourceid, []).append(i)
+    for members in by_channel.values():
+        _odd_values(headers, members, reasons)
+        _odd_times(headers, [i for i in members if i not in reasons], reasons)
+    kept = [h for i, h in enumerate(headers) if i not in reasons]
+    left_out = [_spanned(headers, i) for i in sorted(reasons)]
+    bad = [BadRecord(headers[i].offset, reasons[i]) for i in sorted(reasons)]
+    return Screened(kept, left_out, bad)
+
+
+def _spanned(headers: Sequence[RecordHeader], i: int) -> RecordHeader:
+    """Record ``i``; when it has samples but no rate, its span taken as reaching to the
+    next record of its channel (its samples lie somewhere in there)."""
+    header = headers[i]
+    if header.nsamples <= 0 or header.end > header.start:
+        return header
+    later = [h.start for h in headers[i + 1 :] if h.sourceid == header.sourceid and h.start > header.start]
+    return replace(header, end=later[0] - 1) if later else header
+
+
+def _reference(values: list[float], j: int) -> float | None:
+    """The value that record ``j``'s neighbours agree on, or None when they do not."""
+    if 0 < j < len(values) - 1:
+        left, right = values[j - 1], values[j + 1]
+    elif j == 0 and len(values) >= 3:
+        left, right = values[1], values[2]
+    elif j == len(values) - 1 and len(values) >= 3:
+        left, right = values[j - 1], values[j - 2]
+    else:
+        return None
+    return left if left == right else None
+
+
+def _odd_values(headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str]) -> None:
+    rates = [headers[i].sampling_rate for i in members]
+    encodings = [float(headers[i].encoding) for i in members]
+    for j, i in enumerate(members):
+        rate = _reference(rates, j)
+        if rate is not None and rates[j] != rate:
+            reasons[i] = f"sample rate {rates[j]:g} Hz, its neighbours' {rate:g} Hz"
+            continue
+        encoding = _reference(encodings, j)
+        if encoding is not None and encodings[j] != encoding:
+            reasons[i] = f"encoding {int(encodings[j])}, its neighbours' {int(encoding)}"
+
+
+def _continuous(before: RecordHeader, after: RecordHeader) -> bool:
+    """Whether ``after`` starts one sample after ``before``'s last (within half a period)."""
+    period = before.period
+    return abs(after.start - (before.end + period)) <= period // 2
+
+
+def _odd_times(headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str]) -> None:
+    for j in range(1, len(members) - 1):
+        before, record, after = (headers[members[k]] for k in (j - 1, j, j + 1))
+        if not (before.sampling_rate == record.sampling_rate == after.sampling_rate):
+            continue
+        if _continuous(before, record) or _continuous(record, after):
+            continue
+        period = before.period
+        expected = before.end + period * (record.nsamples + 1)  # where `after` starts if `record` fits
+        if abs(after.start - expected) <= period // 2:
+            shift = (record.start - (before.end + period)) / 1e9
+            reasons[members[j]] = (
+                f"its time is {shift:+.6f} s off the records either side, which are continuous through it"
+            )
