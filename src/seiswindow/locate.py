@@ -51,6 +51,12 @@ _MAX_EXTENSIONS = 3
 _MAX_ANCHORS = 512
 #: Files of more records than this are probed before the records are read.
 _PROBE_ABOVE_RECORDS = 1024
+#: Rounds of probes that narrow a time's bracket of known records when the first round
+#: left it wide (records that compress very unevenly: a quiet day, then an earthquake).
+_MAX_NARROWING_ROUNDS = 6
+_NARROWING_PROBES = 7
+#: An extension reads at most this many records past what the bracket pins down.
+_NARROW_EXTENSION = 16
 
 
 class Meter:
@@ -317,7 +323,8 @@ class Locator:
         margin = _MARGIN_RECORDS
         if (hi - lo) < 0.5 * n and not self._well_known(index, lo, hi):
             if n > _PROBE_ABOVE_RECORDS:
-                self._probe(key, index, lo, hi, meter)
+                self._probe(key, index, self._spread(index, lo, hi), meter)
+                self._narrow(key, index, (t0, t1), meter, wide=max(64, round(0.05 * n)))
                 lo, hi = index.estimate(t0), index.estimate(t1)
             else:  # a small file: a wider margin costs less than a round of probes
                 margin += math.ceil(0.02 * n)
@@ -334,15 +341,22 @@ class Locator:
             if not (need_left or need_right):
                 records = self._cut(key, a * index.reclen, data, headers, t0, t1, context)
                 return _with_bad(key, records, left_out, bad, index.reclen, file_start=index.anchors[0][0])
+            # The records read bracket the missing end on one side; pin the other side of
+            # the bracket with probes (a poor estimate then costs a round of 64-byte reads,
+            # not a creep of extensions), then read exactly up to it.
+            needed = tuple(t for t, need in ((t0, need_left), (t1, need_right)) if need)
+            self._narrow(key, index, needed, meter, wide=_NARROW_EXTENSION)
             calls: list[Callable[[], Chunk]] = []
             new_a, new_b = a, b
             if need_left:
                 step = _MARGIN_RECORDS << attempt  # grows, so a poor estimate cannot creep
-                new_a = max(0, min(a - step, math.floor(index.estimate(t0)) - _MARGIN_RECORDS))
+                left, _ = self._bracket(index, t0)
+                new_a = max(0, min(a - step, left - _MARGIN_RECORDS))
                 calls.append(self._range_call(key, index, new_a, a))
             if need_right:
                 step = _MARGIN_RECORDS << attempt
-                new_b = min(n, max(b + step, math.floor(index.estimate(t1)) + 1 + _MARGIN_RECORDS))
+                _, right = self._bracket(index, t1)
+                new_b = min(n, max(b + step, right + _MARGIN_RECORDS))
                 calls.append(self._range_call(key, index, b, new_b))
             chunks = self._parallel(meter, calls)
             for chunk in chunks:
@@ -367,8 +381,10 @@ class Locator:
 
         return pinned(lo) and pinned(hi)
 
-    def _probe(self, key: str, index: FileIndex, lo: float, hi: float, meter: Meter) -> None:
-        """Read the headers of a few records around ``lo`` and ``hi`` to pin them down."""
+    @staticmethod
+    def _spread(index: FileIndex, lo: float, hi: float) -> set[int]:
+        """A few records around the estimated positions ``lo`` and ``hi``: in a file that
+        compresses evenly these pin both down to a record or two."""
         n = index.nrecords
         spread = max(8.0, 0.025 * n)
         if hi - lo < spread:
@@ -383,6 +399,44 @@ class Locator:
             for k in range(count):
                 x = begin + (end - begin) * k / max(1, count - 1)
                 numbers.add(min(n - 1, max(0, round(x))))
+        return numbers
+
+    @staticmethod
+    def _bracket(index: FileIndex, t: int) -> tuple[int, int]:
+        """The known records either side of time ``t``: ``(last starting at or before t,
+        first starting after it)``."""
+        items = index.sorted_anchors()
+        left, right = items[0][0], items[-1][0]
+        for number, (start, _) in items:
+            if start <= t:
+                left = number
+            else:
+                right = number
+                break
+        return left, right
+
+    def _narrow(self, key: str, index: FileIndex, times: tuple[int, ...], meter: Meter, *, wide: int) -> None:
+        """While the bracket of known records around one of ``times`` is more than ``wide``
+        records, probe evenly inside it (each round shrinks it eightfold): bounded rounds
+        of 64-byte reads instead of reading the records between."""
+        for _ in range(_MAX_NARROWING_ROUNDS):
+            numbers: set[int] = set()
+            for t in times:
+                left, right = self._bracket(index, t)
+                if right - left > wide:
+                    step = (right - left) / (_NARROWING_PROBES + 1)
+                    numbers.update(round(left + step * k) for k in range(1, _NARROWING_PROBES + 1))
+            if not numbers:
+                return
+            self._probe(key, index, numbers, meter)
+
+    def _probe(self, key: str, index: FileIndex, numbers: set[int], meter: Meter) -> None:
+        """Read the headers of records ``numbers`` and learn their times.
+
+        Raises:
+            _Changed: the file changed size.
+            _Irregular: a probed record is not where a fixed-length, time-ordered file has it.
+        """
         numbers -= {number for number, _ in index.sorted_anchors()}
         ordered = sorted(numbers)
         calls = [self._bytes_call(key, i * index.reclen, HEADER_PROBE_BYTES) for i in ordered]
@@ -396,7 +450,7 @@ class Locator:
             try:
                 header = parse_header(chunk.data, offset=i * index.reclen, reclen=index.reclen)
             except DataError:
-                raise _Irregular from None
+                continue  # a bad record: it tells nothing; the read that needs it reports it
             if header.reclen != index.reclen:
                 raise _Irregular
             headers.append(header)

@@ -1,0 +1,95 @@
+"""In-memory stores for the logic tests of locate and extract (as httpx tests through a
+mock transport): a :class:`MemoryStore` holding bytes by key, and a :class:`TamperingStore`
+wrapper that counts reads and lets a test change what one read answers (a chunk cut
+short, shifted, or an error), so the locator's checks are exercised without sockets."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from seiswindow.errors import NoSuchKey
+from seiswindow.store import Chunk, Store
+
+__all__ = ["MemoryStore", "Read", "TamperingStore"]
+
+
+class MemoryStore(Store):
+    """Objects held in a dict, with the ranged-read semantics of S3 (clipped to the size)."""
+
+    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
+        self.objects: dict[str, bytes] = dict(objects or {})
+        self.url = "memory://"
+
+    def _object(self, key: str) -> bytes:
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise NoSuchKey(key) from None
+
+    def get_range(self, key: str, *, start: int, end: int) -> Chunk:
+        data = self._object(key)
+        start = min(max(start, 0), len(data))
+        return Chunk(data[start : max(start, min(end, len(data)))], start, len(data))
+
+    def get_suffix(self, key: str, *, length: int) -> Chunk:
+        data = self._object(key)
+        start = max(0, len(data) - length)
+        return Chunk(data[start:], start, len(data))
+
+    def get(self, key: str) -> Chunk:
+        data = self._object(key)
+        return Chunk(data, 0, len(data))
+
+    def list(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One read a store answered: which call, the range asked, and the bytes answered."""
+
+    call: str
+    key: str
+    start: int | None
+    end: int | None
+    answered: int
+
+
+@dataclass
+class TamperingStore(Store):
+    """Wraps a store: records every read, and passes each answer through ``tamper``
+    (``tamper(read_number, call, key, start, end, chunk) -> chunk``) when one is set."""
+
+    inner: Store
+    tamper: Callable[[int, str, str, int | None, int | None, Chunk], Chunk] | None = None
+    reads: list[Read] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.url = self.inner.url
+
+    def _record(self, call: str, key: str, start: int | None, end: int | None, chunk: Chunk) -> Chunk:
+        with self._lock:
+            number = len(self.reads)
+            if self.tamper is not None:
+                chunk = self.tamper(number, call, key, start, end, chunk)
+            self.reads.append(Read(call, key, start, end, len(chunk.data)))
+        return chunk
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(r.answered for r in self.reads)
+
+    def get_range(self, key: str, *, start: int, end: int) -> Chunk:
+        return self._record("range", key, start, end, self.inner.get_range(key, start=start, end=end))
+
+    def get_suffix(self, key: str, *, length: int) -> Chunk:
+        return self._record("suffix", key, None, length, self.inner.get_suffix(key, length=length))
+
+    def get(self, key: str) -> Chunk:
+        return self._record("get", key, None, None, self.inner.get(key))
+
+    def list(self, prefix: str) -> list[str]:
+        return self.inner.list(prefix)
