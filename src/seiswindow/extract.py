@@ -21,6 +21,7 @@ from .locate import FileIndexCache, Locator, Meter, Records
 from .model import FetchStats, Gap, Limits, Segment, Status, TraceSpan, Window, WindowResult
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
+from .screen import GRID_TOLERANCE_NS
 
 __all__ = ["Extractor", "find_gaps", "trim_segments"]
 
@@ -32,11 +33,6 @@ log = logging.getLogger(__name__)
 #: over midnight (as SDS may) get ObsPy's SDS client's 30 s.
 _BORDER_NS = 5 * NS_PER_S
 _SPILL_BORDER_NS = 30 * NS_PER_S
-#: How far a day file's first record may be off the grid of the samples around a window
-#: and still give that grid (as it does for ObsPy reading the file). The sample files'
-#: records are within 4 µs of their first record's grid; a first record further off (a
-#: corrupt time correction, say) must not move the samples of the whole day.
-GRID_TOLERANCE_NS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +304,9 @@ def _trim_chain(
     sr = chain[0].sampling_rate
     origin = _on_grid(chain[0].start, grid_origin, sr)
     if abs(origin - chain[0].start) > GRID_TOLERANCE_NS:
-        origin = chain[0].start  # the file's first record is off the data's grid: not its grid
+        # The day file's first record is off the grid of the samples here (a corrupt
+        # time, say): the data give the grid, one record must not move a whole day.
+        origin = chain[0].start
     offsets = [0]
     for prev, seg in zip(chain, chain[1:], strict=False):
         gap = int(round(_seconds(seg.start, prev.end) * sr)) - 1

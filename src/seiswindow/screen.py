@@ -13,7 +13,10 @@ the odd one out among its neighbours:
   other (at the edge of what was read: from the two records on its one side);
 - **time**: it is continuous with neither neighbour, while its neighbours are continuous
   *through* it (the record after it starts where its own samples, counted from the
-  record before it, would end). A record alone between two real gaps is kept.
+  record before it, would end). A record alone between two real gaps is kept. The
+  file's first record, which has one neighbour, is left out when it is not continuous
+  with the next (which is with the one after) and overlaps it or is off its sample grid
+  by more than :data:`GRID_TOLERANCE_NS`: it would otherwise set the grid of the day.
 
 Neighbours are the nearest records of the same channel in file order, so files that
 interleave channels are screened channel by channel; records without samples (logs,
@@ -30,7 +33,12 @@ from dataclasses import dataclass, replace
 
 from .mseed import BadRecord, RecordHeader
 
-__all__ = ["Screened", "screen"]
+__all__ = ["GRID_TOLERANCE_NS", "Screened", "screen"]
+
+#: How far records of one file may be off each other's sample grid and still be on it.
+#: The sample files' records are within 4 µs of their first record's grid; corrupt times
+#: (0.1 ms units in the fixed header) are further off.
+GRID_TOLERANCE_NS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +113,23 @@ def _continuous(before: RecordHeader, after: RecordHeader) -> bool:
     return abs(after.start - (before.end + period)) <= period // 2
 
 
+def _odd_first(headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str]) -> None:
+    if len(members) < 3 or headers[members[0]].offset != 0:
+        return
+    first, second, third = (headers[i] for i in members[:3])
+    if not (first.sampling_rate == second.sampling_rate == third.sampling_rate):
+        return
+    if _continuous(first, second) or not _continuous(second, third):
+        return
+    period = second.period
+    distance = second.start - first.start
+    off = distance - round(distance / period) * period
+    if first.end >= second.start or abs(off) > GRID_TOLERANCE_NS:
+        reasons[members[0]] = f"its time is off the sample grid of the records after it by {off / 1e9:+.6f} s"
+
+
 def _odd_times(headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str]) -> None:
+    _odd_first(headers, members, reasons)
     for j in range(1, len(members) - 1):
         before, record, after = (headers[members[k]] for k in (j - 1, j, j + 1))
         if not (before.sampling_rate == record.sampling_rate == after.sampling_rate):
