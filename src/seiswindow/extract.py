@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -210,16 +211,16 @@ class Extractor:
         decoded_segments: list[DecodedSegment] = []
         if found:
             decoded = decode(
-                (o.key, r.offset, r.data, r.headers) for o in found if (r := o.records) is not None
+                ((o.key, r.offset, r.data, r.headers) for o in found if (r := o.records) is not None),
+                span=(window.start - _period_of(found), window.end + _period_of(found)),
             )
             problems.extend(decoded.problems)
             decoded_segments = [s for s in decoded.segments if s.nslc == window.nslc]
             others = {str(s.nslc) for s in decoded.segments if s.nslc != window.nslc}
             if others:
                 problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
-        origins = [o.records.file_start for o in found if o.records and o.records.file_start is not None]
         segments, span = trim_segments(
-            decoded_segments, window.start, window.end, grid_origin=min(origins, default=None)
+            decoded_segments, window.start, window.end, grid_origin=_grid_origin(found, window)
         )
         gaps = find_gaps(segments, window.start, window.end, span=span)
         # Only files of days the window itself touches count as missing (neighbours near
@@ -263,6 +264,40 @@ class Extractor:
         )
 
 
+def _period_of(found: list[_FileOutcome]) -> int:
+    periods = [h.period for o in found if o.records for h in o.records.headers if h.period > 0]
+    return max(periods, default=0)
+
+
+def _grid_origin(found: list[_FileOutcome], window: Window) -> int | None:
+    """The instant the window's samples are put on the grid of: the first record of the
+    earliest day file, as ObsPy reading the files has it, where the records read agree
+    with that grid (within :data:`GRID_TOLERANCE_NS`, by their median offset from it);
+    else the grid the records read agree on (one record with a corrupt time, the day's
+    first, must not move the samples of a day)."""
+    origins = [o.records.file_start for o in found if o.records and o.records.file_start is not None]
+    headers = [
+        h
+        for o in found
+        if o.records
+        for h in o.records.headers
+        if h.sampling_rate > 0 and h.nslc == window.nslc
+    ]
+    if not origins or not headers:
+        return min(origins, default=None)
+    origin = min(origins)
+    rate = Counter(h.sampling_rate for h in headers).most_common(1)[0][0]
+    offsets = sorted(_off_grid(h.start, origin, rate) for h in headers if h.sampling_rate == rate)
+    median = offsets[len(offsets) // 2]
+    return origin if abs(median) <= GRID_TOLERANCE_NS else origin + median
+
+
+def _off_grid(t: int, origin: int, rate: float) -> int:
+    """How far ``t`` is from the nearest instant ``origin + k / rate``, in ns."""
+    k = round((t - origin) * rate / 1e9)
+    return t - origin - round(k * 1e9 / rate)
+
+
 def _overlaps_day(day: dt.date, start: int, end: int) -> bool:
     begin = day_start(day)
     return start < begin + 86_400 * NS_PER_S and end >= begin
@@ -303,10 +338,6 @@ def _trim_chain(
     first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
     sr = chain[0].sampling_rate
     origin = _on_grid(chain[0].start, grid_origin, sr)
-    if abs(origin - chain[0].start) > GRID_TOLERANCE_NS:
-        # The day file's first record is off the grid of the samples here (a corrupt
-        # time, say): the data give the grid, one record must not move a whole day.
-        origin = chain[0].start
     offsets = [0]
     for prev, seg in zip(chain, chain[1:], strict=False):
         gap = int(round(_seconds(seg.start, prev.end) * sr)) - 1

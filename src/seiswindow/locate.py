@@ -24,7 +24,7 @@ import bisect
 import math
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
@@ -272,46 +272,76 @@ class Locator:
                 del self._flights[key]
 
     def _read_index(self, key: str, meter: Meter) -> FileIndex:
+        """Size, record length and the first and last records' times, from the first two
+        and the last two records (one round). The pairs are checked, since every later
+        estimate trusts them: a first or last record out of time order (a record moved,
+        repeated or with a corrupt time) or that does not parse sends the file to a whole
+        read, which goes past bad records.
+
+        Raises:
+            _Irregular: the file is not a plain array of time-ordered records.
+        """
         hint = self.record_length
         head, tail = self._parallel(
             meter,
             [
-                lambda: self.store.get_range(key, start=0, end=max(_HEAD_BYTES, HEADER_PROBE_BYTES)),
-                lambda: self.store.get_suffix(key, length=hint),
+                lambda: self.store.get_range(key, start=0, end=max(2 * hint, _HEAD_BYTES)),
+                lambda: self.store.get_suffix(key, length=2 * hint),
             ],
         )
         size = head.size
         if size == 0:
             return FileIndex(size=0, reclen=hint, anchors=OrderedDict())
         reclen = detect_record_length(head.data)
-        if reclen is None:
-            raise DataError(f"{key}: no miniSEED record at the start of the file")
-        if size % reclen:
-            raise _Irregular  # truncated, or records of several lengths
+        if reclen is None or size % reclen:
+            raise _Irregular  # a bad first record, a truncated file, or records of several lengths
         last_offset = size - reclen
         if tail.offset > last_offset:  # the hint was shorter than the records
             (tail,) = self._parallel(
                 meter,
                 [lambda: self.store.get_range(key, start=last_offset, end=last_offset + HEADER_PROBE_BYTES)],
             )
-        try:  # a bad first or last record: the whole file is read, going past it
+        try:
             first = parse_header(head.data, offset=0, reclen=reclen)
             last = parse_header(tail.data[last_offset - tail.offset :], offset=last_offset, reclen=reclen)
+            pairs = [
+                (first, self._neighbour(head, reclen, reclen)),
+                (self._neighbour(tail, last_offset - reclen, reclen), last),
+            ]
         except DataError:
             raise _Irregular from None
-        if last.reclen != reclen or first.reclen != reclen or last.start < first.start:
+        if last.reclen != reclen or first.reclen != reclen or last.start <= first.start and size > reclen:
             raise _Irregular
-        period = round(1e9 / first.sampling_rate) if first.sampling_rate > 0 else 0
-        index = FileIndex(size=size, reclen=reclen, anchors=OrderedDict(), period=period)
+        if any(a is not None and b is not None and b.start < a.start for a, b in pairs):
+            raise _Irregular
+        periods = [h.period for h in (first, last) if h.period > 0]
+        # A corrupt rate in one of the two must not widen every read: the shorter period
+        # plans the reads, and the records read give the period that decides (see _read_ranged).
+        index = FileIndex(size=size, reclen=reclen, anchors=OrderedDict(), period=min(periods, default=0))
         index.learn([first, last])
         self.cache.put(key, index)
         return index
+
+    @staticmethod
+    def _neighbour(chunk: Chunk, offset: int, reclen: int) -> RecordHeader | None:
+        """The header of the record at ``offset`` when ``chunk`` holds it (else None).
+
+        A neighbour that is no record tells nothing: the read that needs it reports it.
+        """
+        begin = offset - chunk.offset
+        if offset < 0 or begin < 0 or begin + HEADER_PROBE_BYTES > len(chunk.data):
+            return None
+        try:
+            return parse_header(chunk.data[begin : begin + reclen], offset=offset, reclen=reclen)
+        except DataError:
+            return None
 
     def _read_ranged(self, key: str, t0: int, t1: int, meter: Meter, context: bool) -> Records | None:
         index = self._index(key, meter)
         if index.size == 0:
             return None
         n = index.nrecords
+        span = (t0, t1)
         # Nearest-sample trimming may keep a sample up to half a period outside the span.
         t0, t1 = t0 - index.period, t1 + index.period
         first_start, _ = index.anchors[0]
@@ -336,11 +366,15 @@ class Locator:
         data = self._fetch(key, index, a, b, meter)
         for attempt in range(_MAX_EXTENSIONS):
             headers, left_out, bad = self._headers(index, a, data)
+            # The records read, not the first record alone, tell the period that pads the span.
+            period = _period_of(headers) or index.period
+            t0, t1 = span[0] - period, span[1] + period
             need_left = a > 0 and (not headers or headers[0].start > t0)
             need_right = b < n and (not headers or headers[-1].end < t1)
             if not (need_left or need_right):
                 records = self._cut(key, a * index.reclen, data, headers, t0, t1, context)
-                return _with_bad(key, records, left_out, bad, index.reclen, file_start=index.anchors[0][0])
+                bad = _concerning(bad, headers, t0, t1)
+                return _with_bad(key, records, left_out, bad, file_start=index.anchors[0][0])
             # The records read bracket the missing end on one side; pin the other side of
             # the bracket with probes (a poor estimate then costs a round of 64-byte reads,
             # not a creep of extensions), then read exactly up to it.
@@ -495,7 +529,7 @@ class Locator:
             raise _Irregular from None
         if len(bad) > max(1, len(parsed) // 4):
             raise _Irregular  # more damage than a few bad records: scan the whole file
-        screened = screen(parsed)
+        screened = screen(parsed, last_offset=index.size - index.reclen)
         headers = screened.kept
         if any(later.start < earlier.start for earlier, later in zip(headers, headers[1:], strict=False)):
             raise _Irregular
@@ -534,8 +568,9 @@ class Locator:
         may be out of time order: each is kept on its own merit), with ``context`` the
         nearest record either side in time too."""
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
-        parsed, bad = scan_records(chunk.data, offset=0)
-        screened = screen(parsed)
+        parsed, bad = scan_records(chunk.data, offset=0, reclen=self.record_length)
+        ends_clean = bool(parsed) and parsed[-1].offset + parsed[-1].reclen == len(chunk.data)
+        screened = screen(parsed, last_offset=parsed[-1].offset if ends_clean else None)
         headers = screened.kept
         bad = sorted(bad + screened.bad, key=lambda b: b.offset)
         keep = [h for h in headers if h.end >= t0 - h.period and h.start <= t1 + h.period]
@@ -547,12 +582,10 @@ class Locator:
             if after and (keep or before):
                 keep.append(min(after, key=lambda h: h.start))
         file_start = headers[0].start if headers else None
+        period = _period_of(headers)
+        near = _concerning(bad, sorted(headers, key=lambda h: h.offset), t0 - period, t1 + period)
         if not keep:
-            return _with_bad(key, None, [], bad, 0, file_start=file_start)
-        # Bad records are told by where they sit in the file: those beside kept records.
-        reclen = max(h.reclen for h in keep)
-        lo, hi = min(h.offset for h in keep) - reclen, max(h.offset for h in keep) + reclen
-        near = [b for b in bad if lo <= b.offset <= hi]
+            return _with_bad(key, None, [], near, file_start=file_start)
         pieces, rebased, position = [], [], 0
         for h in keep:
             pieces.append(chunk.data[h.offset : h.offset + h.reclen])
@@ -562,25 +595,37 @@ class Locator:
         return Records(key, 0, b"".join(pieces), rebased, problems, file_start)
 
 
+def _period_of(headers: list[RecordHeader]) -> int:
+    """The sample period most of ``headers`` have (0 when none has one)."""
+    periods = Counter(h.period for h in headers if h.period > 0)
+    return periods.most_common(1)[0][0] if periods else 0
+
+
+def _concerning(bad: list[BadRecord], headers: list[RecordHeader], t0: int, t1: int) -> list[BadRecord]:
+    """The bad records that may have held samples of ``[t0, t1]``: those that sit, in file
+    order, after the last good record ending before ``t0`` and before the first good
+    record starting after ``t1`` (``headers``: the good records, in file order)."""
+    before = [h.offset for h in headers if h.end < t0]
+    after = [h.offset for h in headers if h.start > t1]
+    lo = before[-1] if before else -1
+    later = [offset for offset in after if offset > lo]
+    hi = later[0] if later else math.inf
+    return [b for b in bad if lo < b.offset < hi]
+
+
 def _with_bad(
     key: str,
     records: Records | None,
     left_out: list[RecordHeader],
     bad: list[BadRecord],
-    reclen: int,
     *,
     file_start: int | None,
 ) -> Records | None:
-    """``records`` with the bad records that concern them: those among their bytes or
-    right beside them (a bad record next to the span explains a gap at its end). When no
-    good record holds samples of the span, every bad record met is reported (any of them
-    may have held the samples), or None when there were none.
-    """
+    """``records`` with the bad records that concern them (see :func:`_concerning`); when
+    no good record holds samples of the span, the problems alone, or None without any."""
+    problems = tuple(b.describe(key) for b in bad)
     if records is None:
-        if not bad:
-            return None
-        return Records(key, 0, b"", [], tuple(b.describe(key) for b in bad), file_start)
-    lo, hi = records.offset - reclen, records.offset + len(records.data)
-    near = tuple(b.describe(key) for b in bad if lo <= b.offset <= hi)
-    inside = tuple(h for h in left_out if records.offset <= h.offset < hi)
-    return replace(records, file_start=file_start, problems=records.problems + near, left_out=inside)
+        return Records(key, 0, b"", [], problems, file_start) if problems else None
+    end = records.offset + len(records.data)
+    inside = tuple(h for h in left_out if records.offset <= h.offset < end)
+    return replace(records, file_start=file_start, problems=records.problems + problems, left_out=inside)

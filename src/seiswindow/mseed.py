@@ -159,17 +159,21 @@ def parse_headers(data: bytes, *, offset: int, reclen: int) -> tuple[list[Record
     return headers, bad
 
 
-def scan_records(data: bytes, *, offset: int) -> tuple[list[RecordHeader], list[BadRecord]]:
+def scan_records(data: bytes, *, offset: int, reclen: int = 0) -> tuple[list[RecordHeader], list[BadRecord]]:
     """Headers of the records in ``data`` (read at byte ``offset`` of its file), going past
-    damage: a record that does not parse is skipped (at the last good record length) and
-    returned as bad; so are bytes at the end that are not a whole record (a truncated file).
+    damage: a record that does not parse is skipped and returned as bad; so are bytes at
+    the end that are not a whole record (a truncated file).
+
+    A record's own length (blockette 1000) is believed when a record follows it (or the
+    data end there); else the length of the records before it, ``reclen`` (the archive's
+    usual length) or the first power of two after which a record follows: a damaged
+    header must not hide the records after it.
     """
     headers: list[RecordHeader] = []
     problems: list[BadRecord] = []
-    position, reclen = 0, 0
+    position, known = 0, reclen
     while position < len(data):
-        detected = detect_record_length(data[position : position + 512])
-        size = detected or reclen
+        size = _record_size(data, position, known)
         if not size:
             problems.append(BadRecord(offset + position, "no miniSEED record here; the rest ignored"))
             break
@@ -178,12 +182,41 @@ def scan_records(data: bytes, *, offset: int) -> tuple[list[RecordHeader], list[
             problems.append(BadRecord(offset + position, reason))
             break
         try:
-            headers.append(_header_from(MS3Record.parse(data[position : position + size]), offset + position))
-            reclen = size
+            header = _header_from(MS3Record.parse(data[position : position + size]), offset + position)
         except _PARSE_ERRORS as exc:
             problems.append(BadRecord(offset + position, _describe(exc)))
+        else:
+            if header.reclen == size:
+                headers.append(header)
+                known = size
+            else:
+                reason = f"it says it is {header.reclen} bytes long, the records around it {size}"
+                problems.append(BadRecord(offset + position, reason))
         position += size
     return headers, problems
+
+
+def _record_size(data: bytes, position: int, known: int) -> int | None:
+    """The length of the record at ``position`` (see :func:`scan_records`), or None."""
+
+    def followed(size: int) -> bool:
+        end = position + size
+        return end == len(data) or (
+            end < len(data) and detect_record_length(data[end : end + 512]) is not None
+        )
+
+    detected = detect_record_length(data[position : position + 512])
+    if detected and position + detected > len(data) and not known:
+        return detected  # the last record, cut short: reported as truncated
+    if detected and detected == known and position + detected <= len(data):
+        return detected  # as long as its neighbours: believed (the next one may be the bad one)
+    candidates = [c for c in (detected, known) if c] + [1 << k for k in range(7, 21)]
+    for size in dict.fromkeys(candidates):
+        if position + size <= len(data) and followed(size):
+            return size
+    if known and position + known > len(data):
+        return known  # the end of a truncated file
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,15 +237,18 @@ class Decoded:
     problems: list[str] = field(default_factory=list)
 
 
-def decode(chunks: Iterable[tuple[str, int, bytes, list[RecordHeader]]]) -> Decoded:
+def decode(
+    chunks: Iterable[tuple[str, int, bytes, list[RecordHeader]]], *, span: tuple[int, int] | None = None
+) -> Decoded:
     """Decode records into segments merged by libmseed (abutting within half a sample).
 
     Each chunk is ``(label, offset, data, headers)``: records read from the file ``label``
     at byte ``offset``; only the records whose headers are listed are decoded (the bytes
     between them may hold records left out). A record that libmseed cannot decode, whose
     Steim integrity check fails, or that does not fit the samples decoded before it (a
-    text record among integers), is left out and described in ``problems``: bad records
-    become gaps, never wrong samples.
+    text record among integers), is left out and described in ``problems`` (with
+    ``span``, only those holding samples within it: a bad record read for context only
+    costs nothing): bad records become gaps, never wrong samples.
     """
     runs = [run for chunk in chunks for run in _runs(*chunk)]
     with MS3TraceList() as tracelist:
@@ -232,7 +268,7 @@ def decode(chunks: Iterable[tuple[str, int, bytes, list[RecordHeader]]]) -> Deco
                 return Decoded(_segments(tracelist), [])
             except ValueError:
                 pass  # a code that is no source identifier: found record by record
-    return _decode_record_by_record(runs)
+    return _decode_record_by_record(runs, span)
 
 
 def _runs(
@@ -254,14 +290,18 @@ def _bytes_of(data: bytes, offset: int, run: list[RecordHeader]) -> bytes:
     return data[begin : run[-1].offset + run[-1].reclen - offset]
 
 
-def _decode_record_by_record(runs: list[tuple[str, bytes, list[RecordHeader]]]) -> Decoded:
+def _decode_record_by_record(
+    runs: list[tuple[str, bytes, list[RecordHeader]]], span: tuple[int, int] | None
+) -> Decoded:
     """Decode each record alone, keep those libmseed decodes without complaint."""
     problems: list[str] = []
     with MS3TraceList() as tracelist:
         for label, data, headers in runs:
             base = headers[0].offset
-            for header in headers:
+            for i, header in enumerate(headers):
                 record = data[header.offset - base : header.offset - base + header.reclen]
+                # A record that fails may say any sample count: it ends where the next begins.
+                end = min(header.end, headers[i + 1].start - 1) if i + 1 < len(headers) else header.end
                 try:
                     MS3Record.parse(record, unpack_data=True)
                     messages = get_error_messages()
@@ -270,7 +310,7 @@ def _decode_record_by_record(runs: list[tuple[str, bytes, list[RecordHeader]]]) 
                         messages = get_error_messages()
                 except MiniSEEDError as exc:
                     messages = [str(exc)]
-                if messages:
+                if messages and (span is None or (end >= span[0] and header.start <= span[1])):
                     problems.append(BadRecord(header.offset, "; ".join(messages)).describe(label))
         return Decoded(_segments(tracelist, problems), problems)
 

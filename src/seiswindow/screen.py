@@ -14,9 +14,11 @@ the odd one out among its neighbours:
 - **time**: it is continuous with neither neighbour, while its neighbours are continuous
   *through* it (the record after it starts where its own samples, counted from the
   record before it, would end). A record alone between two real gaps is kept. The
-  file's first record, which has one neighbour, is left out when it is not continuous
-  with the next (which is with the one after) and overlaps it or is off its sample grid
-  by more than :data:`GRID_TOLERANCE_NS`: it would otherwise set the grid of the day.
+  file's first and last records, which have one neighbour, are left out when they are
+  not continuous with it (while it is with the next) and overlap it or are off its
+  sample grid by more than :data:`GRID_TOLERANCE_NS` (the first would otherwise set the
+  grid of the day). A whole number of periods off, without overlap, looks like a real
+  gap and is kept.
 
 Neighbours are the nearest records of the same channel in file order, so files that
 interleave channels are screened channel by channel; records without samples (logs,
@@ -50,9 +52,10 @@ class Screened:
     bad: list[BadRecord]
 
 
-def screen(headers: Sequence[RecordHeader]) -> Screened:
+def screen(headers: Sequence[RecordHeader], *, last_offset: int | None = None) -> Screened:
     """Split ``headers`` (records of one file, in file order) into the records that fit
-    their neighbours and those that do not."""
+    their neighbours and those that do not. ``last_offset`` is where the file's last
+    record starts (when known), which is judged as the first is."""
     reasons: dict[int, str] = {}
     by_channel: dict[str, list[int]] = {}
     for i, header in enumerate(headers):
@@ -64,7 +67,7 @@ def screen(headers: Sequence[RecordHeader]) -> Screened:
         by_channel.setdefault(header.sourceid, []).append(i)
     for members in by_channel.values():
         _odd_values(headers, members, reasons)
-        _odd_times(headers, [i for i in members if i not in reasons], reasons)
+        _odd_times(headers, [i for i in members if i not in reasons], reasons, last_offset)
     kept = [h for i, h in enumerate(headers) if i not in reasons]
     left_out = [_spanned(headers, i) for i in sorted(reasons)]
     bad = [BadRecord(headers[i].offset, reasons[i]) for i in sorted(reasons)]
@@ -113,33 +116,57 @@ def _continuous(before: RecordHeader, after: RecordHeader) -> bool:
     return abs(after.start - (before.end + period)) <= period // 2
 
 
-def _odd_first(headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str]) -> None:
-    if len(members) < 3 or headers[members[0]].offset != 0:
+def _odd_edge(
+    headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str], *, last: bool
+) -> None:
+    """The file's first (or last) record, which has one neighbour: left out when it is not
+    continuous with it, the neighbour is with the next, and it overlaps the neighbour or
+    is off its sample grid (a real gap keeps the grid, within the clock's jitter)."""
+    if len(members) < 3:
         return
-    first, second, third = (headers[i] for i in members[:3])
-    if not (first.sampling_rate == second.sampling_rate == third.sampling_rate):
+    order = members[::-1] if last else members
+    edge, near, far = (headers[i] for i in order[:3])
+    if not (edge.sampling_rate == near.sampling_rate == far.sampling_rate):
         return
-    if _continuous(first, second) or not _continuous(second, third):
+    before, after = (near, edge) if last else (edge, near)
+    if not (_continuous(far, near) if last else _continuous(near, far)):
         return
-    period = second.period
-    distance = second.start - first.start
-    off = distance - round(distance / period) * period
-    if first.end >= second.start or abs(off) > GRID_TOLERANCE_NS:
-        reasons[members[0]] = f"its time is off the sample grid of the records after it by {off / 1e9:+.6f} s"
+    period = near.period
+    off = _off(near.start - edge.start, period)
+    overlaps = not _continuous(before, after) and after.start - before.end < period // 2
+    if overlaps or abs(off) > GRID_TOLERANCE_NS:
+        which = "before" if last else "after"
+        reasons[order[0]] = (
+            f"its time is {off / 1e9:+.6f} s off the sample grid of the records {which} it, or overlaps them"
+        )
 
 
-def _odd_times(headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str]) -> None:
-    _odd_first(headers, members, reasons)
+def _odd_times(
+    headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str], last_offset: int | None
+) -> None:
+    if members and headers[members[0]].offset == 0:
+        _odd_edge(headers, members, reasons, last=False)
+    if members and last_offset is not None and headers[members[-1]].offset == last_offset:
+        _odd_edge(headers, members, reasons, last=True)
     for j in range(1, len(members) - 1):
         before, record, after = (headers[members[k]] for k in (j - 1, j, j + 1))
         if not (before.sampling_rate == record.sampling_rate == after.sampling_rate):
             continue
-        if _continuous(before, record) or _continuous(record, after):
-            continue
         period = before.period
-        expected = before.end + period * (record.nsamples + 1)  # where `after` starts if `record` fits
-        if abs(after.start - expected) <= period // 2:
-            shift = (record.start - (before.end + period)) / 1e9
+        shift = record.start - (before.end + period)  # from where it would start, following `before`
+        if abs(shift) <= GRID_TOLERANCE_NS:
+            continue
+        # Where `after` starts if `record` fits: its neighbours are continuous through it.
+        expected = before.end + period * (record.nsamples + 1)
+        if (
+            abs(after.start - expected) <= period // 2
+            and abs(_off(after.start - before.end, period)) <= GRID_TOLERANCE_NS
+        ):
             reasons[members[j]] = (
-                f"its time is {shift:+.6f} s off the records either side, which are continuous through it"
+                f"its time is {shift / 1e9:+.6f} s off the records either side, continuous through it"
             )
+
+
+def _off(distance: int, period: int) -> int:
+    """How far ``distance`` is from a whole number of ``period``."""
+    return distance - round(distance / period) * period
