@@ -7,8 +7,10 @@ format or option this service does not offer. Each raises :class:`~seiswindow.er
 naming the parameter, which the routes answer with HTTP 400 and the FDSN error text.
 
 Codes follow the FDSN conventions: comma-separated lists, ``*`` and ``?`` wildcards,
-``--`` for the blank location code; they are compared upper-case. Times are integer
-nanoseconds (:mod:`seiswindow.nstime`).
+``--`` for the blank location code; they are ASCII (checked before case-folding, which
+turns other letters into ASCII ones) and compared upper-case. A code parameter is at most
+``MAX_CODES_LENGTH`` characters, wildcards included, and patterns match without backtracking.
+Times are integer nanoseconds (:mod:`seiswindow.nstime`).
 """
 
 from __future__ import annotations
@@ -87,9 +89,9 @@ _STATION_PARAMS = frozenset(("starttime", "endtime", *_CODE_PARAMS, *_STATION_OP
 class CodePattern:
     """One code, or a pattern of codes with ``*`` (any run) and ``?`` (one character).
 
-    The blank location code is the empty string (``--`` in requests). Matching takes time
-    linear in the code's and the pattern's lengths: runs of ``*`` are collapsed when parsed
-    and the matcher never backtracks more than to the last ``*`` (no regular expression: a
+    The blank location code is the empty string (``--`` in requests). Matching costs at most
+    ``len(pattern) * len(code)`` steps: runs of ``*`` are collapsed when parsed and the
+    matcher never backtracks further than to the last ``*`` (no regular expression: a
     pattern of many ``*`` became ``.*.*...``, whose backtracking took minutes of CPU while
     holding the GIL and stopped the whole server).
     """
