@@ -28,13 +28,14 @@ def serve_fdsn(
     limits: Limits | None = None,
     max_bytes: int | None = None,
     root_path: str = "",
+    public_url: str | None = None,
 ) -> Iterator[str]:
     """Serve the FDSN router alone on 127.0.0.1 (a free port); yields the base URL (with
     ``prefix``; without ``root_path``, which a stripping proxy would add in front)."""
     settings = Settings(archive=f"s3://{bucket}", endpoint_url=endpoint, limits=limits or Limits())
     extractor = Extractor(open_archive(settings), limits=settings.limits)
     app = FastAPI()
-    app.include_router(router(extractor, settings, prefix=prefix, max_bytes=max_bytes))
+    app.include_router(router(extractor, settings, prefix=prefix, max_bytes=max_bytes, public_url=public_url))
     try:
         with serving(app, root_path=root_path) as url:
             yield f"{url}{prefix}"

@@ -98,6 +98,21 @@ def test_recent_days_are_listed_again_sooner(shared_data: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("networks", ["CI,BK", "BK,CI"])
+def test_each_literal_network_is_listed(shared_data: Path, networks: str) -> None:
+    """``net=CI,BK`` with a wildcard station: both networks' day prefixes are listed, and
+    the channels found are those whose files the day holds in either network."""
+    store = CountingStore(shared_data / "scedc-pds")
+    catalog = ChannelCatalog(store, layout_named("scedc"))
+    on_disk = archive_channels(shared_data, "scedc-pds", dt.date(2022, 1, 2))
+    wanted = [n for n in on_disk if n.network in ("BK", "CI") and n.channel == "LHZ"]
+    assert {n.network for n in wanted} == {"BK", "CI"}  # the data hold both
+    found = catalog.channels(selection(f"{networks}.*.*.LHZ", "2022-01-02T10:00:00", "2022-01-02T11:00:00"))
+    assert found == wanted
+    prefix = "continuous_waveforms/2022/2022_002/"
+    assert sorted(store.listed) == [f"{prefix}BK", f"{prefix}CI"]
+
+
 def test_literal_codes_need_no_listing(shared_data: Path) -> None:
     store = CountingStore(shared_data / "scedc-pds")
     catalog = ChannelCatalog(store, layout_named("scedc"))

@@ -8,7 +8,8 @@ import io
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from obspy.clients.fdsn.header import FDSNNoDataException, FDSNRequestTooLargeEx
 from obspy.io.mseed.util import get_record_information
 
 from seiswindow.model import Limits, Nslc
-from support.s3server import S3Proxy
+from support.s3server import REGION, S3Proxy, s3_client
 
 CCA_BHN = Nslc("CI", "CCA", "", "BHN")
 HEC_BHN = Nslc("CI", "HEC", "", "BHN")
@@ -276,25 +277,76 @@ def test_quality_is_accepted_and_returns_the_archives_records(scedc_url: str) ->
     assert len({body for _, body, _ in bodies.values()}) == 1
 
 
-def test_minimumlength_and_longestonly(scedc_url: str, shared_data: Path) -> None:
-    # FOX2 has one continuous run, ~22:55-23:59: about an hour inside this window.
+WBM_KEY = "continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms"
+#: Runs cut from the WBM day by ObsPy: the first is the longest of the day, the last is the
+#: longest inside the window (05:00-12:00): longestonly counts within the window.
+RUNS = (("00:00", "06:00"), ("06:10", "08:00"), ("08:05", "13:00"))
+
+
+@pytest.fixture(scope="module")
+def gapped(s3proxy: S3Proxy, moto_endpoint: str, shared_data: Path) -> Iterator[tuple[str, bytes]]:
+    """The FDSN services on a bucket of their own holding a WBM day file with two gaps,
+    written by ObsPy from the sample file; yields the URL and the file's bytes."""
+    day = read(str(shared_data / "scedc-pds" / WBM_KEY))
+    pieces = Stream(
+        [day[0].slice(UTCDateTime(f"2022-01-02T{a}:00"), UTCDateTime(f"2022-01-02T{b}:00")) for a, b in RUNS]
+    )
+    buffer = io.BytesIO()
+    pieces.write(buffer, format="MSEED", reclen=512, encoding="STEIM2")
+    bucket = f"fdsn-gaps-{uuid.uuid4().hex[:12]}"
+    client = s3_client(moto_endpoint)
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    client.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    client.put_object(Bucket=bucket, Key=WBM_KEY, Body=buffer.getvalue(), ACL="public-read")
+    with serve_fdsn(bucket, s3proxy.url) as url:
+        yield url, buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("options", "kept"),
+    [
+        ({}, lambda durations: [True, True, True]),
+        ({"longestonly": "true"}, lambda durations: [d == max(durations) for d in durations]),
+        ({"minimumlength": "5400"}, lambda durations: [d >= 5400 for d in durations]),
+        (
+            {"minimumlength": "5400", "longestonly": "true"},
+            lambda durations: [d == max(durations) for d in durations],
+        ),
+        ({"minimumlength": "20000"}, lambda durations: [False, False, False]),
+    ],
+)
+def test_minimumlength_and_longestonly_as_obspy_sees_the_runs(
+    gapped: tuple[str, bytes], options: dict[str, str], kept: Callable[[list[float]], list[bool]]
+) -> None:
+    """The continuous segments are ObsPy's traces of the file trimmed to the window; the
+    answer, trimmed alike, holds exactly those the options keep (FDSN dataselect 1.1:
+    ``longestonly`` keeps the longest segment, ``minimumlength`` drops shorter ones)."""
+    url, data = gapped
+    t0, t1 = UTCDateTime("2022-01-02T05:00:00"), UTCDateTime("2022-01-02T12:00:00")
+    runs = read(io.BytesIO(data)).merge().split().trim(t0, t1)  # ObsPy's continuous segments
+    runs.sort(keys=["starttime"])
+    durations = [tr.stats.endtime - tr.stats.starttime for tr in runs]
+    assert len(runs) == 3 and durations.index(max(durations)) == 2  # the window decides the longest
+    expected = Stream([tr for tr, keep in zip(runs, kept(durations), strict=True) if keep])
     params = {
         "net": "CI",
-        "sta": "FOX2",
+        "sta": "WBM",
         "loc": "--",
         "cha": "LHZ",
-        "start": "2022-01-02T22:00:00",
-        "end": "2022-01-03T00:00:00",
+        "start": str(t0)[:-1],
+        "end": str(t1)[:-1],
     }
-    trace = read(
-        str(shared_data / "scedc-pds/continuous_waveforms/2022/2022_002/CIFOX2_LHZ___2022002.ms")
-    ).merge()[0]
-    run = trace.stats.endtime - trace.stats.starttime
-    status, body, _ = http_get(scedc_url, params)
+    status, body, _ = http_get(url, {**params, **options})
+    if not expected:
+        assert status == 204
+        return
     assert status == 200
-    assert http_get(scedc_url, {**params, "minimumlength": str(run - 60)})[:2] == (200, body)
-    assert http_get(scedc_url, {**params, "minimumlength": str(run + 60)})[0] == 204
-    assert http_get(scedc_url, {**params, "longestonly": "true"})[:2] == (200, body)
+    ours = read(io.BytesIO(body)).merge().split().trim(t0, t1)
+    ours.sort(keys=["starttime"])
+    assert [(tr.id, tr.stats.starttime, tr.stats.npts) for tr in ours] == [
+        (tr.id, tr.stats.starttime, tr.stats.npts) for tr in expected
+    ]
+    assert all((a.data == b.data).all() for a, b in zip(ours, expected, strict=True))
 
 
 def test_over_the_byte_limit_is_413_before_any_byte(s3proxy: S3Proxy) -> None:

@@ -41,15 +41,28 @@ def test_client_discovers_both_services(scedc_url: str) -> None:
     assert "updatedafter" not in client.services["station"]
 
 
-def test_wadl_names_the_url_the_client_used(scedc_url: str) -> None:
+def wadl_base(url: str) -> str | None:
+    with urllib.request.urlopen(url) as answer:
+        assert answer.headers["Content-Type"].startswith("application/xml")
+        root = ET.fromstring(answer.read())
+    resources = root.find(f"{WADL}resources")
+    assert resources is not None
+    return resources.get("base")
+
+
+def test_wadl_names_the_path_the_client_used(scedc_url: str) -> None:
+    """Without a configured public URL the base is the request's own path: the Host
+    header is the client's to choose, so it is not repeated (ObsPy reads only the path)."""
     for service in ("dataselect", "station"):
-        url = f"{scedc_url}/fdsnws/{service}/1/application.wadl"
-        with urllib.request.urlopen(url) as answer:
-            assert answer.headers["Content-Type"].startswith("application/xml")
-            root = ET.fromstring(answer.read())
-        resources = root.find(f"{WADL}resources")
-        assert resources is not None
-        assert resources.get("base") == f"{scedc_url}/fdsnws/{service}/1/"
+        assert wadl_base(f"{scedc_url}/fdsnws/{service}/1/application.wadl") == f"/fdsnws/{service}/1/"
+
+
+def test_wadl_names_the_configured_public_url(s3proxy: S3Proxy) -> None:
+    with serve_fdsn("scedc-pds", s3proxy.url, public_url="https://seis.example.org/") as url:
+        for service in ("dataselect", "station"):
+            base = wadl_base(f"{url}/fdsnws/{service}/1/application.wadl")
+            assert base == f"https://seis.example.org/fdsnws/{service}/1/"
+        assert "dataselect" in Client(url).services  # ObsPy still talks to the URL it was given
 
 
 def test_base_url_with_a_path_prefix(s3proxy: S3Proxy) -> None:
@@ -64,14 +77,10 @@ def test_base_url_with_a_path_prefix(s3proxy: S3Proxy) -> None:
 
 
 def test_behind_a_proxy_that_strips_its_prefix(s3proxy: S3Proxy) -> None:
-    """With ``root_path``, requests arrive without the prefix, and the WADL names the URL
+    """With ``root_path``, requests arrive without the prefix, and the WADL names the path
     the client used, prefix included."""
     with serve_fdsn("scedc-pds", s3proxy.url, root_path="/behind/proxy") as url:
-        with urllib.request.urlopen(f"{url}/fdsnws/station/1/application.wadl") as answer:
-            root = ET.fromstring(answer.read())
-        resources = root.find(f"{WADL}resources")
-        assert resources is not None
-        assert resources.get("base") == f"{url}/behind/proxy/fdsnws/station/1/"
+        assert wadl_base(f"{url}/fdsnws/station/1/application.wadl") == "/behind/proxy/fdsnws/station/1/"
 
 
 def test_public_api_is_exactly_all() -> None:

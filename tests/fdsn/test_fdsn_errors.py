@@ -46,7 +46,8 @@ def assert_fdsn_400(status: int, body: str, media: str, url: str, mentions: str)
     assert media.startswith("text/plain")
     match = _ERROR.match(body)
     assert match is not None, body
-    assert match["url"] == url
+    parts = urllib.parse.urlsplit(url)  # the request's own path and query, no host
+    assert match["url"] == parts.path + (f"?{parts.query}" if parts.query else "")
     assert mentions in match["detail"]
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seiswindow.errors import RequestError
 from seiswindow.fdsn.request import (
@@ -209,3 +213,84 @@ def test_epoch_constraints() -> None:
         selection.overlaps(None, None) and selection.overlaps(t + 100, None) and selection.overlaps(None, t)
     )
     assert not selection.overlaps(t + 101, None) and not selection.overlaps(None, t - 1)
+
+
+# -- code patterns: what a pattern may hold, and matching against an oracle --------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("net", "C."), ("sta", "W.M"), ("sta", "....."), ("loc", "0."), ("cha", "LH."), ("cha", ".*")],
+)
+def test_a_dot_is_refused(name: str, value: str) -> None:
+    """``.`` is no FDSN wildcard; accepted, it would match any character of a regex."""
+    long_name = {"net": "network", "sta": "station", "loc": "location", "cha": "channel"}[name]
+    for parse in (parse_dataselect, parse_station):
+        with pytest.raises(RequestError) as caught:
+            parse([*WINDOW, (name, value)])
+        assert caught.value.field == long_name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # 'ß'.upper() == 'SS' and 'ı'.upper() == 'I': folded, they would name other, ASCII codes
+        ("network", "ß"),
+        ("network", "Cı"),
+        ("station", "ßA"),
+        ("station", "WBı"),
+        ("location", "ß"),
+        ("location", "0ı"),
+        ("channel", "LHß"),
+        ("channel", "ıHZ"),
+        ("station", "ſ"),  # long s: upper() is 'S'
+        ("channel", "ﬀZ"),  # ligature: upper() is 'FF'
+    ],
+)
+def test_non_ascii_codes_are_refused_not_folded(name: str, value: str) -> None:
+    for parse in (parse_dataselect, parse_station):
+        with pytest.raises(RequestError) as caught:
+            parse([*WINDOW, (name, value)])
+        assert caught.value.field == name
+    codes = {"network": "CI", "station": "WBM", "location": "--", "channel": "LHZ", name: value}
+    line = " ".join(codes[n] for n in ("network", "station", "location", "channel"))
+    with pytest.raises(RequestError) as caught:
+        parse_dataselect([], f"{line} 2022-01-02T10:00:00 2022-01-02T10:05:00\n")
+    assert caught.value.field == name
+
+
+def test_a_code_list_is_bounded_as_a_whole_stars_included() -> None:
+    stars = "*" * 300 + "XYZ"  # only XYZ counts towards the length of a station code
+    (selection,) = parse_dataselect([*WINDOW, ("sta", stars)]).selections
+    assert [p.text for p in selection.station] == ["*XYZ"]  # runs of * collapsed
+    assert selection.station[0].matches("AXYZ") and not selection.station[0].matches("XYZA")
+    for value in ("*" * 401, "*" * 398 + "XYZ", ",".join(["CCA"] * 101)):
+        with pytest.raises(RequestError) as caught:
+            parse_dataselect([*WINDOW, ("sta", value)])
+        assert caught.value.field == "station"
+        assert "at most 400" in caught.value.detail
+    parse_dataselect([*WINDOW, ("sta", "*" * 397 + "XYZ")])  # 400 is still accepted
+
+
+_CODE_CHARS = "AB0*?"
+
+
+@given(
+    pattern=st.text(alphabet=_CODE_CHARS, max_size=12),
+    code=st.text(alphabet="AB0", max_size=8),
+)
+def test_patterns_match_as_fnmatch_does(pattern: str, code: str) -> None:
+    """The oracle: the standard library's shell-pattern matcher (``*``, ``?``; no ``[``)."""
+    assert CodePattern.parse(pattern).matches(code) is fnmatch.fnmatchcase(code, pattern)
+    assert CodePattern(pattern).matches(code) is fnmatch.fnmatchcase(code, pattern)  # uncollapsed
+
+
+def test_many_stars_uncollapsed_still_match_at_once() -> None:
+    """The matcher itself does not backtrack over earlier stars: a pattern built directly,
+    runs of ``*`` not collapsed, is matched in ``len(pattern) * len(code)`` steps at most
+    (as a regex ``.*.*...XYZ`` this took minutes against a 5-character code)."""
+    pattern = CodePattern("*" * 300 + "XYZ")
+    assert not pattern.matches("ABCDE")
+    assert not pattern.matches("XYZ" * 100 + "A")
+    assert pattern.matches("A" * 50 + "XYZ")
+    assert CodePattern("*?" * 200 + "Z").matches("Y" * 200 + "Z")

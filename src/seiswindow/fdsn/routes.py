@@ -3,12 +3,22 @@ bytes out. It touches no archive bytes and decides nothing the services decide.
 
 Every answer's status is known before its first byte: errors (as FDSN error text), no data
 (204, or 404 when asked), or 200 with a body the service has already gathered.
+
+The handlers are coroutines, so nothing that takes CPU or waits on the store runs in them:
+parsing (a POST body may hold thousands of lines), wildcard resolution, S3 reads and
+StationXML filtering all run in worker threads, and ``/health`` and other requests keep
+being answered while one request works.
+
+URLs the answers name (the error text's request and documentation, the WADL's base, the
+StationXML ``ModuleURI``) are built from the configured public URL, or are the request's own
+path; never from the ``Host`` header, which the client chooses.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
@@ -29,6 +39,8 @@ __all__ = ["MSEED_MEDIA_TYPE", "router"]
 MSEED_MEDIA_TYPE = "application/vnd.fdsn.mseed"
 #: The largest POST body read (a bulk request of some thousand lines).
 _MAX_BODY_BYTES = 1 << 20
+#: What a query path answers to (HEAD as GET, without the body).
+_QUERY_METHODS = ("GET", "POST", "HEAD", "OPTIONS")
 
 _Handler = Callable[[Request], Awaitable[Response]]
 
@@ -40,6 +52,7 @@ def router(
     prefix: str = "",
     max_bytes: int | None = None,
     station_root: str = "FDSNstationXML",
+    public_url: str | None = None,
 ) -> APIRouter:
     """The routes of fdsnws-dataselect 1 and fdsnws-station 1 under ``<prefix>/fdsnws/``.
 
@@ -48,10 +61,14 @@ def router(
         settings: the service settings; ``settings.limits.max_response_bytes`` is the
             largest dataselect answer unless ``max_bytes`` is given.
         prefix: a path prefix, e.g. ``/seis`` for ``http://host/seis/fdsnws/...`` (a
-            proxy that strips its own prefix needs none: the WADL names the URL the client
-            used, from the request).
+            proxy that strips its own prefix needs none if it sets the ASGI ``root_path``:
+            the URLs named in answers are built from the request's full path).
         max_bytes: the largest dataselect answer in bytes (413 above it).
         station_root: the key prefix of the archive's StationXML files.
+        public_url: scheme and host the service is reached at (e.g.
+            ``https://seis.example.org``), put in front of the request's path in the URLs
+            answers name; None: those URLs are the path alone (the ``Host`` header is not
+            trusted).
     """
     archive = extractor.archive
     catalog = ChannelCatalog(archive.store, archive.layout)
@@ -61,6 +78,8 @@ def router(
     station = StationService(archive.store, root=station_root)
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
+    origin = (public_url or "").rstrip("/")
+
     def guarded(service: str, handler: _Handler) -> _Handler:
         """``handler`` with this package's errors answered as FDSN error text."""
 
@@ -69,7 +88,7 @@ def router(
             try:
                 return await handler(request)
             except SeisWindowError as exc:
-                return _error(request, service, http_status(exc), _describe(exc), submitted)
+                return _error(request, origin, http_status(exc), _describe(exc), submitted)
 
         endpoint.__name__ = f"{service}_{handler.__name__}"
         endpoint.__doc__ = handler.__doc__
@@ -79,10 +98,10 @@ def router(
         """fdsnws-dataselect query: miniSEED records of the archive (GET or POST)."""
         submitted = time.time_ns()
         body = await _body(request) if request.method == "POST" else None
-        parsed = parse_dataselect(request.query_params.multi_items(), body)
+        parsed = await run_in_threadpool(parse_dataselect, request.query_params.multi_items(), body)
         answer = await run_in_threadpool(dataselect.answer, parsed)
         if not answer.records:
-            return _no_data(request, "dataselect", parsed.nodata, submitted)
+            return _no_data(request, origin, parsed.nodata, submitted)
         return StreamingResponse(
             answer.chunks(),
             media_type=MSEED_MEDIA_TYPE,
@@ -93,10 +112,11 @@ def router(
         """fdsnws-station query: StationXML or text from the archive's StationXML (GET or POST)."""
         submitted = time.time_ns()
         body = await _body(request) if request.method == "POST" else None
-        parsed = parse_station(request.query_params.multi_items(), body)
-        answer = await run_in_threadpool(station.answer, parsed, module_uri=str(request.url))
+        parsed = await run_in_threadpool(parse_station, request.query_params.multi_items(), body)
+        module_uri = _own_url(request, origin, query=True)
+        answer = await run_in_threadpool(station.answer, parsed, module_uri=module_uri)
         if answer is None:
-            return _no_data(request, "station", parsed.nodata, submitted)
+            return _no_data(request, origin, parsed.nodata, submitted)
         return Response(answer.body, media_type=answer.media_type)
 
     for service, query, wadl in (
@@ -112,9 +132,18 @@ def router(
                 response_class=Response,
                 operation_id=f"fdsnws_{service}_query_{method.lower()}",
             )
+        # HEAD is GET without the body (same status and length); OPTIONS and the methods a
+        # query path refuses name every method it takes, POST included.
+        api.add_api_route(f"{base}/query", guarded(service, query), methods=["HEAD"], include_in_schema=False)
+        api.add_api_route(
+            f"{base}/query",
+            _methods(origin),
+            methods=["OPTIONS", "PUT", "DELETE", "PATCH"],
+            include_in_schema=False,
+        )
         api.add_api_route(f"{base}/version", _version, methods=["GET"], response_class=PlainTextResponse)
         api.add_api_route(
-            f"{base}/application.wadl", _wadl_route(wadl), methods=["GET"], response_class=Response
+            f"{base}/application.wadl", _wadl_route(wadl, origin), methods=["GET"], response_class=Response
         )
         api.add_api_route(f"{base}/", _index(service), methods=["GET"], response_class=PlainTextResponse)
     return api
@@ -125,13 +154,27 @@ async def _version() -> PlainTextResponse:
     return PlainTextResponse(VERSION)
 
 
-def _wadl_route(render: Callable[[str], str]) -> _Handler:
+def _wadl_route(render: Callable[[str], str], origin: str) -> _Handler:
     async def application_wadl(request: Request) -> Response:
         """The WADL of the service, as FDSN clients discover it."""
-        base = str(request.url.replace(query="")).rsplit("/", 1)[0] + "/"
+        base = _own_url(request, origin, query=False).rsplit("/", 1)[0] + "/"
         return Response(render(base), media_type="application/xml")
 
     return application_wadl
+
+
+def _methods(origin: str) -> _Handler:
+    async def query_methods(request: Request) -> Response:
+        """The methods a query path takes: OPTIONS answers them, other methods are refused."""
+        allow = {"Allow": ", ".join(_QUERY_METHODS)}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=allow)
+        detail = f"Method {request.method} is not allowed here: use {', '.join(_QUERY_METHODS)}."
+        response = _error(request, origin, 405, detail, time.time_ns())
+        response.headers.update(allow)
+        return response
+
+    return query_methods
 
 
 def _index(service: str) -> Callable[[], Awaitable[PlainTextResponse]]:
@@ -171,23 +214,27 @@ def _describe(error: SeisWindowError) -> str:
     return str(error)
 
 
-def _documentation(request: Request, service: str) -> str:
-    path = request.url.path
-    return str(request.url.replace(path=path.rsplit("/", 1)[0] + "/application.wadl", query=""))
+def _own_url(request: Request, origin: str, *, query: bool) -> str:
+    """The request's URL: ``origin`` (the configured public URL, or nothing) and the
+    request's own path (the ASGI ``root_path`` included), never its ``Host`` header."""
+    url = origin + quote(request.scope["path"], safe="/:@!$&'()*+,;=-._~%")
+    query_string = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{url}?{query_string}" if query and query_string else url
 
 
-def _error(request: Request, service: str, status: int, detail: str, submitted: int) -> Response:
+def _error(request: Request, origin: str, status: int, detail: str, submitted: int) -> Response:
+    url = _own_url(request, origin, query=False)
     text = error_text(
         status,
         detail,
-        url=str(request.url),
+        url=_own_url(request, origin, query=True),
         submitted=format_time(submitted),
-        documentation=_documentation(request, service),
+        documentation=url.rsplit("/", 1)[0] + "/application.wadl",
     )
     return PlainTextResponse(text, status_code=status)
 
 
-def _no_data(request: Request, service: str, nodata: int, submitted: int) -> Response:
+def _no_data(request: Request, origin: str, nodata: int, submitted: int) -> Response:
     if nodata == 204:
         return Response(status_code=204)
-    return _error(request, service, 404, "No data matches the request.", submitted)
+    return _error(request, origin, 404, "No data matches the request.", submitted)
