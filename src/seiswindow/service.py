@@ -262,7 +262,8 @@ class Service:
 
     @property
     def max_body_bytes(self) -> int:
-        """The largest request body worth reading: the windows allowed, 2 KiB each."""
+        """The largest request body read, on every route of the HTTP app: the windows
+        allowed, 2 KiB each (an FDSN bulk request or a proxy event fits too)."""
         return 64 * 1024 + 2048 * self.extractor.limits.max_windows
 
     @property
@@ -272,6 +273,7 @@ class Service:
             "max_windows": lim.max_windows,
             "max_window_seconds": lim.max_window_seconds,
             "max_response_bytes": lim.max_response_bytes,
+            "max_body_bytes": self.max_body_bytes,
         }
 
     # -- answers ----------------------------------------------------------------------
