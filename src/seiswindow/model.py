@@ -32,7 +32,7 @@ __all__ = [
     "parse_windows",
 ]
 
-_CODE = re.compile(r"^[A-Z0-9]*$")
+_CODE = re.compile(r"[A-Z0-9]*")
 # (name in the tutorial's JSON, max length, min length)
 _CODE_RULES = {
     "Network": (2, 1),
@@ -68,9 +68,10 @@ def _check_code(value: object, name: str, index: int | None) -> str:
     if not isinstance(value, str):
         raise RequestError(f"expected a string, got {type(value).__name__}", field=name, index=index)
     code = normalize_location(value) if name == "Location" else value.strip()
-    code = code.upper()
     max_len, min_len = _CODE_RULES[name]
-    if not _CODE.match(code):
+    # ASCII before upper-casing: str.upper() folds some letters into others ("ß" -> "SS",
+    # "ı" -> "I", "ﬀ" -> "FF"), which would answer a station that was not asked for.
+    if not code.isascii() or not _CODE.fullmatch(code := code.upper()):
         raise RequestError(
             f"{value!r} is not a SEED code (letters A-Z and digits only)", field=name, index=index
         )

@@ -84,6 +84,38 @@ def test_bad_windows_name_index_and_field(field: str, value: object, words: str)
     assert words in str(info.value) and "window 1" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("Network", "ß"),  # upper-cases to "SS"
+        ("Network", "cß"),
+        ("Station", "ı"),  # dotless i upper-cases to "I"
+        ("Station", "WBﬀ"),  # the ligature upper-cases to "FF"
+        ("Channel", "LHſ"),  # long s upper-cases to "S"
+        ("Location", "ß"),
+        ("Station", "ＷBM"),  # fullwidth W
+        ("Channel", "LH٣"),  # an Arabic-Indic digit
+    ],
+)
+def test_non_ascii_codes_are_refused_not_case_folded(field: str, value: str) -> None:
+    item = dict(TUTORIAL["Windows"][0], **{field: value})
+    with pytest.raises(RequestError, match="SEED code") as info:
+        Window.from_request(item, index=0)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "longest"), [("Network", "CI"), ("Station", "ABCDE"), ("Location", "00"), ("Channel", "LHZ")]
+)
+def test_codes_are_at_most_their_seed_length(field: str, longest: str) -> None:
+    # SEED 2: network 2, station 5, location 2, channel 3 characters; one more is refused.
+    item = dict(TUTORIAL["Windows"][0], **{field: longest})
+    assert getattr(Window.from_request(item), field.lower()) == longest
+    with pytest.raises(RequestError, match="characters") as info:
+        Window.from_request(dict(item, **{field: longest + "X"}))
+    assert info.value.field == field
+
+
 @pytest.mark.parametrize("body", [{}, {"windows": "x"}, {"Windows": []}, 3, "x", [3]])
 def test_bad_bodies(body: object) -> None:
     with pytest.raises(RequestError):
