@@ -6,7 +6,9 @@ Times are integer nanoseconds since the epoch (see :mod:`seiswindow.nstime`).
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -261,6 +263,11 @@ class Gap:
         return self.samples < 0
 
 
+def _seconds(value: Decimal) -> str:
+    """Seconds in plain decimal notation, every digit kept (``172800.000000001``, ``172800``)."""
+    return f"{value.normalize():f}"
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway."""
@@ -281,11 +288,16 @@ class Limits:
                 f"{len(windows)} windows asked, at most {self.max_windows} per request; split the request",
                 field="Windows",
             )
+        # Decimal, exact: the window in nanoseconds against the limit as configured (its
+        # shortest repr), so a window 1 ns too long is refused and the message shows that ns.
+        if not math.isfinite(self.max_window_seconds):  # no limit (settings refuse these)
+            return
+        most = Decimal(repr(self.max_window_seconds))
         for i, window in enumerate(windows):
-            if window.duration_s > self.max_window_seconds:
+            duration = Decimal(window.end - window.start).scaleb(-9)
+            if duration > most:
                 raise LimitExceeded(
-                    f"window of {window.duration_s:g} s, at most {self.max_window_seconds:g} s; "
-                    "ask for shorter windows",
+                    f"window of {_seconds(duration)} s, at most {_seconds(most)} s; ask for shorter windows",
                     field="Endtime",
                     index=i,
                 )

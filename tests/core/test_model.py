@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -139,6 +141,25 @@ def test_limits() -> None:
     with pytest.raises(LimitExceeded) as info:
         Limits(max_window_seconds=299).check(windows)
     assert info.value.index == 0 and info.value.field == "Endtime"
+
+
+@pytest.mark.parametrize(
+    ("end", "said"),
+    [
+        ("2022-01-03T00:00:00.000000001", "window of 172800.000000001 s, at most 172800 s"),
+        ("2022-01-03T00:00:00.5", "window of 172800.5 s, at most 172800 s"),
+        ("2022-01-04T00:00:00", "window of 259200 s, at most 172800 s"),
+    ],
+)
+def test_window_too_long_says_its_exact_duration(end: str, said: str) -> None:
+    [window] = parse_windows({"Windows": [dict(TUTORIAL["Windows"][0], Starttime="2022-01-01", Endtime=end)]})
+    with pytest.raises(LimitExceeded) as info:
+        Limits().check([window])
+    assert said in str(info.value)
+    exactly = dataclasses.replace(window, end=window.start + 172_800 * 10**9)
+    Limits().check([exactly])  # two days exactly is allowed
+    with pytest.raises(LimitExceeded, match=r"window of 0\.000000002 s, at most 0.000000001 s"):
+        Limits(max_window_seconds=1e-9).check([dataclasses.replace(window, end=window.start + 2)])
 
 
 @given(
