@@ -21,7 +21,8 @@ from service_helpers import day_files, tutorial_answer
 from seiswindow.config import Settings, open_archive
 from seiswindow.extract import Extractor
 from seiswindow.http import TUTORIAL_REQUEST, create_app
-from seiswindow.model import Window, WindowResult
+from seiswindow.model import Limits, Window, WindowResult
+from seiswindow.service import Service
 from support.serving import serving
 
 SIX_MB = 6 * 1024 * 1024
@@ -255,3 +256,39 @@ def test_tutorial_request_on_files_absent_from_the_archive(client: httpx.Client)
 def test_day_files_helper_finds_the_files(shared_data: Path) -> None:
     window = Window.from_nslc("CI.WBM..LHZ", "2022-01-01T23:55:00", "2022-01-02T00:05:00")
     assert len(day_files(shared_data, "scedc-pds", window)) == 3
+
+
+@pytest.mark.parametrize(("gzip_", "limit", "refused_after"), [(False, 200_000, 2), (True, 40_000, 6)])
+def test_413_is_decided_while_windows_wait_for_a_slower_one(
+    settings: Settings, gzip_: bool, limit: int, refused_after: int
+) -> None:
+    """Windows that completed before an earlier one wait, encoded, to be written in order:
+    once they alone cannot fit (without gzip: the limit; with it: 16 times the limit) the
+    request is refused, before the remaining windows are read."""
+    slow = ("CI", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:00:10")
+    ten_minutes = [("CI", "CCA", "BHN", "", f"2022-01-02T0{h}:00:00", f"2022-01-02T0{h}:10:00") for h in range(8)]
+    # Each 10 minutes of 40 Hz is 120 kB of JSON, 36 kB gzipped.
+    body = _request(slow, *ten_minutes)
+
+    class SlowFirst(Extractor):
+        """Completes every window but the first, in order, then the first."""
+
+        yielded = 0
+
+        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+            for i in [*range(1, len(windows)), 0]:
+                SlowFirst.yielded += 1
+                [(_, result)] = list(super().iter_extract([windows[i]]))
+                yield i, result
+
+    with SlowFirst(open_archive(settings), limits=Limits(max_response_bytes=limit)) as extractor:
+        service = Service(extractor)
+        headers = {"Accept-Encoding": "gzip" if gzip_ else "identity"}
+        # Each window alone fits: the answer is refused for what waits, not for one window.
+        for window in body["Windows"][:2]:
+            alone = service.timewindows(json.dumps({"Windows": [window]}).encode(), headers=headers)
+            assert alone.status == 200, alone.body[:300]
+        answer = service.timewindows(json.dumps(body).encode(), headers=headers)
+    assert answer.status == 413, answer.body[:300]
+    assert "and growing" in json.loads(answer.body)["error"]
+    assert SlowFirst.yielded == 2 + refused_after  # the two alone, then the refused request's
