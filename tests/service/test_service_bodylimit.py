@@ -37,8 +37,16 @@ def server(shared_data: Path) -> Iterator[tuple[str, int, int]]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "seiswindow.cli", "serve", "--archive", str(shared_data / "scedc-pds"),
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "seiswindow.cli",
+            "serve",
+            "--archive",
+            str(shared_data / "scedc-pds"),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -137,8 +145,10 @@ def test_three_200mb_bodies_are_refused_while_read(server: tuple[str, int, int],
     uploads = [_Upload(path, chunked=True), _Upload(path, chunked=False), _Upload(path, chunked=True)]
     _upload_all(server, uploads)
     after = _peak_rss_mb(server[2])
-    print(f"{path}: peak RSS {before:.0f} -> {after:.0f} MB; sent MB {[u.sent >> 20 for u in uploads]}; "
-          f"answered after s {[round(u.answered_after_s or -1, 2) for u in uploads]}")
+    print(
+        f"{path}: peak RSS {before:.0f} -> {after:.0f} MB; sent MB {[u.sent >> 20 for u in uploads]}; "
+        f"answered after s {[round(u.answered_after_s or -1, 2) for u in uploads]}"
+    )
     for upload in uploads:
         assert upload.status == 413, upload.answer[:300]
         assert b"connection: close" in upload.answer.lower()  # the rest of the body is not drained
@@ -151,8 +161,14 @@ def test_three_200mb_bodies_are_refused_while_read(server: tuple[str, int, int],
 def test_a_body_within_the_limit_is_read(server: tuple[str, int, int]) -> None:
     # Only what is over the limit is refused: a chunked request just under it is answered.
     host, port, _ = server
-    window = {"Network": "CI", "Station": "WBM", "Channel": "LHZ", "Location": "",
-              "Starttime": "2022-01-02T10:00:00", "Endtime": "2022-01-02T10:00:01"}
+    window = {
+        "Network": "CI",
+        "Station": "WBM",
+        "Channel": "LHZ",
+        "Location": "",
+        "Starttime": "2022-01-02T10:00:00",
+        "Endtime": "2022-01-02T10:00:01",
+    }
     limit = httpx.get(f"http://{host}:{port}/limits").json()
     request = json.dumps({"Windows": [window] * limit["max_windows"]}).encode()
     body = request[:-1] + b" " * (limit["max_body_bytes"] - len(request)) + b"}"
