@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import obspy
 import pytest
-from service_helpers import day_files, tutorial_answer
+from service_helpers import assert_tutorial_answer, day_files, oracle_segments, tutorial_answer
 
 from seiswindow.config import Settings, open_archive
 from seiswindow.extract import Extractor
@@ -101,12 +100,15 @@ def test_too_many_windows_is_413_before_any_read(client: httpx.Client, s3: Any) 
     assert s3.count() == 0
 
 
-def test_segments_option_in_query_and_body(client: httpx.Client) -> None:
-    plain = _post(client, SMALL).json()
-    by_query = client.post("/timewindows?segments=true", content=json.dumps(SMALL).encode()).json()
-    by_body = _post(client, {**SMALL, "Segments": True}).json()
-    assert by_query == by_body
-    assert by_query[0]["segments"][0]["data"] == plain[0]["data"]
+def test_segments_option_in_query_and_body(client: httpx.Client, shared_data: Path) -> None:
+    # FOX2's data start inside the window: one segment, from ObsPy's first sample.
+    late = _request(("CI", "FOX2", "LHZ", "", "2022-01-02T22:50:00", "2022-01-02T23:00:00"))
+    [expected] = oracle_segments(shared_data, "scedc-pds", late)
+    assert len(expected) == 1 and expected[0]["starttime"] > "2022-01-02T22:55"
+    by_query = client.post("/timewindows?segments=true", content=json.dumps(late).encode()).json()
+    by_body = _post(client, {**late, "Segments": True}).json()
+    for answer in (by_query, by_body):
+        assert answer[0]["segments"] == expected and "data" not in answer[0]
     r = client.post("/timewindows?segments=maybe", content=json.dumps(SMALL).encode())
     assert r.status_code == 400 and r.json()["field"] == "segments"
 
@@ -127,10 +129,13 @@ def test_miniseed_by_accept_and_query(client: httpx.Client, shared_data: Path) -
     assert r.status_code == 204 and r.headers["x-window-status"] == "nodata"
 
 
-def test_small_answers_are_gzipped_when_accepted(client: httpx.Client) -> None:
-    r = _post(client, SMALL, headers={"Accept-Encoding": "gzip"})
-    assert r.headers["content-encoding"] == "gzip"
-    assert r.json() == _post(client, SMALL, headers={"Accept-Encoding": "identity"}).json()
+def test_small_answers_are_gzipped_when_accepted(client: httpx.Client, shared_data: Path) -> None:
+    expected = tutorial_answer(shared_data, "scedc-pds", SMALL)
+    for encoding in ("gzip", "identity"):
+        r, sent = _raw(client, SMALL, {"Accept-Encoding": encoding})
+        assert r.headers.get("content-encoding") == (encoding if encoding == "gzip" else None)
+        text = gzip.decompress(sent) if encoding == "gzip" else sent
+        assert_tutorial_answer(json.loads(text), expected)
 
 
 # -- over 6 MB ----------------------------------------------------------------------------
@@ -226,13 +231,14 @@ def test_unexpected_failure_is_500_with_only_a_request_id(
     assert "secret detail" in str(logged[0].exc_info[1])
 
 
-def test_gzip_decompresses_as_a_stream_too(client: httpx.Client) -> None:
-    # A client that inflates incrementally (as browsers do) sees the same bytes.
+def test_gzip_decompresses_as_a_stream_too(client: httpx.Client, shared_data: Path) -> None:
+    # A client that inflates incrementally (as browsers do) sees the tutorial's answer.
     r, sent = _raw(client, SMALL, {"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
     inflater = zlib.decompressobj(31)
     text = b"".join(inflater.decompress(sent[i : i + 100]) for i in range(0, len(sent), 100))
-    assert json.loads(text) == _post(client, SMALL).json()
-    assert np.asarray(json.loads(text)[0]["data"]).size == 301
+    assert inflater.eof and not inflater.unused_data
+    assert_tutorial_answer(json.loads(text), tutorial_answer(shared_data, "scedc-pds", SMALL))
 
 
 def test_location_blank_forms_are_one(client: httpx.Client) -> None:
