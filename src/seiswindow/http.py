@@ -164,9 +164,10 @@ class BodyLimit:
     over it fails the first read without reading anything, and a chunked body fails the
     read that takes it over. The failure is :class:`~seiswindow.errors.LimitExceeded`
     raised to whoever reads: a route that answers its own errors (FDSN error text) answers
-    it; otherwise this middleware answers 413 with ``refuse``'s body. Either way the answer
-    says ``Connection: close``, so the server does not drain the rest of the body to reuse
-    the connection.
+    it; otherwise this middleware answers 413 with ``refuse``'s body. Any answer that starts
+    before the body was read to its end (this limit, a route's own, a route that does not
+    read) says ``Connection: close``, so the server does not drain the rest of the body to
+    reuse the connection.
 
     Args:
         app: the ASGI app to guard.
@@ -187,16 +188,19 @@ class BodyLimit:
         message = f"the request body is over {limit} bytes; split the request"
         declared = _content_length(scope)
         over = declared is not None and declared > limit
+        # A request without Content-Length or Transfer-Encoding has no body to read.
+        unread = declared != 0 and (declared is not None or _has_header(scope, b"transfer-encoding"))
         seen = 0
         started = False
 
         async def bounded_receive() -> Message:
-            nonlocal seen, over
+            nonlocal seen, over, unread
             if over:  # declared too long, or already refused: read nothing more
                 raise _BodyTooLarge(message, field="body")
             event = await receive()
             if event["type"] == "http.request":
                 seen += len(event.get("body", b""))
+                unread = bool(event.get("more_body", False))
                 if seen > limit:
                     over = True
                     raise _BodyTooLarge(message, field="body")
@@ -206,7 +210,7 @@ class BodyLimit:
             nonlocal started
             if event["type"] == "http.response.start":
                 started = True
-                if over:
+                if over or unread:
                     event = {**event, "headers": [*event.get("headers", []), (b"connection", b"close")]}
             await send(event)
 
@@ -227,6 +231,10 @@ class BodyLimit:
                 }
             )
             await closing_send({"type": "http.response.body", "body": answer.body})
+
+
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key.lower() == name for key, _ in scope.get("headers", []))
 
 
 def _content_length(scope: Scope) -> int | None:
