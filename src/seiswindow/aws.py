@@ -24,9 +24,9 @@ Event shapes, told apart as AWS documents them:
   is decoded. ``isBase64Encoded`` is a boolean, or the string ``"true"`` or ``"false"``
   (read as what it says); anything else is a 400 naming it. A body that is a JSON value
   instead of a string (a hand-written ``"body": {"Windows": [...]}``) is the request
-  itself (and cannot be base64). A gzipped (``Accept-Encoding: gzip``, 1 KiB or more) or miniSEED body goes
-  base64-encoded. A REST API
-  passes such bodies through only with binary media types configured (``*/*``).
+  itself (and cannot be base64). A gzipped (``Accept-Encoding: gzip``, 1 KiB or more)
+  or miniSEED answer goes base64-encoded. A REST API passes such bodies through only
+  with binary media types configured (``*/*``).
 
 The service (and so the S3 client and thread pools) is built once per container, at the
 first event, from :meth:`Settings.from_env`, and reused by warm invocations. Neither
