@@ -90,6 +90,9 @@ def test_bad_request_names_window_and_field(client: httpx.Client) -> None:
     assert "window 1" in doc["error"] and "WB-M" in doc["error"]
     r = client.post("/timewindows", content=b'{"Windows": [')
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
+    # Not case-folded into another code: "ß".upper() is "SS".
+    r = _post(client, _request(("ß", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:05:00")))
+    assert r.status_code == 400 and r.json()["field"] == "Network" and "SEED code" in r.json()["error"]
 
 
 def test_too_many_windows_is_413_before_any_read(client: httpx.Client, s3: Any) -> None:
