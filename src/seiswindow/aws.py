@@ -21,9 +21,12 @@ Event shapes, told apart as AWS documents them:
   ``POST`` asks for windows, ``GET .../health`` and ``GET .../limits`` describe the
   service, any other method is 405; paths with ``/fdsnws/`` are the FDSN web services,
   answered by the HTTP app (FastAPI is imported for those requests only). A base64 body
-  is decoded; a gzipped (``Accept-Encoding: gzip``, 1 KiB or more) or miniSEED body goes
-  base64-encoded. A REST API
-  passes such bodies through only with binary media types configured (``*/*``).
+  is decoded. ``isBase64Encoded`` is a boolean, or the string ``"true"`` or ``"false"``
+  (read as what it says); anything else is a 400 naming it. A body that is a JSON value
+  instead of a string (a hand-written ``"body": {"Windows": [...]}``) is the request
+  itself (and cannot be base64). A gzipped (``Accept-Encoding: gzip``, 1 KiB or more)
+  or miniSEED answer goes base64-encoded. A REST API passes such bodies through only
+  with binary media types configured (``*/*``).
 
 The service (and so the S3 client and thread pools) is built once per container, at the
 first event, from :meth:`Settings.from_env`, and reused by warm invocations. Neither
@@ -91,6 +94,8 @@ class HttpEvent:
 
     ``kind`` is ``rest`` (API Gateway REST API), ``http`` (HTTP API), ``url`` (Function
     URL) or ``alb``; header names are lower-cased; repeated values are joined by commas.
+    ``body_problem`` says why the body cannot be read (a bad ``isBase64Encoded``), told
+    as a 400 when the body is needed.
     """
 
     kind: str
@@ -101,13 +106,17 @@ class HttpEvent:
     body: str | None
     base64_body: bool
     multi_value: bool = False
+    body_problem: str = ""
 
     def body_bytes(self) -> bytes:
         """The request body.
 
         Raises:
-            RequestError: the body claims to be base64 and is not.
+            RequestError: the body claims to be base64 and is not, or ``isBase64Encoded``
+                is not a boolean.
         """
+        if self.body_problem:
+            raise RequestError(self.body_problem, field="isBase64Encoded")
         if self.body is None:
             return b""
         if self.base64_body:
@@ -134,6 +143,34 @@ def _multi(values: object, *, sep: str) -> dict[str, str]:
     return {str(k): sep.join(str(x) for x in v) for k, v in values.items() if isinstance(v, list) and v}
 
 
+def _event_body(event: Mapping[str, Any]) -> tuple[str | None, bool, str]:
+    """``(body, base64, problem)`` of a proxy event.
+
+    ``isBase64Encoded`` is a boolean in AWS's events; the strings ``"true"`` and ``"false"``
+    (hand-written events) mean what they say, anything else is a problem (``bool("false")``
+    would be true). A body that is a JSON value rather than a string (``"body":
+    {"Windows": [...]}``, also hand-written) is the request itself.
+    """
+    flag = event.get("isBase64Encoded")
+    problem = ""
+    if flag is None or isinstance(flag, bool):
+        encoded = bool(flag)
+    elif isinstance(flag, str) and flag.strip().lower() in ("true", "false"):
+        encoded = flag.strip().lower() == "true"
+    else:
+        encoded, problem = False, f"expected true or false, got {flag!r}"
+    raw = event.get("body")
+    if raw is None or isinstance(raw, str):
+        return raw, encoded, problem
+    try:
+        body = orjson.dumps(raw).decode()
+    except orjson.JSONEncodeError as exc:
+        return None, False, f"the body is neither a string nor a JSON value: {exc}"
+    if encoded:
+        problem = "the body is a JSON value, not a string, so it cannot be base64; set it false"
+    return body, False, problem
+
+
 def parse_event(event: object) -> HttpEvent | None:
     """The HTTP request of an API Gateway, Function URL or ALB event; None for any other
     event (a direct invocation)."""
@@ -141,9 +178,7 @@ def parse_event(event: object) -> HttpEvent | None:
         return None
     context = event.get("requestContext")
     context = context if isinstance(context, Mapping) else {}
-    body = event.get("body")
-    body = body if isinstance(body, str) else None
-    encoded = bool(event.get("isBase64Encoded"))
+    body, encoded, problem = _event_body(event)
     http = context.get("http")
     if event.get("version") == "2.0" and isinstance(http, Mapping):
         domain = str(context.get("domainName", ""))
@@ -155,6 +190,7 @@ def parse_event(event: object) -> HttpEvent | None:
             query=_single(event.get("queryStringParameters")),
             body=body,
             base64_body=encoded,
+            body_problem=problem,
         )
     if "httpMethod" not in event:
         return None
@@ -177,6 +213,7 @@ def parse_event(event: object) -> HttpEvent | None:
         body=body,
         base64_body=encoded,
         multi_value=alb and multi,
+        body_problem=problem,
     )
 
 

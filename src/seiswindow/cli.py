@@ -33,6 +33,7 @@ def read_bulk(text: str) -> list[Window]:
     Raises:
         RequestError: a line or window is malformed (the message names its number).
     """
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, as the HTTP doors accept
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:

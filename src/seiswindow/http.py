@@ -15,6 +15,9 @@ Routes:
 - ``GET /docs`` and ``/openapi.json``: the API, with the tutorial's request as example;
 - the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present.
 
+Every request body, on every route, is at most :attr:`Service.max_body_bytes`
+(:class:`BodyLimit`): 413 as soon as the body is known to be longer.
+
 Unknown routes are 404, a wrong method 405 (with ``Allow``), both as JSON error
 objects; nothing answers with a stack trace. The app only moves bytes between the
 socket and the service.
@@ -25,7 +28,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -33,15 +36,17 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .aws import invoke
 from .config import Settings
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
+from .errors import LimitExceeded
 from .extract import Extractor
 from .service import Response, Service
 
-__all__ = ["INVOCATIONS_PATH", "TUTORIAL_REQUEST", "create_app", "serve"]
+__all__ = ["INVOCATIONS_PATH", "TUTORIAL_REQUEST", "BodyLimit", "create_app", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +153,100 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it is longer than ``limit`` (a client cannot
-    make the server hold an unbounded body)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+class _BodyTooLarge(LimitExceeded):
+    """The request body is over the app's limit (raised by the body's ``receive``)."""
+
+
+class BodyLimit:
+    """ASGI middleware: refuse every request body over ``max_bytes``, whatever the route.
+
+    The limit is checked while the body is read, not after: a declared ``Content-Length``
+    over it fails the first read without reading anything, and a chunked body fails the
+    read that takes it over. The failure is :class:`~seiswindow.errors.LimitExceeded`
+    raised to whoever reads: a route that answers its own errors (FDSN error text) answers
+    it; otherwise this middleware answers 413 with ``refuse``'s body. Any answer that starts
+    before the body was read to its end (this limit, a route's own, a route that does not
+    read) says ``Connection: close``, so the server does not drain the rest of the body to
+    reuse the connection.
+
+    Args:
+        app: the ASGI app to guard.
+        max_bytes: the largest body read.
+        refuse: the JSON 413 answer, given the message.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, refuse: Callable[[str], Response]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        message = f"the request body is over {limit} bytes; split the request"
+        declared = _content_length(scope)
+        over = declared is not None and declared > limit
+        # A request without Content-Length or Transfer-Encoding has no body to read.
+        unread = declared != 0 and (declared is not None or _has_header(scope, b"transfer-encoding"))
+        seen = 0
+        started = False
+
+        async def bounded_receive() -> Message:
+            nonlocal seen, over, unread
+            if over:  # declared too long, or already refused: read nothing more
+                raise _BodyTooLarge(message, field="body")
+            event = await receive()
+            if event["type"] == "http.request":
+                seen += len(event.get("body", b""))
+                unread = bool(event.get("more_body", False))
+                if seen > limit:
+                    over = True
+                    raise _BodyTooLarge(message, field="body")
+            return event
+
+        async def closing_send(event: Message) -> None:
+            nonlocal started
+            if event["type"] == "http.response.start":
+                started = True
+                if over or unread:
+                    event = {**event, "headers": [*event.get("headers", []), (b"connection", b"close")]}
+            await send(event)
+
+        try:
+            await self.app(scope, bounded_receive, closing_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            answer = self.refuse(message)
+            await closing_send(
+                {
+                    "type": "http.response.start",
+                    "status": answer.status,
+                    "headers": [
+                        *((k.lower().encode(), v.encode()) for k, v in answer.headers.items()),
+                        (b"content-length", str(len(answer.body)).encode()),
+                    ],
+                }
+            )
+            await closing_send({"type": "http.response.body", "body": answer.body})
+
+
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key.lower() == name for key, _ in scope.get("headers", []))
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared body length; None without one (chunked) or when it is not a number
+    (the server refuses such requests before the app sees them)."""
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def _send(response: Response) -> HttpResponse:
@@ -238,15 +327,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         fmt: str | None = Query(None, alias="format", description="`json` (default) or `miniseed`"),
         segments: str | None = Query(None, description="`true`: one object per contiguous segment"),
     ) -> HttpResponse:
-        body = await _bounded_body(request, service.max_body_bytes)
-        if body is None:
-            return _send(
-                service.error(
-                    413,
-                    f"the request body is over {service.max_body_bytes} bytes; send fewer windows",
-                    field="body",
-                )
-            )
+        body = await request.body()  # bounded by BodyLimit
         # Parsing and checking need no archive: a bad request is answered at once, not after
         # the extractions queued in the thread pool.
         prepared = service.prepare(body, query=dict(request.query_params), headers=request.headers)
@@ -264,7 +345,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         response_class=HttpResponse,
     )
     async def invocations(request: Request) -> HttpResponse:
-        payload = await request.body()
+        payload = await request.body()  # bounded by BodyLimit
         status, body = await run_in_threadpool(invoke, payload, service=service)
         return HttpResponse(content=body, status_code=status, media_type=JSON_MEDIA_TYPE)
 
@@ -294,6 +375,12 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         return _send(response)
 
     _include_fdsn(app, service.extractor, settings)
+    # One limit for every route, the FDSN ones included, checked while the body is read.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=service.max_body_bytes,
+        refuse=lambda message: service.error(413, message, field="body"),
+    )
     return app
 
 

@@ -6,9 +6,11 @@ Times are integer nanoseconds since the epoch (see :mod:`seiswindow.nstime`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,7 +34,7 @@ __all__ = [
     "parse_windows",
 ]
 
-_CODE = re.compile(r"^[A-Z0-9]*$")
+_CODE = re.compile(r"[A-Z0-9]*")
 # (name in the tutorial's JSON, max length, min length)
 _CODE_RULES = {
     "Network": (2, 1),
@@ -68,9 +70,10 @@ def _check_code(value: object, name: str, index: int | None) -> str:
     if not isinstance(value, str):
         raise RequestError(f"expected a string, got {type(value).__name__}", field=name, index=index)
     code = normalize_location(value) if name == "Location" else value.strip()
-    code = code.upper()
     max_len, min_len = _CODE_RULES[name]
-    if not _CODE.match(code):
+    # ASCII before upper-casing: str.upper() folds some letters into others ("ß" -> "SS",
+    # "ı" -> "I", "ﬀ" -> "FF"), which would answer a station that was not asked for.
+    if not code.isascii() or not _CODE.fullmatch(code := code.upper()):
         raise RequestError(
             f"{value!r} is not a SEED code (letters A-Z and digits only)", field=name, index=index
         )
@@ -260,6 +263,11 @@ class Gap:
         return self.samples < 0
 
 
+def _seconds(value: Decimal) -> str:
+    """Seconds in plain decimal notation, every digit kept (``172800.000000001``, ``172800``)."""
+    return f"{value.normalize():f}"
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway."""
@@ -280,11 +288,16 @@ class Limits:
                 f"{len(windows)} windows asked, at most {self.max_windows} per request; split the request",
                 field="Windows",
             )
+        # Decimal, exact: the window in nanoseconds against the limit as configured (its
+        # shortest repr), so a window 1 ns too long is refused and the message shows that ns.
+        if not math.isfinite(self.max_window_seconds):  # no limit (settings refuse these)
+            return
+        most = Decimal(repr(self.max_window_seconds))
         for i, window in enumerate(windows):
-            if window.duration_s > self.max_window_seconds:
+            duration = Decimal(window.end - window.start).scaleb(-9)
+            if duration > most:
                 raise LimitExceeded(
-                    f"window of {window.duration_s:g} s, at most {self.max_window_seconds:g} s; "
-                    "ask for shorter windows",
+                    f"window of {_seconds(duration)} s, at most {_seconds(most)} s; ask for shorter windows",
                     field="Endtime",
                     index=i,
                 )

@@ -184,6 +184,9 @@ def parse_options(
 
 
 def _parse_body(body: bytes) -> Any:
+    # A UTF-8 byte order mark (editors on Windows write one) is not JSON, but the Lambda
+    # runtime's json.loads skips it: every door accepts it alike.
+    body = body.removeprefix(b"\xef\xbb\xbf")
     if not body.strip():
         raise RequestError('the body is empty; send {"Windows": [...]}', field="body")
     try:
@@ -262,7 +265,8 @@ class Service:
 
     @property
     def max_body_bytes(self) -> int:
-        """The largest request body worth reading: the windows allowed, 2 KiB each."""
+        """The largest request body read, on every route of the HTTP app: the windows
+        allowed, 2 KiB each (an FDSN bulk request or a proxy event fits too)."""
         return 64 * 1024 + 2048 * self.extractor.limits.max_windows
 
     @property
@@ -272,6 +276,7 @@ class Service:
             "max_windows": lim.max_windows,
             "max_window_seconds": lim.max_window_seconds,
             "max_response_bytes": lim.max_response_bytes,
+            "max_body_bytes": self.max_body_bytes,
         }
 
     # -- answers ----------------------------------------------------------------------

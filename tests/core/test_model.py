@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -84,6 +86,38 @@ def test_bad_windows_name_index_and_field(field: str, value: object, words: str)
     assert words in str(info.value) and "window 1" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("Network", "ß"),  # upper-cases to "SS"
+        ("Network", "cß"),
+        ("Station", "ı"),  # dotless i upper-cases to "I"
+        ("Station", "WBﬀ"),  # the ligature upper-cases to "FF"
+        ("Channel", "LHſ"),  # long s upper-cases to "S"
+        ("Location", "ß"),
+        ("Station", "ＷBM"),  # fullwidth W
+        ("Channel", "LH٣"),  # an Arabic-Indic digit
+    ],
+)
+def test_non_ascii_codes_are_refused_not_case_folded(field: str, value: str) -> None:
+    item = dict(TUTORIAL["Windows"][0], **{field: value})
+    with pytest.raises(RequestError, match="SEED code") as info:
+        Window.from_request(item, index=0)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "longest"), [("Network", "CI"), ("Station", "ABCDE"), ("Location", "00"), ("Channel", "LHZ")]
+)
+def test_codes_are_at_most_their_seed_length(field: str, longest: str) -> None:
+    # SEED 2: network 2, station 5, location 2, channel 3 characters; one more is refused.
+    item = dict(TUTORIAL["Windows"][0], **{field: longest})
+    assert getattr(Window.from_request(item), field.lower()) == longest
+    with pytest.raises(RequestError, match="characters") as info:
+        Window.from_request(dict(item, **{field: longest + "X"}))
+    assert info.value.field == field
+
+
 @pytest.mark.parametrize("body", [{}, {"windows": "x"}, {"Windows": []}, 3, "x", [3]])
 def test_bad_bodies(body: object) -> None:
     with pytest.raises(RequestError):
@@ -107,6 +141,25 @@ def test_limits() -> None:
     with pytest.raises(LimitExceeded) as info:
         Limits(max_window_seconds=299).check(windows)
     assert info.value.index == 0 and info.value.field == "Endtime"
+
+
+@pytest.mark.parametrize(
+    ("end", "said"),
+    [
+        ("2022-01-03T00:00:00.000000001", "window of 172800.000000001 s, at most 172800 s"),
+        ("2022-01-03T00:00:00.5", "window of 172800.5 s, at most 172800 s"),
+        ("2022-01-04T00:00:00", "window of 259200 s, at most 172800 s"),
+    ],
+)
+def test_window_too_long_says_its_exact_duration(end: str, said: str) -> None:
+    [window] = parse_windows({"Windows": [dict(TUTORIAL["Windows"][0], Starttime="2022-01-01", Endtime=end)]})
+    with pytest.raises(LimitExceeded) as info:
+        Limits().check([window])
+    assert said in str(info.value)
+    exactly = dataclasses.replace(window, end=window.start + 172_800 * 10**9)
+    Limits().check([exactly])  # two days exactly is allowed
+    with pytest.raises(LimitExceeded, match=r"window of 0\.000000002 s, at most 0.000000001 s"):
+        Limits(max_window_seconds=1e-9).check([dataclasses.replace(window, end=window.start + 2)])
 
 
 @given(

@@ -82,6 +82,29 @@ def tutorial_answer(root: Path, bucket: str, request: object) -> list[dict[str, 
     return answers
 
 
+def oracle_segments(root: Path, bucket: str, request: object) -> list[list[dict[str, Any]]]:
+    """The ``segments`` each window's answer must hold, computed by ObsPy: the merged,
+    trimmed trace split where it is masked (``Trace.split()``), one object per piece."""
+    out: list[list[dict[str, Any]]] = []
+    for window in parse_windows(request):
+        stream = oracle(day_files(root, bucket, window), window)
+        pieces = stream.split() if len(stream) else []
+        out.append(
+            [
+                {
+                    "starttime": str(tr.stats.starttime),
+                    "endtime": str(tr.stats.endtime),
+                    "sampling_rate": tr.stats.sampling_rate,
+                    "delta": tr.stats.delta,
+                    "npts": tr.stats.npts,
+                    "data": np.asarray(tr.data).tolist(),
+                }
+                for tr in pieces
+            ]
+        )
+    return out
+
+
 TUTORIAL_KEYS = [
     "network",
     "station",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_helpers import REQUEST, event, proxy_body, tutorial_answer
+from service_helpers import REQUEST, assert_tutorial_answer, event, proxy_body, tutorial_answer
 
 from seiswindow import aws
 from seiswindow.aws import LocalContext, handle_event, invoke, parse_event
@@ -217,3 +217,44 @@ def test_import_path_has_neither_obspy_nor_fastapi() -> None:
 def test_base64_request_body_of_the_function_url(service: Service) -> None:
     ev = event("function-url")
     assert json.loads(base64.b64decode(ev["body"])) == REQUEST
+
+
+@pytest.mark.parametrize("name", ["apigw-rest-v1", "apigw-http-v2", "function-url", "alb"])
+@pytest.mark.parametrize("flag", ["false", "False", " true "])
+def test_is_base64_encoded_as_a_string_means_what_it_says(
+    name: str, flag: str, service: Service, shared_data: Path
+) -> None:
+    ev = event(name)
+    text = json.dumps(REQUEST)
+    encoded = flag.strip().lower() == "true"
+    ev["body"] = base64.b64encode(text.encode()).decode() if encoded else text
+    ev["isBase64Encoded"] = flag
+    answer = handle_event(ev, LocalContext(), service=service)
+    assert answer["statusCode"] == 200, answer["body"][:300]
+    assert_tutorial_answer(json.loads(proxy_body(answer)), tutorial_answer(shared_data, "scedc-pds", REQUEST))
+
+
+@pytest.mark.parametrize("flag", [1, 0, "yes", "", [], {"b": True}])
+def test_is_base64_encoded_neither_boolean_nor_true_false_is_a_400(flag: object, service: Service) -> None:
+    ev = event("apigw-http-v2")
+    ev["body"], ev["isBase64Encoded"] = json.dumps(REQUEST), flag
+    answer = handle_event(ev, LocalContext(), service=service)
+    assert answer["statusCode"] == 400
+    doc = json.loads(answer["body"])
+    assert doc["field"] == "isBase64Encoded" and repr(flag) in doc["error"]
+
+
+@pytest.mark.parametrize("name", ["apigw-rest-v1", "apigw-http-v2", "function-url", "alb"])
+def test_a_body_given_as_a_json_object_is_the_request(name: str, service: Service, shared_data: Path) -> None:
+    # A hand-written test event ("body": {"Windows": [...]}) is read as the request itself.
+    ev = event(name)
+    ev["body"], ev["isBase64Encoded"] = REQUEST, False
+    answer = handle_event(ev, LocalContext(), service=service)
+    assert answer["statusCode"] == 200, answer["body"][:300]
+    assert_tutorial_answer(json.loads(proxy_body(answer)), tutorial_answer(shared_data, "scedc-pds", REQUEST))
+    # ... but it cannot claim to be base64.
+    ev["isBase64Encoded"] = True
+    answer = handle_event(ev, LocalContext(), service=service)
+    assert answer["statusCode"] == 400
+    doc = json.loads(answer["body"])
+    assert doc["field"] == "isBase64Encoded" and "JSON value" in doc["error"]

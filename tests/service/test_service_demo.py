@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from service_helpers import assert_tutorial_answer, tutorial_answer
+from service_helpers import assert_tutorial_answer, oracle_segments, tutorial_answer
 
 from seiswindow.config import Settings
 from seiswindow.demo import default_demo_root
@@ -60,3 +60,19 @@ def test_demo_answers_the_readme_request(demo_url: str) -> None:
     assert_tutorial_answer(answer, tutorial_answer(root, "", request))
     # The HTTP route says the same.
     assert httpx.post(f"{demo_url}/timewindows", json=request, timeout=60).json() == answer
+
+
+def test_segments_are_obspys_trace_split(demo_url: str) -> None:
+    # The demo's BHZ gap splits the window: each segment is one piece of ObsPy's merged,
+    # trimmed trace split at its masked samples.
+    request = _demo_request()
+    root = Path(httpx.get(f"{demo_url}/health", timeout=30).json()["archive"]["url"])
+    expected = oracle_segments(root, "", request)
+    assert [len(pieces) for pieces in expected] == [1, 2, 0]
+    for answer in (
+        httpx.post(f"{demo_url}/timewindows?segments=true", json=request, timeout=60).json(),
+        httpx.post(f"{demo_url}/timewindows", json={**request, "Segments": True}, timeout=60).json(),
+    ):
+        for ours, theirs in zip(answer, expected, strict=True):
+            assert "data" not in ours
+            assert ours["segments"] == theirs

@@ -163,3 +163,23 @@ def test_an_api_gateway_event_posted_to_the_emulator_gets_a_proxy_answer(
     answer = r.json()
     assert answer["statusCode"] == 200
     assert json.loads(proxy_body(answer)) == direct_answer
+
+
+@pytest.mark.parametrize("path", ["/timewindows", INVOCATIONS_PATH])
+def test_a_utf8_bom_is_accepted_at_both_routes(
+    live_url: str, path: str, expected: list[dict[str, Any] | None]
+) -> None:
+    # Windows editors save request.json with a BOM; the runtime interface emulator reads it
+    # (json.loads detects it), so /timewindows must too.
+    body = b"\xef\xbb\xbf" + json.dumps(REQUEST, indent=4).encode()
+    r = httpx.post(f"{live_url}{path}", content=body, timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    assert_tutorial_answer(r.json(), expected)
+
+
+def test_a_utf8_bom_is_accepted_in_a_proxy_event(service: Service, expected: list[dict[str, Any] | None]) -> None:
+    ev = event("apigw-http-v2")
+    ev["body"] = "\ufeff" + json.dumps(REQUEST)
+    answer = handle_event(ev, LocalContext(), service=service)
+    assert answer["statusCode"] == 200, answer["body"][:300]
+    assert_tutorial_answer(json.loads(proxy_body(answer)), expected)

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import obspy
 import pytest
-from service_helpers import day_files, tutorial_answer
+from service_helpers import assert_tutorial_answer, day_files, oracle_segments, tutorial_answer
 
 from seiswindow.config import Settings, open_archive
 from seiswindow.extract import Extractor
 from seiswindow.http import TUTORIAL_REQUEST, create_app
-from seiswindow.model import Window, WindowResult
+from seiswindow.model import Limits, Window, WindowResult
+from seiswindow.service import Service
 from support.serving import serving
 
 SIX_MB = 6 * 1024 * 1024
@@ -90,6 +90,9 @@ def test_bad_request_names_window_and_field(client: httpx.Client) -> None:
     assert "window 1" in doc["error"] and "WB-M" in doc["error"]
     r = client.post("/timewindows", content=b'{"Windows": [')
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
+    # Not case-folded into another code: "ß".upper() is "SS".
+    r = _post(client, _request(("ß", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:05:00")))
+    assert r.status_code == 400 and r.json()["field"] == "Network" and "SEED code" in r.json()["error"]
 
 
 def test_too_many_windows_is_413_before_any_read(client: httpx.Client, s3: Any) -> None:
@@ -100,12 +103,15 @@ def test_too_many_windows_is_413_before_any_read(client: httpx.Client, s3: Any) 
     assert s3.count() == 0
 
 
-def test_segments_option_in_query_and_body(client: httpx.Client) -> None:
-    plain = _post(client, SMALL).json()
-    by_query = client.post("/timewindows?segments=true", content=json.dumps(SMALL).encode()).json()
-    by_body = _post(client, {**SMALL, "Segments": True}).json()
-    assert by_query == by_body
-    assert by_query[0]["segments"][0]["data"] == plain[0]["data"]
+def test_segments_option_in_query_and_body(client: httpx.Client, shared_data: Path) -> None:
+    # FOX2's data start inside the window: one segment, from ObsPy's first sample.
+    late = _request(("CI", "FOX2", "LHZ", "", "2022-01-02T22:50:00", "2022-01-02T23:00:00"))
+    [expected] = oracle_segments(shared_data, "scedc-pds", late)
+    assert len(expected) == 1 and expected[0]["starttime"] > "2022-01-02T22:55"
+    by_query = client.post("/timewindows?segments=true", content=json.dumps(late).encode()).json()
+    by_body = _post(client, {**late, "Segments": True}).json()
+    for answer in (by_query, by_body):
+        assert answer[0]["segments"] == expected and "data" not in answer[0]
     r = client.post("/timewindows?segments=maybe", content=json.dumps(SMALL).encode())
     assert r.status_code == 400 and r.json()["field"] == "segments"
 
@@ -126,10 +132,13 @@ def test_miniseed_by_accept_and_query(client: httpx.Client, shared_data: Path) -
     assert r.status_code == 204 and r.headers["x-window-status"] == "nodata"
 
 
-def test_small_answers_are_gzipped_when_accepted(client: httpx.Client) -> None:
-    r = _post(client, SMALL, headers={"Accept-Encoding": "gzip"})
-    assert r.headers["content-encoding"] == "gzip"
-    assert r.json() == _post(client, SMALL, headers={"Accept-Encoding": "identity"}).json()
+def test_small_answers_are_gzipped_when_accepted(client: httpx.Client, shared_data: Path) -> None:
+    expected = tutorial_answer(shared_data, "scedc-pds", SMALL)
+    for encoding in ("gzip", "identity"):
+        r, sent = _raw(client, SMALL, {"Accept-Encoding": encoding})
+        assert r.headers.get("content-encoding") == (encoding if encoding == "gzip" else None)
+        text = gzip.decompress(sent) if encoding == "gzip" else sent
+        assert_tutorial_answer(json.loads(text), expected)
 
 
 # -- over 6 MB ----------------------------------------------------------------------------
@@ -225,13 +234,14 @@ def test_unexpected_failure_is_500_with_only_a_request_id(
     assert "secret detail" in str(logged[0].exc_info[1])
 
 
-def test_gzip_decompresses_as_a_stream_too(client: httpx.Client) -> None:
-    # A client that inflates incrementally (as browsers do) sees the same bytes.
+def test_gzip_decompresses_as_a_stream_too(client: httpx.Client, shared_data: Path) -> None:
+    # A client that inflates incrementally (as browsers do) sees the tutorial's answer.
     r, sent = _raw(client, SMALL, {"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
     inflater = zlib.decompressobj(31)
     text = b"".join(inflater.decompress(sent[i : i + 100]) for i in range(0, len(sent), 100))
-    assert json.loads(text) == _post(client, SMALL).json()
-    assert np.asarray(json.loads(text)[0]["data"]).size == 301
+    assert inflater.eof and not inflater.unused_data
+    assert_tutorial_answer(json.loads(text), tutorial_answer(shared_data, "scedc-pds", SMALL))
 
 
 def test_location_blank_forms_are_one(client: httpx.Client) -> None:
@@ -255,3 +265,39 @@ def test_tutorial_request_on_files_absent_from_the_archive(client: httpx.Client)
 def test_day_files_helper_finds_the_files(shared_data: Path) -> None:
     window = Window.from_nslc("CI.WBM..LHZ", "2022-01-01T23:55:00", "2022-01-02T00:05:00")
     assert len(day_files(shared_data, "scedc-pds", window)) == 3
+
+
+@pytest.mark.parametrize(("gzip_", "limit", "refused_after"), [(False, 200_000, 2), (True, 40_000, 6)])
+def test_413_is_decided_while_windows_wait_for_a_slower_one(
+    settings: Settings, gzip_: bool, limit: int, refused_after: int
+) -> None:
+    """Windows that completed before an earlier one wait, encoded, to be written in order:
+    once they alone cannot fit (without gzip: the limit; with it: 16 times the limit) the
+    request is refused, before the remaining windows are read."""
+    slow = ("CI", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:00:10")
+    ten_minutes = [("CI", "CCA", "BHN", "", f"2022-01-02T0{h}:00:00", f"2022-01-02T0{h}:10:00") for h in range(8)]
+    # Each 10 minutes of 40 Hz is 120 kB of JSON, 36 kB gzipped.
+    body = _request(slow, *ten_minutes)
+
+    class SlowFirst(Extractor):
+        """Completes every window but the first, in order, then the first."""
+
+        yielded = 0
+
+        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+            for i in [*range(1, len(windows)), 0]:
+                SlowFirst.yielded += 1
+                [(_, result)] = list(super().iter_extract([windows[i]]))
+                yield i, result
+
+    with SlowFirst(open_archive(settings), limits=Limits(max_response_bytes=limit)) as extractor:
+        service = Service(extractor)
+        headers = {"Accept-Encoding": "gzip" if gzip_ else "identity"}
+        # Each window alone fits: the answer is refused for what waits, not for one window.
+        for window in body["Windows"][:2]:
+            alone = service.timewindows(json.dumps({"Windows": [window]}).encode(), headers=headers)
+            assert alone.status == 200, alone.body[:300]
+        answer = service.timewindows(json.dumps(body).encode(), headers=headers)
+    assert answer.status == 413, answer.body[:300]
+    assert "and growing" in json.loads(answer.body)["error"]
+    assert SlowFirst.yielded == 2 + refused_after  # the two alone, then the refused request's
