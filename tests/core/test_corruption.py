@@ -116,6 +116,22 @@ SOURCES = {
 }
 
 
+# Run with ``-m corruption_extended`` (about a minute more): every case on the 40 Hz file,
+# and bit flips in the data frames of every fifth record.
+EXTENDED = {
+    "CCA-all": Source("CCA-all", "scedc", CCA, NCH, corruptions),
+    "WBM-flips": Source(
+        "WBM-flips",
+        "scedc",
+        WBM,
+        NCH,
+        lambda data: corruptions(
+            data, records=range(0, len(data) // 512, 5), only={"data-bitflip", "data-burst"}, flip_seeds=8
+        ),
+    ),
+}
+
+
 @cache
 def _records(path: Path) -> list[tuple[int, int]]:
     """(start, end) of each record of the intact file, in file order."""
@@ -333,17 +349,26 @@ def _violations(outcomes: list[Outcome]) -> list[str]:
 # -- local archive: every case --------------------------------------------------------------
 
 
+def _controls(source: Source, data: bytes) -> list[Corruption]:
+    """The intact file asked as the cases are: the first, a middle and the last record."""
+    n = len(_records(source.path))
+    return [Corruption(f"intact:none@{i}", data, i) for i in (0, n // 2, n - 1)]
+
+
 @cache
-def _local_outcomes(label: str, root: Path) -> list[Outcome]:
-    source = SOURCES[label]
+def _local_outcomes(label: str, root: Path, *, control: bool = False) -> list[Outcome]:
+    """Every case of ``label`` (or its controls), each asked of a local archive holding
+    the damaged file and the other, intact file."""
+    source = {**SOURCES, **EXTENDED}[label]
     intact = source.path.read_bytes()
+    root = root / ("control" if control else "cases")
     target = root / source.key(source.path)
     other = root / source.key(source.other)
     target.parent.mkdir(parents=True, exist_ok=True)
     other.parent.mkdir(parents=True, exist_ok=True)
     other.write_bytes(source.other.read_bytes())
     outcomes = []
-    for case in source.cases(intact):
+    for case in _controls(source, intact) if control else source.cases(intact):
         target.write_bytes(case.data)
         outcome = Outcome(source.label, "local", case.name, case.kind)
         # A new extractor per case: nothing known of the file from the case before.
@@ -351,13 +376,23 @@ def _local_outcomes(label: str, root: Path) -> list[Outcome]:
         with Extractor(archive, max_workers=4) as extractor:
             _extract(outcome, extractor, _request(source, case), source)
         outcomes.append(outcome)
-    _record(outcomes)
+    if not control:
+        _record(outcomes)
     return outcomes
 
 
 @pytest.fixture(scope="module")
 def local_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("corrupt")
+
+
+@pytest.mark.parametrize("label", list(SOURCES))
+def test_control_intact_files_answer_ok_and_exact(label: str, local_root: Path) -> None:
+    """The suite's own check: the same requests of the intact file are ``ok`` and ObsPy's,
+    so what fails below is the damage, not the windows asked."""
+    outcomes = _local_outcomes(label, local_root / label, control=True)
+    assert [o.status for o in outcomes] == ["ok"] * 3, [(o.case, o.status) for o in outcomes]
+    assert not _violations(outcomes)
 
 
 @pytest.mark.parametrize("label", list(SOURCES))
@@ -377,6 +412,20 @@ def test_answers_short_of_ok_are_true(label: str, local_root: Path) -> None:
         if o.wrong_partial or o.false_nodata
     ]
     assert not wrong, f"{len(wrong)} partial or nodata answers that are not true:\n" + "\n".join(wrong[:40])
+
+
+@pytest.mark.corruption_extended
+@pytest.mark.parametrize("label", list(EXTENDED))
+def test_extended_set(label: str, local_root: Path, request: pytest.FixtureRequest) -> None:
+    if "corruption_extended" not in (request.config.option.markexpr or ""):
+        pytest.skip("the extended corruption set: run with -m corruption_extended")
+    outcomes = _local_outcomes(label, local_root / label)
+    wrong = _violations(outcomes) + [
+        f"{o.case}: {o.wrong_partial or o.false_nodata}"
+        for o in outcomes
+        if o.wrong_partial or o.false_nodata
+    ]
+    assert not wrong, f"{len(wrong)} violations and untrue answers:\n" + "\n".join(wrong[:40])
 
 
 # -- S3 and the HTTP routes: a sample of cases ----------------------------------------------
