@@ -232,6 +232,21 @@ def _assertion(exc: AssertionError) -> str:
     return f"{line} ({why})" if why else line
 
 
+def _describe(result: WindowResult, expected: Stream) -> str:
+    """Our grid and segments against ObsPy's trace, for the message of a failure."""
+    span = result.span
+    ours = (
+        f"ours {format_time(span.start)} {span.npts} samples at {span.sampling_rate:g} Hz"
+        if span
+        else "ours no span"
+    )
+    segs = ", ".join(f"{format_time(s.start)}+{s.npts}@{s.sampling_rate:g}Hz" for s in result.segments[:4])
+    theirs = ", ".join(
+        f"{t.stats.starttime} {t.stats.npts} samples at {t.stats.sampling_rate:g} Hz" for t in expected
+    )
+    return f"{ours} [{segs}]; ObsPy {theirs or 'nothing'}"
+
+
 def _judge(outcome: Outcome, request: Request, source: Source, results: list[WindowResult]) -> None:
     files = [source.path, source.path, source.other]
     names = ["damaged", "clean", "other"]
@@ -244,8 +259,10 @@ def _judge(outcome: Outcome, request: Request, source: Source, results: list[Win
             try:
                 assert_matches_oracle(result, expected)
             except AssertionError as exc:
-                first = _assertion(exc)
-                outcome.violations.append(f"{name} window ok but not ObsPy's intact reading: {first}")
+                outcome.violations.append(
+                    f"{name} window ok but not ObsPy's intact reading: {_assertion(exc)}; "
+                    f"{_describe(result, expected)}"
+                )
         elif name != "damaged":
             outcome.violations.append(f"{name} window {result.status}: {result.message[:200]}")
         elif not result.message:
