@@ -1,17 +1,21 @@
 """The corruption suite of issue 16: single-record corruptions of real day files
-(:mod:`support.corrupt`), each asked in one request with a window over the damaged record,
-a clean window far from it in the same file and a window of another, intact file, and
-judged against ObsPy reading the *intact* files:
+(:mod:`support.corrupt`), each asked in one request with a window over the damaged record
+and its neighbours, a clean window an hour away in the same file and a window of another,
+intact file, and judged against ObsPy reading the *intact* files:
 
 - no exception escapes ``extract()``, no HTTP route answers 5xx;
-- a window answered ``ok`` is ObsPy's reading of the intact records exactly (grid,
-  samples, mask), so a corruption may cost samples but never change them;
+- a window answered ``ok`` is ObsPy's reading of the intact records exactly (grid within
+  1 µs, samples, mask): a corruption may cost samples but never change them;
 - the clean windows are ``ok`` and exact;
 - a window that is not ``ok`` says why (a non-empty message);
 - a ``partial`` answer holds only samples that ObsPy's intact reading has at the same
-  instant (counted apart, and asserted by its own test).
+  instants, and ``nodata`` is not answered where the intact neighbours of the damaged
+  record have samples (counted apart, asserted by their own test).
 
-Run with ``-s`` for the table of counts per corruption class.
+Every case runs on a local archive; a sample (each class once, and the cases issue 16
+names) also through moto S3 and the HTTP routes. Controls ask the same windows of the
+intact files. ``-s`` prints the counts per corruption class; ``-m corruption_extended``
+runs the long set (every case on the 40 Hz file, bit flips in every fifth record).
 """
 
 from __future__ import annotations
