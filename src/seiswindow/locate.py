@@ -88,6 +88,7 @@ class FileIndex:
     reclen: int
     anchors: OrderedDict[int, tuple[int, int]]
     period: int = 0  #: one sample period in ns (0 when unknown)
+    ends_checked: bool = False  #: the first and last records were checked against their neighbours
     created: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -272,11 +273,7 @@ class Locator:
                 del self._flights[key]
 
     def _read_index(self, key: str, meter: Meter) -> FileIndex:
-        """Size, record length and the first and last records' times, from the first two
-        and the last two records (one round). The pairs are checked, since every later
-        estimate trusts them: a first or last record out of time order (a record moved,
-        repeated or with a corrupt time) or that does not parse sends the file to a whole
-        read, which goes past bad records.
+        """Size, record length and the first and last records' times (one round).
 
         Raises:
             _Irregular: the file is not a plain array of time-ordered records.
@@ -285,8 +282,8 @@ class Locator:
         head, tail = self._parallel(
             meter,
             [
-                lambda: self.store.get_range(key, start=0, end=max(2 * hint, _HEAD_BYTES)),
-                lambda: self.store.get_suffix(key, length=2 * hint),
+                lambda: self.store.get_range(key, start=0, end=max(_HEAD_BYTES, HEADER_PROBE_BYTES)),
+                lambda: self.store.get_suffix(key, length=hint),
             ],
         )
         size = head.size
@@ -304,15 +301,9 @@ class Locator:
         try:
             first = parse_header(head.data, offset=0, reclen=reclen)
             last = parse_header(tail.data[last_offset - tail.offset :], offset=last_offset, reclen=reclen)
-            pairs = [
-                (first, self._neighbour(head, reclen, reclen)),
-                (self._neighbour(tail, last_offset - reclen, reclen), last),
-            ]
         except DataError:
             raise _Irregular from None
-        if last.reclen != reclen or first.reclen != reclen or last.start <= first.start and size > reclen:
-            raise _Irregular
-        if any(a is not None and b is not None and b.start < a.start for a, b in pairs):
+        if last.reclen != reclen or first.reclen != reclen or (last.start <= first.start and size > reclen):
             raise _Irregular
         periods = [h.period for h in (first, last) if h.period > 0]
         # A corrupt rate in one of the two must not widen every read: the shorter period
@@ -322,19 +313,20 @@ class Locator:
         self.cache.put(key, index)
         return index
 
-    @staticmethod
-    def _neighbour(chunk: Chunk, offset: int, reclen: int) -> RecordHeader | None:
-        """The header of the record at ``offset`` when ``chunk`` holds it (else None).
+    def _check_ends(self, key: str, index: FileIndex, meter: Meter) -> None:
+        """Before a span is answered as outside the file on the word of its first and last
+        records, check them against their neighbours (one round of two 64-byte reads, once
+        per file): a record moved to an end, repeated there or with a corrupt time must not
+        make the day look shorter than it is.
 
-        A neighbour that is no record tells nothing: the read that needs it reports it.
+        Raises:
+            _Irregular: an end record is out of time order with its neighbour.
         """
-        begin = offset - chunk.offset
-        if offset < 0 or begin < 0 or begin + HEADER_PROBE_BYTES > len(chunk.data):
-            return None
-        try:
-            return parse_header(chunk.data[begin : begin + reclen], offset=offset, reclen=reclen)
-        except DataError:
-            return None
+        n = index.nrecords
+        if index.ends_checked or n < 3:
+            return
+        self._probe(key, index, {1, n - 2}, meter)
+        index.ends_checked = True
 
     def _read_ranged(self, key: str, t0: int, t1: int, meter: Meter, context: bool) -> Records | None:
         index = self._index(key, meter)
@@ -347,6 +339,7 @@ class Locator:
         first_start, _ = index.anchors[0]
         _, last_end = index.anchors[n - 1]
         if t1 < first_start or t0 > last_end:
+            self._check_ends(key, index, meter)  # _Irregular when the ends are not to be believed
             return None
         lo = index.estimate(t0)
         hi = index.estimate(t1)

@@ -119,9 +119,10 @@ def _continuous(before: RecordHeader, after: RecordHeader) -> bool:
 def _odd_edge(
     headers: Sequence[RecordHeader], members: list[int], reasons: dict[int, str], *, last: bool
 ) -> None:
-    """The file's first (or last) record, which has one neighbour: left out when it is not
-    continuous with it, the neighbour is with the next, and it overlaps the neighbour or
-    is off its sample grid (a real gap keeps the grid, within the clock's jitter)."""
+    """The file's first (or last) record, which has one neighbour: left out when the
+    neighbour is continuous with the next, and the record overlaps the neighbour or is
+    off its sample grid by more than :func:`_harmless` allows (a real gap keeps the grid,
+    within the clock's jitter)."""
     if len(members) < 3:
         return
     order = members[::-1] if last else members
@@ -133,8 +134,11 @@ def _odd_edge(
         return
     period = near.period
     off = _off(near.start - edge.start, period)
-    overlaps = not _continuous(before, after) and after.start - before.end < period // 2
-    if overlaps or abs(off) > GRID_TOLERANCE_NS:
+    if _continuous(before, after):
+        odd = not _harmless(off, period)  # merged with its neighbour: only a toss-up harms
+    else:  # a gap or an overlap: a real gap keeps the grid, within the clock's jitter
+        odd = after.start - before.end < period // 2 or abs(off) > GRID_TOLERANCE_NS
+    if odd:
         which = "before" if last else "after"
         reasons[order[0]] = (
             f"its time is {off / 1e9:+.6f} s off the sample grid of the records {which} it, or overlaps them"
@@ -154,7 +158,7 @@ def _odd_times(
             continue
         period = before.period
         shift = record.start - (before.end + period)  # from where it would start, following `before`
-        if abs(shift) <= GRID_TOLERANCE_NS:
+        if _harmless(shift, period):
             continue
         # Where `after` starts if `record` fits: its neighbours are continuous through it.
         expected = before.end + period * (record.nsamples + 1)
@@ -165,6 +169,14 @@ def _odd_times(
             reasons[members[j]] = (
                 f"its time is {shift / 1e9:+.6f} s off the records either side, continuous through it"
             )
+
+
+def _harmless(shift: int, period: int) -> bool:
+    """Whether a record ``shift`` off its neighbours' grid is merged onto that grid without
+    harm: libmseed merges it into their segment (within half a period), and the samples
+    are put on the grid of the data around them. Near half a period, which grid point it
+    belongs to is a toss-up: not harmless."""
+    return abs(shift) <= period // 2 - GRID_TOLERANCE_NS
 
 
 def _off(distance: int, period: int) -> int:
