@@ -366,6 +366,8 @@ class Locator:
             need_right = b < n and (not headers or headers[-1].end < t1)
             if not (need_left or need_right):
                 records = self._cut(key, a * index.reclen, data, headers, t0, t1, context)
+                odd = [h for h in left_out if h.end >= t0 and h.start <= t1]
+                records = _with_odd(key, a * index.reclen, data, records, odd)
                 bad = _concerning(bad, headers, t0, t1)
                 return _with_bad(key, records, left_out, bad, file_start=index.anchors[0][0])
             # The records read bracket the missing end on one side; pin the other side of
@@ -577,15 +579,35 @@ class Locator:
         file_start = headers[0].start if headers else None
         period = _period_of(headers)
         near = _concerning(bad, sorted(headers, key=lambda h: h.offset), t0 - period, t1 + period)
-        if not keep:
+        # Records left out that overlap the span go along (never decoded): a record-level
+        # service passes the archive's own records on as they are.
+        odd = [h for h in screened.left_out if h.end >= t0 - period and h.start <= t1 + period]
+        if not keep and not odd:
             return _with_bad(key, None, [], near, file_start=file_start)
-        pieces, rebased, position = [], [], 0
-        for h in keep:
+        pieces: list[bytes] = []
+        rebased: list[RecordHeader] = []
+        rebased_odd: list[RecordHeader] = []
+        position = 0
+        for h in keep + odd:
             pieces.append(chunk.data[h.offset : h.offset + h.reclen])
-            rebased.append(replace(h, offset=position))
+            (rebased if len(rebased) < len(keep) else rebased_odd).append(replace(h, offset=position))
             position += h.reclen
         problems = tuple(b.describe(key) for b in near)
-        return Records(key, 0, b"".join(pieces), rebased, problems, file_start)
+        return Records(key, 0, b"".join(pieces), rebased, problems, file_start, tuple(rebased_odd))
+
+
+def _with_odd(
+    key: str, offset: int, data: bytes, records: Records | None, odd: list[RecordHeader]
+) -> Records | None:
+    """``records`` (cut from ``data``, read at ``offset``) grown to hold the records left
+    out that overlap the span too: never decoded, but a record-level service passes the
+    archive's own records on as they are."""
+    if not odd:
+        return records
+    begin = min([h.offset for h in odd] + ([records.offset] if records else []))
+    end = max([h.offset + h.reclen for h in odd] + ([records.offset + len(records.data)] if records else []))
+    headers = records.headers if records else []
+    return Records(key, begin, data[begin - offset : end - offset], headers, left_out=tuple(odd))
 
 
 def _period_of(headers: list[RecordHeader]) -> int:

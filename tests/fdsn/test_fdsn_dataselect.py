@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,15 +13,24 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fdsn_helpers import archive_channels, assert_same_stream, serve_fdsn
 from obspy import Stream, UTCDateTime, read
 from obspy.clients.fdsn import Client
 from obspy.clients.fdsn.header import FDSNNoDataException, FDSNRequestTooLargeException
 from obspy.io.mseed.util import get_record_information
+from pymseed import MS3Record
 
+from seiswindow import Archive, Extractor
+from seiswindow.archive import layout_named
+from seiswindow.config import Settings
+from seiswindow.fdsn import router
 from seiswindow.model import Limits, Nslc
+from seiswindow.store import LocalStore
 from support.s3server import REGION, S3Proxy, s3_client
+from support.serving import serving
 
 CCA_BHN = Nslc("CI", "CCA", "", "BHN")
 HEC_BHN = Nslc("CI", "HEC", "", "BHN")
@@ -384,3 +394,31 @@ def test_too_many_channels_is_413(s3proxy: S3Proxy) -> None:
         )
         assert status == 413
         assert "at most 2" in body.decode()
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["ranged", "read-whole"])
+def test_a_window_inside_a_record_without_a_rate_gets_the_archives_record(
+    shared_data: Path, tmp_path: Path, whole: bool
+) -> None:
+    """A record whose sample-rate factor is 0 has no times for its samples: seiswindow
+    leaves it out of samples, but dataselect passes the archive's records on as they are
+    (it used to answer 204 for a window inside such a record)."""
+    key = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+    data = bytearray((shared_data / "scedc-pds" / key).read_bytes())
+    struct.pack_into(">h", data, 100 * 512 + 32, 0)  # record 100: rate factor 0
+    if whole:  # a truncated tail sends every window to a whole read
+        data = data[:-100]
+    path = tmp_path / key
+    path.parent.mkdir(parents=True)
+    path.write_bytes(bytes(data))
+    record = MS3Record.parse(bytes(data[100 * 512 : 101 * 512]))  # its start is intact
+    inside = UTCDateTime(ns=record.starttime) + 5
+    with Extractor(Archive(LocalStore(tmp_path), layout_named("scedc"))) as extractor:
+        app = FastAPI()
+        app.include_router(router(extractor, Settings(archive=str(tmp_path))))
+        with serving(app) as url:
+            query = {"net": "CI", "sta": "CCA", "loc": "--", "cha": "BHN"}
+            query |= {"start": str(inside)[:-1], "end": str(inside + 2)[:-1]}
+            answer = httpx.get(f"{url}/fdsnws/dataselect/1/query", params=query, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.content == bytes(data[100 * 512 : 101 * 512])

@@ -179,7 +179,9 @@ class DataselectService:
         chunks, problems = self.extractor.records(window)
         kept: dict[tuple[int, bytes], Record] = {}
         for chunk in chunks:
-            for header in chunk.headers:
+            # The records seiswindow leaves out of samples (a corrupt rate, say) are the
+            # archive's records all the same: dataselect passes them on as they are.
+            for header in (*chunk.headers, *chunk.left_out):
                 if header.nslc != window.nslc or not _overlaps(header, window):
                     continue
                 begin = header.offset - chunk.offset
