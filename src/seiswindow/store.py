@@ -295,11 +295,11 @@ class S3Store(Store):
     key and the budget. It is not ``max_seconds`` plus ``read_timeout``: ``read_timeout``
     only makes an attempt on a silent socket give up sooner, to leave time for another.
 
-    Retries: throttling, 5xx answers, connection errors and bodies that break off while
-    streaming are retried here, with full-jitter exponential backoff, at most
-    ``max_attempts`` times and never past the deadline. Answers that another attempt would
-    not change are final at once: a missing key (:class:`NoSuchKey`), a missing bucket,
-    403 AccessDenied and other 4xx.
+    Retries: throttling, 5xx answers, connection errors, bodies that break off while
+    streaming and bodies that fail S3's checksum are retried here, with full-jitter
+    exponential backoff, at most ``max_attempts`` times and never past the deadline.
+    Answers that another attempt would not change are final at once: a missing key
+    (:class:`NoSuchKey`), a missing bucket, 403 AccessDenied and other 4xx.
 
     Answers are checked against the range asked: a server that ignores ``Range`` (200 and
     the whole object) is cut to the range; a ``206`` whose ``Content-Range`` is absent,
@@ -414,6 +414,7 @@ class S3Store(Store):
             BotoCoreError,
             ClientError,
             ConnectionError,
+            FlexibleChecksumError,
             HTTPClientError,
             IncompleteReadError,
             ResponseStreamingError,
@@ -425,7 +426,13 @@ class S3Store(Store):
             data = response["Body"].read()
         except ClientError as exc:
             return self._answer_of_error(exc, key, want)
-        except (ResponseStreamingError, IncompleteReadError, HTTPClientError, ConnectionError) as exc:
+        except (
+            ResponseStreamingError,
+            IncompleteReadError,
+            HTTPClientError,
+            ConnectionError,
+            FlexibleChecksumError,  # bytes damaged on the way: another copy may be whole
+        ) as exc:
             raise _Transient(str(exc)) from exc
         except BotoCoreError as exc:
             raise ArchiveError(f"S3 read of {where} failed: {exc}") from exc

@@ -123,6 +123,13 @@ def test_retries_wait_the_backoff(s3: S3Proxy) -> None:
         assert later.received_at - answered >= pause, (later.received_at - answered, pause)
 
 
+def test_a_body_that_fails_its_checksum_is_read_again(s3: S3Proxy) -> None:
+    s3.inject("corrupt", path_contains="CIWBM")
+    chunk = _store(s3.url).get(WBM_KEY)
+    assert chunk.data == WBM.read_bytes()
+    assert [(r.status, r.fault) for r in s3.records] == [(200, "corrupt"), (200, None)]
+
+
 # -- answers checked against the range asked -------------------------------------------------
 
 

@@ -35,6 +35,7 @@ FaultKind = Literal[
     "drop",
     "reset",
     "ignore_range",
+    "corrupt",
     "stall_head",
     "stall_body",
     "trickle_head",
@@ -48,6 +49,7 @@ _FAULT_KINDS: frozenset[str] = frozenset(
         "drop",
         "reset",
         "ignore_range",
+        "corrupt",
         "stall_head",
         "stall_body",
         "trickle_head",
@@ -310,6 +312,8 @@ class S3Proxy:
         ``"ignore_range"``: forward without the ``Range`` header, as a server that does not
             do ranges: ``200`` and the whole object, no ``Content-Range`` (unsigned requests
             only: a signature covering the header no longer matches);
+        ``"corrupt"``: forward, then flip one bit in the middle of the body (same length),
+            as a bad link or disk would; only a checksum can tell;
         ``"stall_head"``: forward, then wait ``seconds`` before the first byte of the answer;
         ``"stall_body"``: forward, write the head, wait ``seconds``, then the body;
         ``"trickle_head"``: forward, then write the whole answer, head included, at
@@ -658,6 +662,10 @@ class S3Proxy:
             return False
 
         answer = dataclasses.replace(response, head=head)
+        if fault == "corrupt" and answer.body and not response.has_token("Transfer-Encoding", "chunked"):
+            flipped = bytearray(answer.body)
+            flipped[len(flipped) // 2] ^= 0x01
+            answer = dataclasses.replace(answer, body=bytes(flipped))
         if injection is not None and fault in ("stall_head", "stall_body", "trickle_head", "trickle_body"):
             return self._write_sick(client, answer, status, recorder, injection) and not close
         self._write_answer(client, answer, status, recorder)
