@@ -9,6 +9,7 @@ the object's total size, so the first read of a file needs no separate HEAD requ
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import re
@@ -16,7 +17,6 @@ import socket
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,25 +175,29 @@ class _Watch:
     never touched.
     """
 
-    def __init__(self, deadline: float, clock: Callable[[], float]) -> None:
-        self.deadline = deadline
-        self._clock = clock
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
         self._lock = threading.Lock()
         self._connection: Any = None
         self.expired = False
-        self._timer = threading.Timer(max(0.0, deadline - clock()), self._expire)
-        self._timer.daemon = True
+        # One timer thread per read: reads are network round trips, its start costs far less.
+        self._timer: threading.Timer | None = None
+        if math.isfinite(seconds):  # an infinite budget has nothing to watch
+            self._timer = threading.Timer(max(0.0, seconds), self._expire)
+            self._timer.daemon = True
 
     def remaining(self) -> float:
-        return self.deadline - self._clock()
+        return self.deadline - time.monotonic()
 
     def __enter__(self) -> _Watch:
         _current.watch = self
-        self._timer.start()
+        if self._timer is not None:
+            self._timer.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         _current.watch = None
         with self._lock:
             self._connection = None
@@ -370,35 +374,45 @@ class S3Store(Store):
         if range_header:
             kwargs["Range"] = range_header
         where = f"{self.url}{key}"
-        with _Watch(time.monotonic() + self.max_seconds, time.monotonic) as watch:
-            attempt = 0
+        with _Watch(self.max_seconds) as watch:
+            attempt, failure = 0, None
             while True:
                 attempt += 1
                 try:
                     chunk = self._attempt(kwargs, key, want)
-                except _Transient as exc:
-                    failure: Exception = exc
-                else:
-                    if not watch.expired:  # the deadline may have cut the body short
+                    # After the deadline nothing is returned: the watchdog may have cut
+                    # the body, and the time is spent anyway.
+                    if not watch.expired:
                         return chunk
-                    failure = _Transient("cut at the deadline")
+                except _Transient as exc:
+                    if not watch.expired:  # a failure of its own, not the watchdog's cut
+                        failure = exc
+                except ArchiveError:
+                    if not watch.expired:
+                        raise
                 if watch.expired:
                     raise self._out_of_time(where, attempt, failure)
-                pause = self._rng.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt))
+                assert failure is not None  # the attempt failed on its own
                 if attempt >= self.max_attempts:
                     raise ArchiveError(
                         f"S3 read of {where} failed after {attempt} attempts: {failure}"
                     ) from failure.__cause__
-                if pause >= watch.remaining():  # no attempt could start in time
+                pause = self._rng.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt))
+                if pause >= watch.remaining():  # the next attempt could not start in time
                     raise self._out_of_time(where, attempt, failure)
                 time.sleep(pause)
 
-    def _out_of_time(self, where: str, attempts: int, failure: Exception) -> ArchiveError:
+    def _out_of_time(self, where: str, attempts: int, failure: Exception | None) -> ArchiveError:
+        """The error of a read whose budget ran out; ``failure``: the last attempt that
+        failed on its own (None when every attempt was still waiting for its answer)."""
+        plural = "s" if attempts != 1 else ""
+        detail = f"; the last failure: {failure}" if failure is not None else ", waiting for an answer"
         error = ArchiveError(
             f"S3 read of {where}: the time budget ({self.max_seconds:g} s) ran out "
-            f"after {attempts} attempt{'s' if attempts != 1 else ''} (last: {failure})"
+            f"after {attempts} attempt{plural}{detail}"
         )
-        error.__cause__ = failure.__cause__ or failure
+        if failure is not None:
+            error.__cause__ = failure.__cause__ or failure
         return error
 
     def _attempt(self, kwargs: dict[str, Any], key: str, want: _Want) -> Chunk:
@@ -480,7 +494,7 @@ class S3Store(Store):
 
         keys: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full_key(prefix)}
-        with _Watch(time.monotonic() + self.max_seconds, time.monotonic) as watch:
+        with _Watch(self.max_seconds) as watch:
             try:
                 while True:
                     page = self._client.list_objects_v2(**kwargs)

@@ -150,3 +150,16 @@ def test_a_range_past_the_end_tells_the_size(s3: S3Proxy) -> None:
     chunk = _store(s3.url).get_range(WBM_KEY, start=size, end=size + 512)
     assert (chunk.data, chunk.offset, chunk.size) == (b"", size, size)
     assert [r.status for r in s3.records] == [416]
+
+
+def test_a_partial_answer_for_other_bytes_is_an_error(s3: S3Proxy) -> None:
+    """A 206 for bytes other than those asked is refused, not passed on as if asked."""
+    store = _store(s3.url)
+    s3.inject("shift_range")
+    with pytest.raises(ArchiveError, match=r"bytes 1512-2023 .* for bytes 1000-1511") as info:
+        store.get_range(KEY, start=1000, end=1512)
+    assert KEY in str(info.value)
+    s3.inject("shift_range")
+    with pytest.raises(ArchiveError, match="for bytes"):
+        store.get_suffix(KEY, length=512)
+    assert [(r.status, r.fault) for r in s3.records] == [(206, "shift_range")] * 2  # not retried

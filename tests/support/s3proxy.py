@@ -36,6 +36,7 @@ FaultKind = Literal[
     "reset",
     "ignore_range",
     "corrupt",
+    "shift_range",
     "stall_head",
     "stall_body",
     "trickle_head",
@@ -50,6 +51,7 @@ _FAULT_KINDS: frozenset[str] = frozenset(
         "reset",
         "ignore_range",
         "corrupt",
+        "shift_range",
         "stall_head",
         "stall_body",
         "trickle_head",
@@ -312,6 +314,9 @@ class S3Proxy:
         ``"ignore_range"``: forward without the ``Range`` header, as a server that does not
             do ranges: ``200`` and the whole object, no ``Content-Range`` (unsigned requests
             only: a signature covering the header no longer matches);
+        ``"shift_range"``: forward with the ``Range`` moved 512 bytes on (``bytes=a-b`` to
+            ``bytes=a+512-b+512``, ``bytes=-n`` to ``bytes=-n+512``): a ``206`` for bytes
+            other than those asked, with a true ``Content-Range`` (unsigned requests only);
         ``"corrupt"``: forward, then flip one bit in the middle of the body (same length),
             as a bad link or disk would; only a checksum can tell;
         ``"stall_head"``: forward, then wait ``seconds`` before the first byte of the answer;
@@ -641,6 +646,8 @@ class S3Proxy:
             return not client_close
         if fault == "ignore_range":
             request = _without_header(request, "Range")
+        if fault == "shift_range" and request.header("Range"):
+            request = _without_header(request, "Range", _shifted(request.header("Range") or ""))
 
         try:
             response = upstream.exchange(request, method)
@@ -776,9 +783,20 @@ class S3Proxy:
             raise
 
 
-def _without_header(request: http1.Message, name: str) -> http1.Message:
-    """``request`` with header ``name`` removed, its head rebuilt from the parsed lines."""
+def _without_header(request: http1.Message, name: str, replacement: str | None = None) -> http1.Message:
+    """``request`` with header ``name`` removed (or set to ``replacement``), its head rebuilt
+    from the parsed lines."""
     headers = [(k, v) for k, v in request.headers if k.lower() != name.lower()]
+    if replacement is not None:
+        headers.append((name, replacement))
     lines = [request.start_line, *(f"{k}: {v}" for k, v in headers)]
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return dataclasses.replace(request, headers=headers, head=head)
+
+
+def _shifted(spec: str, by: int = 512) -> str:
+    """A ``bytes=`` range spec moved ``by`` bytes towards the end of the object."""
+    first, _, last = spec.removeprefix("bytes=").partition("-")
+    if not first:  # a suffix: longer by as much
+        return f"bytes=-{int(last) + by}"
+    return f"bytes={int(first) + by}-{int(last) + by if last else ''}"
