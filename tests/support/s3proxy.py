@@ -249,6 +249,7 @@ class _Recorder:
         self._base = base
         self._started = started
         self._index: int | None = None
+        self._epoch = proxy._epoch  # a reset() after this request arrived forgets it
 
     def batch(self, batch: int) -> None:
         """Note the batch the request was released with (before any commit)."""
@@ -264,6 +265,8 @@ class _Recorder:
             hung_up=hung_up,
         )
         with self._proxy._lock:
+            if self._epoch != self._proxy._epoch:
+                return  # reset() ran since the request arrived: it belongs to an earlier test
             if self._index is None:
                 self._index = len(self._proxy._records)
                 self._proxy._records.append(record)
@@ -377,6 +380,7 @@ class S3Proxy:
         self.hold_s = hold_s
         self._lock = threading.Lock()
         self._records: list[ProxyRecord] = []
+        self._epoch = 0
         self._injections: list[_Injection] = []
         self._sockets: set[socket.socket] = set()
         self._threads: set[threading.Thread] = set()
@@ -457,9 +461,11 @@ class S3Proxy:
         return records
 
     def reset(self) -> None:
-        """Forget all records (injections and shaping are left as they are)."""
+        """Forget all records, and those of requests still under way (a stalled answer
+        ends a moment after its client gave up); injections and shaping are left as they are."""
         with self._lock:
             self._records.clear()
+            self._epoch += 1
 
     def rounds(self) -> int:
         """Sequential rounds of requests, as the client lived them: the number of batches
