@@ -406,7 +406,7 @@ class S3Store(Store):
         """The error of a read whose budget ran out; ``failure``: the last attempt that
         failed on its own (None when every attempt was still waiting for its answer)."""
         plural = "s" if attempts != 1 else ""
-        detail = f"; the last failure: {failure}" if failure is not None else ", waiting for an answer"
+        detail = f"; the last failure: {failure}" if failure is not None else ", with no complete answer"
         error = ArchiveError(
             f"S3 read of {where}: the time budget ({self.max_seconds:g} s) ran out "
             f"after {attempts} attempt{plural}{detail}"

@@ -163,3 +163,31 @@ def test_a_partial_answer_for_other_bytes_is_an_error(s3: S3Proxy) -> None:
     with pytest.raises(ArchiveError, match="for bytes"):
         store.get_suffix(KEY, length=512)
     assert [(r.status, r.fault) for r in s3.records] == [(206, "shift_range")] * 2  # not retried
+
+
+def test_a_deadline_shuts_only_its_own_read(s3: S3Proxy) -> None:
+    """Reads of a stalling file and of a healthy one share one store and its pool: the
+    stalled ones end at their budget, the healthy ones all get their bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s3.inject("stall_body", count=8, path_contains="CIWBM", seconds=60.0)
+    store = _store(s3.url, read_timeout=10.0, max_seconds=BUDGET_S, max_attempts=2, max_connections=16)
+    data = CCA.read_bytes()
+
+    def read(i: int) -> bytes | str:
+        key, start = (WBM_KEY, 0) if i % 3 == 0 else (KEY, i * 4096)
+        try:
+            return store.get_range(key, start=start, end=start + 4096).data
+        except ArchiveError as exc:
+            return str(exc)
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(read, range(24)))
+    assert time.monotonic() - began < 2 * BUDGET_S + SLACK_S  # 24 reads on 12 threads
+    for i, result in enumerate(results):
+        if i % 3:
+            assert result == data[i * 4096 : (i + 1) * 4096], i
+        else:
+            assert isinstance(result, str) and "time budget" in result, (i, result)
+    store.close()
