@@ -115,4 +115,5 @@ def _clear(proxy: S3Proxy) -> None:
     proxy.reset()
     proxy.clear_injections()
     proxy.delay_s = 0.0
+    proxy.hold_s = None
     proxy.bandwidth_bps = None

@@ -300,7 +300,105 @@ def test_inject_rejects_nonsense(s3: S3Proxy) -> None:
         s3.inject("404")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         s3.inject("503", count=0)
+    with pytest.raises(ValueError):
+        s3.inject("trickle_body", bytes_per_s=0)
+    with pytest.raises(ValueError):
+        s3.inject("stall_head", seconds=-1)
     assert s3.pending_injections == 0
+
+
+def test_injected_403(s3: S3Proxy) -> None:
+    s3.inject("403")
+    with pytest.raises(ClientError) as info:
+        _client(s3.url, NO_RETRY).get_object(Bucket="scedc-pds", Key=WBM)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    assert [(r.status, r.fault) for r in s3.records] == [(403, "403")]
+
+
+def test_ignore_range_answers_the_whole_object(s3: S3Proxy, shared_data: Path) -> None:
+    s3.inject("ignore_range")
+    client = _client(s3.url, Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}))
+    response = client.get_object(Bucket="scedc-pds", Key=WBM, Range="bytes=0-511")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "ContentRange" not in response
+    assert response["Body"].read() == _file(shared_data, "scedc-pds", WBM)
+    (record,) = s3.records
+    assert (record.range, record.fault, record.status) == ("bytes=0-511", "ignore_range", 200)
+
+
+def _raw_get(s3: S3Proxy, rng: str, timeout: float = 10.0) -> tuple[http.client.HTTPConnection, Any]:
+    host, port = s3.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    conn.request("GET", f"/scedc-pds/{WBM}", headers={"Range": rng})
+    return conn, conn.getresponse()
+
+
+@pytest.mark.parametrize("kind", ["stall_head", "stall_body"])
+def test_stall_waits_then_answers(s3: S3Proxy, shared_data: Path, kind: str) -> None:
+    s3.inject(kind, seconds=0.5)  # type: ignore[arg-type]
+    t0 = time.monotonic()
+    conn, response = _raw_get(s3, "bytes=0-99")
+    head_s = time.monotonic() - t0
+    body = response.read()
+    conn.close()
+    assert body == _file(shared_data, "scedc-pds", WBM)[:100]
+    assert time.monotonic() - t0 >= 0.5
+    if kind == "stall_head":
+        assert head_s >= 0.5  # nothing came before the stall ended
+    (record,) = s3.records
+    assert (record.status, record.body_bytes, record.hung_up) == (206, 100, False)
+
+
+@pytest.mark.parametrize("kind", ["trickle_head", "trickle_body"])
+def test_trickle_paces_the_answer(s3: S3Proxy, shared_data: Path, kind: str) -> None:
+    s3.inject(kind, bytes_per_s=200.0)  # type: ignore[arg-type]
+    t0 = time.monotonic()
+    conn, response = _raw_get(s3, "bytes=0-39")
+    body = response.read()
+    conn.close()
+    assert body == _file(shared_data, "scedc-pds", WBM)[:40]
+    assert time.monotonic() - t0 >= 40 / 200.0  # the body alone takes 0.2 s at that pace
+    (record,) = s3.records
+    assert (record.status, record.body_bytes, record.hung_up) == (206, 40, False)
+
+
+@pytest.mark.parametrize("kind", ["stall_head", "trickle_body"])
+def test_a_client_that_hangs_up_ends_a_sick_answer(s3: S3Proxy, kind: str) -> None:
+    s3.inject(kind, seconds=60.0, bytes_per_s=1.0)  # type: ignore[arg-type]
+    host, port = s3.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=0.5)
+    conn.request("GET", f"/scedc-pds/{WBM}", headers={"Range": "bytes=0-99"})
+    with pytest.raises(TimeoutError):
+        conn.getresponse().read()
+    conn.close()
+    (record,) = s3.wait_for_records(1)
+    assert record.hung_up and record.elapsed_s < 30  # ended by the hang-up, not the fault
+    assert record.body_bytes < 100
+
+
+def test_held_requests_are_released_in_batches(s3: S3Proxy) -> None:
+    """Requests sent together are one batch; a request sent after an answer is the next."""
+    s3.hold_s = 0.3
+    client = _client(s3.url, Config(max_pool_connections=4))
+
+    def head(_: int) -> int:
+        status: int = client.head_object(Bucket="scedc-pds", Key=WBM)["ResponseMetadata"]["HTTPStatusCode"]
+        return status
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(head, range(3))) == [200] * 3
+    assert s3.rounds() == 1
+    head(0)  # sent after the three were answered
+    assert s3.rounds() == 2
+    batches = [r.batch for r in sorted(s3.records, key=lambda r: r.received_at)]
+    assert batches[0] == batches[1] == batches[2] != batches[3]
+
+
+def test_rounds_need_held_requests(s3: S3Proxy) -> None:
+    _client(s3.url).head_object(Bucket="scedc-pds", Key=WBM)
+    with pytest.raises(ValueError, match="hold_s"):
+        s3.rounds()
 
 
 # -- shaping -----------------------------------------------------------------------------------

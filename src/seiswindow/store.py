@@ -8,9 +8,12 @@ the object's total size, so the first read of a file needs no separate HEAD requ
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import random
 import re
+import socket
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -148,15 +151,163 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _RETRYABLE_CODES = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable"}
 )
+#: Backoff between attempts: full jitter, uniform in [0, min(cap, base * 2**attempt)).
+_BACKOFF_BASE_S = 0.1
+_BACKOFF_CAP_S = 2.0
+
+#: The asked part of an object: ``(start, end)`` for a range, ``length`` for a suffix, or
+#: None for the whole object.
+_Want = tuple[int, int] | int | None
+
+
+class _Transient(Exception):
+    """One attempt failed in a way another attempt may not (throttling, 5xx, a broken
+    connection or body)."""
+
+
+class _Watch:
+    """The deadline of one S3 read, and the connection that read is using.
+
+    At the deadline a timer shuts the connection's socket down: a thread blocked in
+    ``recv`` (an endpoint that stalls, or trickles a byte at a time so that a read timeout
+    per socket read never fires) returns at once, and the attempt fails. The connection
+    is detached when it goes back to the pool, so a connection another read took over is
+    never touched.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self.expired = False
+        # One timer thread per read: reads are network round trips, its start costs far less.
+        self._timer: threading.Timer | None = None
+        if math.isfinite(seconds):  # an infinite budget has nothing to watch
+            self._timer = threading.Timer(max(0.0, seconds), self._expire)
+            self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def __enter__(self) -> _Watch:
+        _current.watch = self
+        if self._timer is not None:
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        _current.watch = None
+        with self._lock:
+            self._connection = None
+
+    def attach(self, connection: Any) -> None:
+        with self._lock:
+            self._connection = connection
+            if self.expired:
+                _shut(connection)
+
+    def detach(self, connection: Any) -> None:
+        with self._lock:
+            if self._connection is connection:
+                self._connection = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._connection is not None:
+                _shut(self._connection)
+
+
+_current = threading.local()  # .watch: the _Watch of the read under way in this thread
+
+
+def _shut(connection: Any) -> None:
+    """Shut a connection's socket down (not close: that would not wake a blocked recv,
+    and the owning thread still closes it)."""
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already disconnected
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched_pool(pool_class: Any) -> Any:
+    """``pool_class`` (a urllib3 connection pool of botocore's) whose connections tell the
+    read under way in their thread which socket to shut at its deadline."""
+    base_connection: Any = pool_class.ConnectionCls
+
+    class WatchedConnection(base_connection):  # type: ignore[misc]
+        def connect(self) -> None:
+            watch: _Watch | None = getattr(_current, "watch", None)
+            if watch is not None:
+                watch.attach(self)
+                # No socket to shut yet: bound the connect itself by what is left.
+                timeout: Any = getattr(self, "timeout", None)
+                if isinstance(timeout, (int, float)):
+                    self.timeout = max(0.001, min(timeout, watch.remaining()))
+            super().connect()
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            watch: _Watch | None = getattr(_current, "watch", None)
+            self.seiswindow_watch = watch
+            if watch is not None:
+                watch.attach(self)
+            return super().request(*args, **kwargs)
+
+    class WatchedPool(pool_class):  # type: ignore[misc]
+        ConnectionCls = WatchedConnection
+
+        def _put_conn(self, conn: Any) -> None:
+            watch: _Watch | None = getattr(conn, "seiswindow_watch", None)
+            if watch is not None:
+                conn.seiswindow_watch = None
+                watch.detach(conn)
+            super()._put_conn(conn)
+
+    WatchedPool.__name__ = f"Watched{pool_class.__name__}"
+    return WatchedPool
+
+
+def _install_watch(client: Any) -> None:
+    """Make the client's connection pools watched (see `_Watch`).
+
+    botocore offers no public hook for the socket of a request; its HTTP session keeps the
+    pool classes in one dict that its pool managers share, so replacing them there covers
+    every pool this client will open.
+
+    Raises:
+        ConfigError: this botocore keeps its pools elsewhere (a time budget that cannot
+            be enforced must not be silently promised).
+    """
+    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+    pools = getattr(session, "_pool_classes_by_scheme", None)
+    if not isinstance(pools, dict) or not pools:
+        raise ConfigError("this botocore version has no connection pools S3Store can watch")
+    for scheme, pool_class in list(pools.items()):
+        pools[scheme] = _watched_pool(pool_class)
 
 
 class S3Store(Store):
     """An S3 bucket (or a prefix in it), read anonymously by default.
 
-    Retries: throttling, 5xx answers, connection errors and bodies that break off while
-    streaming are retried here, with full-jitter exponential backoff, at most
-    ``max_attempts`` times and never starting an attempt past ``max_seconds``: a failing
-    archive costs bounded time (the budget plus one attempt's socket timeouts).
+    Time budget: one read (``get_range``, ``get_suffix``, ``get`` or a whole ``list``)
+    takes at most ``max_seconds`` plus a small epsilon (thread wake-up and the close of a
+    socket, milliseconds), retries, connects and body included: at the deadline the
+    connection in use is shut down, whether the endpoint is silent, stalls after its
+    headers or trickles bytes, and the read fails with an :class:`ArchiveError` naming the
+    key and the budget. It is not ``max_seconds`` plus ``read_timeout``: ``read_timeout``
+    only makes an attempt on a silent socket give up sooner, to leave time for another.
+
+    Retries: throttling, 5xx answers, connection errors, bodies that break off while
+    streaming and bodies that fail S3's checksum are retried here, with full-jitter
+    exponential backoff, at most ``max_attempts`` times and never past the deadline.
+    Answers that another attempt would not change are final at once: a missing key
+    (:class:`NoSuchKey`), a missing bucket, 403 AccessDenied and other 4xx.
+
+    Answers are checked against the range asked: a server that ignores ``Range`` (200 and
+    the whole object) is cut to the range; a ``206`` whose ``Content-Range`` is absent,
+    does not match the range or the body is an :class:`ArchiveError`.
 
     Args:
         bucket: bucket name.
@@ -164,10 +315,14 @@ class S3Store(Store):
         region: the bucket's region (scedc-pds is in us-west-2, ncedc-pds in us-east-2).
         endpoint_url: another S3 endpoint (moto, MinIO); None for AWS.
         anonymous: send unsigned requests (public buckets need no account).
-        max_attempts: attempts per request, including the first.
-        connect_timeout, read_timeout: socket timeouts in seconds.
-        max_seconds: overall time budget of one read, retries included.
+        max_attempts: attempts per read, including the first.
+        connect_timeout, read_timeout: socket timeouts of one attempt, in seconds.
+        max_seconds: time budget of one read, retries and body included (see above).
         max_connections: connection pool size (the number of concurrent reads).
+        rng: the random source of the backoff jitter (a seeded one makes it repeatable).
+
+    Raises:
+        ConfigError: the installed botocore offers no way to enforce the time budget.
     """
 
     def __init__(
@@ -183,6 +338,7 @@ class S3Store(Store):
         read_timeout: float = 10.0,
         max_seconds: float = 30.0,
         max_connections: int = 32,
+        rng: random.Random | None = None,
     ) -> None:
         import botocore.session
         from botocore import UNSIGNED
@@ -193,11 +349,11 @@ class S3Store(Store):
         self.url = f"s3://{bucket}/{self.prefix}"
         self.max_attempts = max_attempts
         self.max_seconds = max_seconds
+        self._rng = rng or random.Random()
         config = Config(
             region_name=region,
             signature_version=UNSIGNED if anonymous else None,
-            # One attempt per call: retries and the time budget are ours (see _get), so a
-            # read never outlives max_seconds by more than one attempt's timeouts.
+            # One attempt per call: retries and the time budget are ours (see _get).
             retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -208,89 +364,193 @@ class S3Store(Store):
         self._client: Any = session.create_client(
             "s3", region_name=region, endpoint_url=endpoint_url, config=config
         )
-        self._lock = threading.Lock()
+        _install_watch(self._client)
 
     def _full_key(self, key: str) -> str:
         return self.prefix + key
 
-    def _get(self, key: str, range_header: str | None) -> Chunk:
+    def _get(self, key: str, range_header: str | None, want: _Want) -> Chunk:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._full_key(key)}
+        if range_header:
+            kwargs["Range"] = range_header
+        where = f"{self.url}{key}"
+        with _Watch(self.max_seconds) as watch:
+            attempt, failure = 0, None
+            while True:
+                attempt += 1
+                try:
+                    chunk = self._attempt(kwargs, key, want)
+                    # After the deadline nothing is returned: the watchdog may have cut
+                    # the body, and the time is spent anyway.
+                    if not watch.expired:
+                        return chunk
+                except _Transient as exc:
+                    if not watch.expired:  # a failure of its own, not the watchdog's cut
+                        failure = exc
+                except ArchiveError:
+                    if not watch.expired:
+                        raise
+                if watch.expired:
+                    raise self._out_of_time(where, attempt, failure)
+                assert failure is not None  # the attempt failed on its own
+                if attempt >= self.max_attempts:
+                    raise ArchiveError(
+                        f"S3 read of {where} failed after {attempt} attempts: {failure}"
+                    ) from failure.__cause__
+                pause = self._rng.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt))
+                if pause >= watch.remaining():  # the next attempt could not start in time
+                    raise self._out_of_time(where, attempt, failure)
+                time.sleep(pause)
+
+    def _out_of_time(self, where: str, attempts: int, failure: Exception | None) -> ArchiveError:
+        """The error of a read whose budget ran out; ``failure``: the last attempt that
+        failed on its own (None when every attempt was still waiting for its answer)."""
+        plural = "s" if attempts != 1 else ""
+        detail = f"; the last failure: {failure}" if failure is not None else ", with no complete answer"
+        error = ArchiveError(
+            f"S3 read of {where}: the time budget ({self.max_seconds:g} s) ran out "
+            f"after {attempts} attempt{plural}{detail}"
+        )
+        if failure is not None:
+            error.__cause__ = failure.__cause__ or failure
+        return error
+
+    def _attempt(self, kwargs: dict[str, Any], key: str, want: _Want) -> Chunk:
+        """One GET, its body read whole and checked against ``want``.
+
+        Raises:
+            _Transient: another attempt may succeed.
+            NoSuchKey: the object does not exist.
+            ArchiveError: the bucket is missing, access is denied, another 4xx, or the
+                answer does not match the range asked.
+        """
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
             ConnectionError,
+            FlexibleChecksumError,
             HTTPClientError,
             IncompleteReadError,
             ResponseStreamingError,
         )
 
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._full_key(key)}
-        if range_header:
-            kwargs["Range"] = range_header
-        deadline = time.monotonic() + self.max_seconds
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self._client.get_object(**kwargs)
-                data = response["Body"].read()
-                return _chunk_from_response(response, data)
-            except ClientError as exc:
-                code = str(exc.response.get("Error", {}).get("Code", ""))
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if code in ("NoSuchKey", "404", "NotFound") or status == 404:
-                    raise NoSuchKey(key) from None
-                if code == "InvalidRange" or status == 416:
-                    return Chunk(b"", 0, 0)  # range past the end: the object is empty
-                if code not in _RETRYABLE_CODES and not (isinstance(status, int) and status >= 500):
-                    raise ArchiveError(f"S3 error reading {self.url}{key}: {code or status}") from exc
-                failure: Exception = exc
-                reason = f"{code or status}"
-            except (ResponseStreamingError, IncompleteReadError, HTTPClientError, ConnectionError) as exc:
-                failure, reason = exc, str(exc)
-            except BotoCoreError as exc:
-                raise ArchiveError(f"S3 read of {self.url}{key} failed: {exc}") from exc
-            # Full-jitter exponential backoff, within the attempts and the time budget.
-            pause = random.uniform(0, min(2.0, 0.1 * 2**attempt))
-            if attempt >= self.max_attempts or time.monotonic() + pause >= deadline:
-                raise ArchiveError(
-                    f"S3 read of {self.url}{key} failed after {attempt} attempts: {reason}"
-                ) from failure
-            time.sleep(pause)
+        where = f"{self.url}{key}"
+        try:
+            response = self._client.get_object(**kwargs)
+            data = response["Body"].read()
+        except ClientError as exc:
+            return self._answer_of_error(exc, key, want)
+        except (
+            ResponseStreamingError,
+            IncompleteReadError,
+            HTTPClientError,
+            ConnectionError,
+            FlexibleChecksumError,  # bytes damaged on the way: another copy may be whole
+        ) as exc:
+            raise _Transient(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise ArchiveError(f"S3 read of {where} failed: {exc}") from exc
+        return _chunk_from_response(response, data, want, where)
+
+    def _answer_of_error(self, exc: Any, key: str, want: _Want) -> Chunk:
+        """The chunk an S3 error answer stands for (an empty one past the end), or raise.
+
+        Raises:
+            _Transient: throttling or a 5xx.
+            NoSuchKey: the key does not exist.
+            ArchiveError: anything else.
+        """
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "NoSuchKey" or (status == 404 and code in ("", "404", "NotFound")):
+            raise NoSuchKey(key) from None
+        if code == "InvalidRange" or status == 416:
+            # The range starts at or past the end (S3 says so for any range of an empty
+            # object); S3 tells the size in the error, so the chunk is still truthful.
+            size = error.get("ActualObjectSize")
+            if isinstance(size, str) and size.isdigit():
+                total = int(size)
+                start = want[0] if isinstance(want, tuple) else total
+                return Chunk(b"", min(start, total), total)
+            raise ArchiveError(f"S3 answered {self.url}{key} with 416 and no object size") from exc
+        if code in _RETRYABLE_CODES or (isinstance(status, int) and status >= 500):
+            raise _Transient(code or str(status)) from exc
+        raise ArchiveError(f"S3 error reading {self.url}{key}: {code or status}") from exc
 
     def get_range(self, key: str, *, start: int, end: int) -> Chunk:
         if end <= start:
             return Chunk(b"", start, -1)
-        return self._get(key, f"bytes={start}-{end - 1}")
+        return self._get(key, f"bytes={start}-{end - 1}", (start, end))
 
     def get_suffix(self, key: str, *, length: int) -> Chunk:
-        return self._get(key, f"bytes=-{length}")
+        return self._get(key, f"bytes=-{length}", length)
 
     def get(self, key: str) -> Chunk:
-        return self._get(key, None)
+        return self._get(key, None, None)
 
     def list(self, prefix: str) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         keys: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full_key(prefix)}
-        try:
-            while True:
-                page = self._client.list_objects_v2(**kwargs)
-                keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
-                if not page.get("IsTruncated"):
-                    return sorted(keys)
-                kwargs["ContinuationToken"] = page["NextContinuationToken"]
-        except (ClientError, BotoCoreError) as exc:
-            raise ArchiveError(f"cannot list {self.url}{prefix}: {exc}") from exc
+        with _Watch(self.max_seconds) as watch:
+            try:
+                while True:
+                    page = self._client.list_objects_v2(**kwargs)
+                    keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
+                    if not page.get("IsTruncated"):
+                        break
+                    kwargs["ContinuationToken"] = page["NextContinuationToken"]
+            except (ClientError, BotoCoreError) as exc:
+                if watch.expired:
+                    raise ArchiveError(
+                        f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
+                    ) from exc
+                raise ArchiveError(f"cannot list {self.url}{prefix}: {exc}") from exc
+            if watch.expired:
+                raise ArchiveError(
+                    f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
+                )
+        return sorted(keys)
 
     def close(self) -> None:
         self._client.close()
 
 
-def _chunk_from_response(response: dict[str, Any], data: bytes) -> Chunk:
+def _chunk_from_response(response: dict[str, Any], data: bytes, want: _Want, where: str) -> Chunk:
+    """The chunk of a successful GET, checked against the range asked.
+
+    Raises:
+        ArchiveError: a partial answer without ``Content-Range``, or one whose range or
+            length is not the one asked.
+    """
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
     match = _CONTENT_RANGE.match(response.get("ContentRange") or "")
-    if match is None:  # a whole object, or a server that ignored the Range header
-        return Chunk(data, 0, len(data))
-    start, _, total = match.groups()
-    size = int(total) if total != "*" else int(start) + len(data)
-    return Chunk(data, int(start), size)
+    if match is None:
+        if status == 206:
+            raise ArchiveError(f"S3 answered {where} with 206 but no Content-Range")
+        # The whole object: asked for, or a server that ignored the Range header. Either
+        # way the caller gets what it asked, cut from it.
+        size = len(data)
+        if isinstance(want, tuple):
+            start = min(want[0], size)
+            return Chunk(data[start : want[1]], start, size)
+        if isinstance(want, int):
+            start = max(0, size - want)
+            return Chunk(data[start:], start, size)
+        return Chunk(data, 0, size)
+    first, last, total = (int(g) if g != "*" else -1 for g in match.groups())
+    size = total if total >= 0 else first + len(data)
+    if isinstance(want, tuple):
+        expected = (want[0], min(want[1], size) - 1)
+    elif isinstance(want, int):
+        expected = (max(0, size - want), size - 1)
+    else:
+        expected = (0, size - 1)
+    if (first, last) != expected or len(data) != last - first + 1:
+        raise ArchiveError(
+            f"S3 answered {where} with bytes {first}-{last} ({len(data)} bytes of body) "
+            f"for bytes {expected[0]}-{expected[1]}"
+        )
+    return Chunk(data, first, size)

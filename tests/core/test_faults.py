@@ -132,8 +132,8 @@ def test_corrupt_record_is_left_out_and_reported(s3, scratch, tmp_path) -> None:
 
 
 def test_a_silent_server_costs_bounded_time() -> None:
-    """An S3 endpoint that accepts connections and never answers: the read gives up after
-    its time budget plus one attempt's read timeout, not attempts x timeouts."""
+    """An S3 endpoint that accepts connections and never answers: the read gives up at its
+    time budget, having retried within it, not after attempts x timeouts."""
     import socket
     import threading
     import time
@@ -159,7 +159,7 @@ def test_a_silent_server_costs_bounded_time() -> None:
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     store = S3Store("scedc-pds", endpoint_url=url, read_timeout=0.5, max_seconds=1.0, max_attempts=20)
     began = time.monotonic()
-    with pytest.raises(ArchiveError, match="failed after"):
+    with pytest.raises(ArchiveError, match=r"time budget \(1 s\) ran out"):
         store.get_range(KEY, start=0, end=512)
     elapsed = time.monotonic() - began
     stop.set()
@@ -167,5 +167,5 @@ def test_a_silent_server_costs_bounded_time() -> None:
     for conn in held:
         conn.close()
     listener.close()
-    assert elapsed < 1.0 + 0.5 + 1.0  # the budget, one more read timeout, and slack
+    assert elapsed < 1.0 + 1.0  # the budget and slack
     assert len(held) >= 2  # it did retry within the budget

@@ -168,7 +168,7 @@ def error_response(status: int, code: str, message: str, *, method: str, close: 
         f"<RequestId>{request_id}</RequestId><HostId>s3proxy-injected</HostId></Error>"
     ).encode()
     body = b"" if method == "HEAD" else xml  # S3 answers HEAD errors without a body
-    reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Slow Down"}[status]
+    reason = {403: "Forbidden", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Slow Down"}[status]
     headers = [
         ("Content-Type", "application/xml"),
         ("Content-Length", str(len(body))),

@@ -3,8 +3,10 @@
 Why: seiswindow exists to read *few bytes* with ranged GETs, so tests must be able to assert
 how many requests went out and how many body bytes came back, and must be able to make S3
 misbehave the way the real service does (503 SlowDown, 500, connections dropped or cut in the
-middle of a body), plus add latency and cap bandwidth for benchmarks. moto answers correctly
-but can do none of that, and patching botocore would test the patch instead of the client.
+middle of a body, 403 AccessDenied, a Range header ignored), hang or trickle the way a sick
+endpoint does (stall before or after the head, a few bytes a second), plus add latency and cap
+bandwidth for benchmarks. moto answers correctly but can do none of that, and patching botocore
+would test the patch instead of the client.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
+import select
 import socket
 import socketserver
 import threading
@@ -25,8 +28,37 @@ from . import _http1 as http1
 
 __all__ = ["FaultKind", "ProxyRecord", "S3Proxy"]
 
-FaultKind = Literal["503", "500", "drop", "reset"]
-_FAULT_KINDS: frozenset[str] = frozenset({"503", "500", "drop", "reset"})
+FaultKind = Literal[
+    "503",
+    "500",
+    "403",
+    "drop",
+    "reset",
+    "ignore_range",
+    "corrupt",
+    "shift_range",
+    "stall_head",
+    "stall_body",
+    "trickle_head",
+    "trickle_body",
+]
+_FAULT_KINDS: frozenset[str] = frozenset(
+    {
+        "503",
+        "500",
+        "403",
+        "drop",
+        "reset",
+        "ignore_range",
+        "corrupt",
+        "shift_range",
+        "stall_head",
+        "stall_body",
+        "trickle_head",
+        "trickle_body",
+    }
+)
+_POLL_S = 0.05  # how often a stalled or trickling answer looks whether the client hung up
 
 _PIECE = 64 * 1024  # write size towards the client when bandwidth is not capped
 
@@ -50,6 +82,10 @@ class ProxyRecord:
             keep-alive at work (requests on one connection share it).
         received_at: ``time.monotonic()`` when the request was read, to tell requests that
             were under way together from those that waited for an earlier answer.
+        batch: with `S3Proxy.hold_s` set, the serial number of the batch of held requests
+            this one was released with (see `S3Proxy.rounds`); None when not holding.
+        hung_up: the client closed the connection while the answer was stalled or trickling
+            (``elapsed_s`` then tells how long the client waited).
     """
 
     method: str
@@ -62,6 +98,8 @@ class ProxyRecord:
     elapsed_s: float = 0.0
     connection: int = 0
     received_at: float = 0.0
+    batch: int | None = None
+    hung_up: bool = False
 
     @property
     def bucket(self) -> str:
@@ -79,6 +117,41 @@ class _Injection:
     kind: FaultKind
     remaining: int
     path_contains: str | None
+    seconds: float = 0.0
+    bytes_per_s: float = 1.0
+
+
+class _Gate:
+    """Holds requests until none has arrived for ``hold_s``, then releases them as one batch.
+
+    Why: a request that arrives while every earlier one of its batch is still unanswered
+    cannot depend on their answers, so a batch is a set of requests the client had under
+    way together, by construction. Counting batches never counts fewer rounds than the
+    client made; it can count more only if the client leaves more than ``hold_s`` between
+    two requests it sends without waiting (scheduling), so ``hold_s`` is chosen well above
+    that, and it is paid once per round, not once per request.
+    """
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self._cond = threading.Condition()
+        self._stopping = stopping
+        self._batch = 1
+        self._last_arrival = 0.0
+
+    def join(self, hold_s: float) -> int:
+        """Wait until the current batch is released; returns its serial number."""
+        with self._cond:
+            batch = self._batch
+            self._last_arrival = time.monotonic()
+            self._cond.notify_all()  # waiters recompute their silence
+            while self._batch == batch and not self._stopping.is_set():
+                quiet = self._last_arrival + hold_s - time.monotonic()
+                if quiet <= 0:
+                    self._batch += 1
+                    self._cond.notify_all()
+                    break
+                self._cond.wait(min(quiet, _POLL_S))
+            return batch
 
 
 class _UpstreamError(Exception):
@@ -176,16 +249,24 @@ class _Recorder:
         self._base = base
         self._started = started
         self._index: int | None = None
+        self._epoch = proxy._epoch  # a reset() after this request arrived forgets it
 
-    def commit(self, *, status: int | None, body_bytes: int) -> None:
+    def batch(self, batch: int) -> None:
+        """Note the batch the request was released with (before any commit)."""
+        self._base = dataclasses.replace(self._base, batch=batch)
+
+    def commit(self, *, status: int | None, body_bytes: int, hung_up: bool = False) -> None:
         record = dataclasses.replace(
             self._base,
             status=status,
             body_bytes=body_bytes,
             elapsed_s=time.monotonic() - self._started,
             received_at=self._started,
+            hung_up=hung_up,
         )
         with self._proxy._lock:
+            if self._epoch != self._proxy._epoch:
+                return  # reset() ran since the request arrived: it belongs to an earlier test
             if self._index is None:
                 self._index = len(self._proxy._records)
                 self._proxy._records.append(record)
@@ -228,15 +309,34 @@ class S3Proxy:
     Faults (`inject`), each consumed by one matching request:
         ``"503"``: answer ``503 SlowDown`` (S3-style XML) without forwarding;
         ``"500"``: answer ``500 InternalError`` without forwarding;
+        ``"403"``: answer ``403 AccessDenied`` without forwarding;
         ``"drop"``: read the request, then close the connection without any answer;
         ``"reset"``: forward, then write the head and half the body (half the status line if
             the body is empty) and close the connection: a FIN after a truncated answer, which
-            clients see as an incomplete read, as after a reset in the middle of a body.
+            clients see as an incomplete read, as after a reset in the middle of a body;
+        ``"ignore_range"``: forward without the ``Range`` header, as a server that does not
+            do ranges: ``200`` and the whole object, no ``Content-Range`` (unsigned requests
+            only: a signature covering the header no longer matches);
+        ``"shift_range"``: forward with the ``Range`` moved 512 bytes on (``bytes=a-b`` to
+            ``bytes=a+512-b+512``, ``bytes=-n`` to ``bytes=-n+512``): a ``206`` for bytes
+            other than those asked, with a true ``Content-Range`` (unsigned requests only);
+        ``"corrupt"``: forward, then flip one bit in the middle of the body (same length),
+            as a bad link or disk would; only a checksum can tell;
+        ``"stall_head"``: forward, then wait ``seconds`` before the first byte of the answer;
+        ``"stall_body"``: forward, write the head, wait ``seconds``, then the body;
+        ``"trickle_head"``: forward, then write the whole answer, head included, at
+            ``bytes_per_s`` (a read timeout per socket read never fires);
+        ``"trickle_body"``: forward, write the head, then the body at ``bytes_per_s``.
+    A stalled or trickling answer ends early when the client hangs up (recorded with
+    ``hung_up`` and the time it waited) or the proxy stops.
 
     Shaping, for benchmarks (plain attributes, read at each request):
         `delay_s`: seconds slept after a request is read, before it is answered;
         `bandwidth_bps`: cap on response body throughput per connection, in *bytes* per
             second (None: uncapped).
+
+    Rounds, for tests (`hold_s`, None by default): hold each request until none has arrived
+    for `hold_s` seconds, then answer the held ones together; `rounds()` counts these batches.
 
     Bounded: connections idle longer than `idle_timeout_s` are closed, upstream reads time out
     after `upstream_timeout_s`, and `stop()` closes every socket and joins every thread.
@@ -252,6 +352,7 @@ class S3Proxy:
         bandwidth_bps: float | None = None,
         idle_timeout_s: float = 60.0,
         upstream_timeout_s: float = 60.0,
+        hold_s: float | None = None,
     ) -> None:
         """Bind the listening socket (serving starts with `start()`).
 
@@ -263,6 +364,7 @@ class S3Proxy:
             bandwidth_bps: initial `bandwidth_bps`, in bytes per second.
             idle_timeout_s: close a client connection after this long without a request.
             upstream_timeout_s: socket timeout towards the upstream.
+            hold_s: initial `hold_s`.
 
         Raises:
             ValueError: ``upstream`` is not a plain ``http://host:port`` URL.
@@ -275,13 +377,16 @@ class S3Proxy:
         self.bandwidth_bps = bandwidth_bps
         self.idle_timeout_s = idle_timeout_s
         self.upstream_timeout_s = upstream_timeout_s
+        self.hold_s = hold_s
         self._lock = threading.Lock()
         self._records: list[ProxyRecord] = []
+        self._epoch = 0
         self._injections: list[_Injection] = []
         self._sockets: set[socket.socket] = set()
         self._threads: set[threading.Thread] = set()
         self._connections = itertools.count(1)
         self._stopping = threading.Event()
+        self._gate = _Gate(self._stopping)
         self._server = _Server((host, port), self)
         bound_host, bound_port = self._server.socket.getsockname()[:2]
         self.url = f"http://{bound_host}:{bound_port}"
@@ -341,24 +446,39 @@ class S3Proxy:
         with self._lock:
             return list(self._records)
 
+    def wait_for_records(self, count: int, *, timeout_s: float = 10.0) -> list[ProxyRecord]:
+        """The records once there are at least ``count`` (a stalled or trickling answer is
+        recorded when the proxy notices the client hung up, a moment after it did).
+
+        Raises:
+            TimeoutError: fewer than ``count`` records after ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while len(records := self.records) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(records)} of {count} records after {timeout_s} s")
+            time.sleep(0.01)
+        return records
+
     def reset(self) -> None:
-        """Forget all records (injections and shaping are left as they are)."""
+        """Forget all records, and those of requests still under way (a stalled answer
+        ends a moment after its client gave up); injections and shaping are left as they are."""
         with self._lock:
             self._records.clear()
+            self._epoch += 1
 
     def rounds(self) -> int:
-        """Sequential rounds of requests, as the client lived them: a request that arrived
-        after an answer of the current round had been sent could have waited for it, so it
-        starts a new round; requests that arrived while no answer was out yet are one round.
-        Set ``delay_s`` so answers take longer than the client's scheduling jitter."""
-        rounds, first_answer = 0, None
-        for record in sorted(self.records, key=lambda r: r.received_at):
-            if first_answer is None or record.received_at >= first_answer:
-                rounds += 1
-                first_answer = record.received_at + record.elapsed_s
-            else:
-                first_answer = min(first_answer, record.received_at + record.elapsed_s)
-        return rounds
+        """Sequential rounds of requests, as the client lived them: the number of batches
+        the recorded requests were released in (see `hold_s`). Requests of one batch were
+        under way together; a request sent after reading an answer is in a later batch.
+
+        Raises:
+            ValueError: a recorded request was not held (set `hold_s` before the requests).
+        """
+        batches = {r.batch for r in self.records}
+        if None in batches:
+            raise ValueError("rounds() needs every request held: set hold_s first")
+        return len(batches)
 
     def count(self, method: str | None = None, path_contains: str | None = None) -> int:
         """Number of recorded requests with this method and whose path contains this text."""
@@ -375,20 +495,37 @@ class S3Proxy:
 
     # -- faults ------------------------------------------------------------------------------
 
-    def inject(self, kind: FaultKind, count: int = 1, path_contains: str | None = None) -> None:
+    def inject(
+        self,
+        kind: FaultKind,
+        count: int = 1,
+        path_contains: str | None = None,
+        *,
+        seconds: float = 30.0,
+        bytes_per_s: float = 1.0,
+    ) -> None:
         """Make the next ``count`` requests whose path contains ``path_contains`` fail.
 
         Injections are matched in the order they were made; each request consumes at most one.
 
+        Args:
+            kind: the fault (see the class docstring).
+            count: how many requests it hits.
+            path_contains: only requests whose path contains this text (None: any).
+            seconds: how long ``stall_*`` faults wait.
+            bytes_per_s: the pace of ``trickle_*`` faults.
+
         Raises:
-            ValueError: unknown ``kind`` or ``count`` < 1.
+            ValueError: unknown ``kind``, ``count`` < 1, negative ``seconds`` or a pace <= 0.
         """
         if kind not in _FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(_FAULT_KINDS)}")
         if count < 1:
             raise ValueError(f"count must be >= 1, got {count}")
+        if seconds < 0 or bytes_per_s <= 0:
+            raise ValueError(f"need seconds >= 0 and bytes_per_s > 0, got {seconds}, {bytes_per_s}")
         with self._lock:
-            self._injections.append(_Injection(kind, count, path_contains))
+            self._injections.append(_Injection(kind, count, path_contains, seconds, bytes_per_s))
 
     def clear_injections(self) -> None:
         """Drop every injection not yet consumed."""
@@ -401,14 +538,14 @@ class S3Proxy:
         with self._lock:
             return sum(i.remaining for i in self._injections)
 
-    def _take_injection(self, path: str) -> FaultKind | None:
+    def _take_injection(self, path: str) -> _Injection | None:
         with self._lock:
             for injection in self._injections:
                 if injection.path_contains is None or injection.path_contains in path:
                     injection.remaining -= 1
                     if injection.remaining == 0:
                         self._injections.remove(injection)
-                    return injection.kind
+                    return injection
         return None
 
     # -- connection handling -----------------------------------------------------------------
@@ -475,7 +612,8 @@ class S3Proxy:
 
         parts = urlsplit(target)
         path = unquote(parts.path)
-        fault = self._take_injection(path)
+        injection = self._take_injection(path)
+        fault = injection.kind if injection is not None else None
         recorder = _Recorder(
             self,
             ProxyRecord(
@@ -492,21 +630,30 @@ class S3Proxy:
         )
         client_close = http1.wants_close(request)
 
+        hold_s = self.hold_s
+        if hold_s is not None:
+            recorder.batch(self._gate.join(hold_s))
+            if self._stopping.is_set():
+                return False
         if self.delay_s > 0 and self._stopping.wait(self.delay_s):
             return False  # stopping: give up on this request
 
         if fault == "drop":
             recorder.commit(status=None, body_bytes=0)
             return False
-        if fault in ("503", "500"):
-            status, code, message = (
-                (503, "SlowDown", "Please reduce your request rate.")
-                if fault == "503"
-                else (500, "InternalError", "We encountered an internal error. Please try again.")
-            )
+        if fault in ("503", "500", "403"):
+            status, code, message = {
+                "503": (503, "SlowDown", "Please reduce your request rate."),
+                "500": (500, "InternalError", "We encountered an internal error. Please try again."),
+                "403": (403, "AccessDenied", "Access Denied"),
+            }[fault]
             answer = http1.error_response(status, code, message, method=method, close=client_close)
             self._write_answer(client, answer, status, recorder)
             return not client_close
+        if fault == "ignore_range":
+            request = _without_header(request, "Range")
+        if fault == "shift_range" and request.header("Range"):
+            request = _without_header(request, "Range", _shifted(request.header("Range") or ""))
 
         try:
             response = upstream.exchange(request, method)
@@ -528,8 +675,80 @@ class S3Proxy:
             return False
 
         answer = dataclasses.replace(response, head=head)
+        if fault == "corrupt" and answer.body and not response.has_token("Transfer-Encoding", "chunked"):
+            flipped = bytearray(answer.body)
+            flipped[len(flipped) // 2] ^= 0x01
+            answer = dataclasses.replace(answer, body=bytes(flipped))
+        if injection is not None and fault in ("stall_head", "stall_body", "trickle_head", "trickle_body"):
+            return self._write_sick(client, answer, status, recorder, injection) and not close
         self._write_answer(client, answer, status, recorder)
         return not close
+
+    def _client_gone(self, client: socket.socket, seconds: float) -> bool:
+        """Wait ``seconds``; True as soon as the client hangs up or the proxy stops."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self._stopping.is_set():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            readable, _, _ = select.select([client], [], [], min(remaining, _POLL_S))
+            if readable:
+                try:
+                    if not client.recv(1, socket.MSG_PEEK):
+                        return True  # end of stream: the client closed its side
+                except OSError:
+                    return True
+                # A pipelined request waits its turn; poll without spinning.
+                if self._stopping.wait(min(remaining, _POLL_S)):
+                    return True
+
+    def _write_sick(
+        self,
+        client: socket.socket,
+        answer: http1.Message,
+        status: int,
+        recorder: _Recorder,
+        injection: _Injection,
+    ) -> bool:
+        """Write ``answer`` stalled or trickled as ``injection`` says; False if the client
+        hung up (or the proxy stopped) before the end, the connection is then closed."""
+        kind, head, body = injection.kind, answer.head, answer.body
+        sent_body = 0
+
+        def gone() -> bool:
+            recorder.commit(status=status, body_bytes=sent_body, hung_up=True)
+            return False
+
+        try:
+            if kind == "stall_body":
+                client.sendall(head)
+            if kind in ("stall_head", "stall_body") and self._client_gone(client, injection.seconds):
+                return gone()
+            if kind == "stall_head":
+                client.sendall(head)
+            if kind in ("stall_head", "stall_body"):
+                recorder.commit(status=status, body_bytes=answer.body_len)
+                client.sendall(body)
+                return True
+            if kind == "trickle_body":
+                client.sendall(head)
+            paced = head + body if kind == "trickle_head" else body
+            interval = 1.0 / injection.bytes_per_s
+            for i in range(len(paced)):
+                if self._client_gone(client, interval):
+                    return gone()
+                if i == len(paced) - 1:
+                    recorder.commit(status=status, body_bytes=answer.body_len)
+                client.sendall(paced[i : i + 1])
+                if kind == "trickle_body" or i >= len(head):
+                    sent_body += 1
+            if not paced:
+                recorder.commit(status=status, body_bytes=0)
+            return True
+        except OSError:
+            return gone()
 
     def _write_answer(
         self,
@@ -568,3 +787,22 @@ class S3Proxy:
         except OSError:
             recorder.commit(status=status, body_bytes=min(sent, payload))
             raise
+
+
+def _without_header(request: http1.Message, name: str, replacement: str | None = None) -> http1.Message:
+    """``request`` with header ``name`` removed (or set to ``replacement``), its head rebuilt
+    from the parsed lines."""
+    headers = [(k, v) for k, v in request.headers if k.lower() != name.lower()]
+    if replacement is not None:
+        headers.append((name, replacement))
+    lines = [request.start_line, *(f"{k}: {v}" for k, v in headers)]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return dataclasses.replace(request, headers=headers, head=head)
+
+
+def _shifted(spec: str, by: int = 512) -> str:
+    """A ``bytes=`` range spec moved ``by`` bytes towards the end of the object."""
+    first, _, last = spec.removeprefix("bytes=").partition("-")
+    if not first:  # a suffix: longer by as much
+        return f"bytes=-{int(last) + by}"
+    return f"bytes={int(first) + by}-{int(last) + by if last else ''}"
