@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from .locate import FileIndexCache, Locator, Meter, Records
 from .model import FetchStats, Gap, Limits, Segment, Status, TraceSpan, Window, WindowResult
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
-from .screen import GRID_TOLERANCE_NS
 
 __all__ = ["Extractor", "find_gaps", "trim_segments"]
 
@@ -220,7 +218,7 @@ class Extractor:
             if others:
                 problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
         segments, span = trim_segments(
-            decoded_segments, window.start, window.end, grid_origin=_grid_origin(found, window)
+            decoded_segments, window.start, window.end, grid_origin=_grid_origin(found)
         )
         gaps = find_gaps(segments, window.start, window.end, span=span)
         # Only files of days the window itself touches count as missing (neighbours near
@@ -269,33 +267,11 @@ def _period_of(found: list[_FileOutcome]) -> int:
     return max(periods, default=0)
 
 
-def _grid_origin(found: list[_FileOutcome], window: Window) -> int | None:
-    """The instant the window's samples are put on the grid of: the first record of the
-    earliest day file, as ObsPy reading the files has it, where the records read agree
-    with that grid (within :data:`GRID_TOLERANCE_NS`, by their median offset from it);
-    else the grid the records read agree on (one record with a corrupt time, the day's
-    first, must not move the samples of a day)."""
+def _grid_origin(found: list[_FileOutcome]) -> int | None:
+    """The instant the window's samples are put on the grid of: the start of the earliest
+    day file's first record that fits its neighbours, as ObsPy reading the files has it."""
     origins = [o.records.file_start for o in found if o.records and o.records.file_start is not None]
-    headers = [
-        h
-        for o in found
-        if o.records
-        for h in o.records.headers
-        if h.sampling_rate > 0 and h.nslc == window.nslc
-    ]
-    if not origins or not headers:
-        return min(origins, default=None)
-    origin = min(origins)
-    rate = Counter(h.sampling_rate for h in headers).most_common(1)[0][0]
-    offsets = sorted(_off_grid(h.start, origin, rate) for h in headers if h.sampling_rate == rate)
-    median = offsets[len(offsets) // 2]
-    return origin if abs(median) <= GRID_TOLERANCE_NS else origin + median
-
-
-def _off_grid(t: int, origin: int, rate: float) -> int:
-    """How far ``t`` is from the nearest instant ``origin + k / rate``, in ns."""
-    k = round((t - origin) * rate / 1e9)
-    return t - origin - round(k * 1e9 / rate)
+    return min(origins, default=None)
 
 
 def _overlaps_day(day: dt.date, start: int, end: int) -> bool:
@@ -391,15 +367,16 @@ def trim_segments(
                 chains[-1].append(seg)
                 continue
         chains.append([seg])
-    origin = grid_origin
     pieces: list[Segment] = []
     span: TraceSpan | None = None
     for k, chain in enumerate(chains):
-        trimmed, chain_span = _trim_chain(chain, t0, t1, origin)
+        # After an overlap ObsPy's merged trace goes on, on one grid: so do we. After a
+        # change of rate it would not merge: that chain keeps its own grid.
+        same_rate = chain[0].sampling_rate == chains[0][0].sampling_rate
+        trimmed, chain_span = _trim_chain(chain, t0, t1, grid_origin if same_rate else None)
         pieces.extend(trimmed)
         if k == 0:
             span = chain_span
-        origin = None  # after an overlap or a change of rate, ObsPy would not merge
     return pieces, span
 
 

@@ -39,7 +39,7 @@ from .mseed import (
     parse_headers,
     scan_records,
 )
-from .screen import screen
+from .screen import GRID_TOLERANCE_NS, screen
 from .store import Chunk, Store
 
 __all__ = ["FileIndex", "FileIndexCache", "Locator", "Meter", "Records"]
@@ -89,6 +89,9 @@ class FileIndex:
     anchors: OrderedDict[int, tuple[int, int]]
     period: int = 0  #: one sample period in ns (0 when unknown)
     ends_checked: bool = False  #: the first and last records were checked against their neighbours
+    #: start of the first record that fits its neighbours (the grid ObsPy puts the file's
+    #: samples on); None until the records read have been seen to disagree with record 0
+    grid_start: int | None = None
     created: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -313,6 +316,37 @@ class Locator:
         self.cache.put(key, index)
         return index
 
+    def _grid_start(self, key: str, index: FileIndex, headers: list[RecordHeader], meter: Meter) -> int:
+        """Where the file's sample grid starts: at its first record, as ObsPy reading the
+        file has it, unless that record is off the grid of the two after it, which agree
+        (a corrupt time); then at the second. Checked (one round of two 64-byte reads, once per file) only
+        when the records read are off the first record's grid by more than the jitter.
+
+        Raises:
+            _Changed, _Irregular: as :meth:`_probe`.
+        """
+        first, _ = index.anchors[0]
+        if index.grid_start is not None:
+            return index.grid_start
+        if all(
+            abs(_off_grid(h.start, first, h.sampling_rate)) <= GRID_TOLERANCE_NS for h in headers if h.period
+        ):
+            return first
+        grid = first
+        if index.nrecords >= 3:
+            calls = [self._bytes_call(key, i * index.reclen, HEADER_PROBE_BYTES) for i in range(3)]
+            try:
+                trio = [
+                    parse_header(chunk.data, offset=i * index.reclen, reclen=index.reclen)
+                    for i, chunk in enumerate(self._parallel(meter, calls))
+                ]
+            except DataError:
+                trio = []  # the records read tell nothing: keep the first record's grid
+            if trio and _on_grid_of(trio[2], trio[1]) and not _on_grid_of(trio[0], trio[1]):
+                grid = trio[1].start  # the second and third agree, the first is off their grid
+        index.grid_start = grid
+        return grid
+
     def _check_ends(self, key: str, index: FileIndex, meter: Meter) -> None:
         """Before a span is answered as outside the file on the word of its first and last
         records, check them against their neighbours (one round of two 64-byte reads, once
@@ -369,7 +403,8 @@ class Locator:
                 odd = [h for h in left_out if h.end >= t0 and h.start <= t1]
                 records = _with_odd(key, a * index.reclen, data, records, odd)
                 bad = _concerning(bad, headers, t0, t1)
-                return _with_bad(key, records, left_out, bad, file_start=index.anchors[0][0])
+                grid = self._grid_start(key, index, headers, meter)
+                return _with_bad(key, records, left_out, bad, file_start=grid)
             # The records read bracket the missing end on one side; pin the other side of
             # the bracket with probes (a poor estimate then costs a round of 64-byte reads,
             # not a creep of extensions), then read exactly up to it.
@@ -608,6 +643,20 @@ def _with_odd(
     end = max([h.offset + h.reclen for h in odd] + ([records.offset + len(records.data)] if records else []))
     headers = records.headers if records else []
     return Records(key, begin, data[begin - offset : end - offset], headers, left_out=tuple(odd))
+
+
+def _on_grid_of(record: RecordHeader, other: RecordHeader) -> bool:
+    """Whether ``record`` starts on ``other``'s sample grid (within the clock's jitter)."""
+    return (
+        other.sampling_rate > 0
+        and abs(_off_grid(record.start, other.start, other.sampling_rate)) <= GRID_TOLERANCE_NS
+    )
+
+
+def _off_grid(t: int, origin: int, rate: float) -> int:
+    """How far ``t`` is from the nearest instant ``origin + k / rate``, in ns."""
+    k = round((t - origin) * rate / 1e9)
+    return t - origin - round(k * 1e9 / rate)
 
 
 def _period_of(headers: list[RecordHeader]) -> int:

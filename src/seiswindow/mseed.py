@@ -164,10 +164,10 @@ def scan_records(data: bytes, *, offset: int, reclen: int = 0) -> tuple[list[Rec
     damage: a record that does not parse is skipped and returned as bad; so are bytes at
     the end that are not a whole record (a truncated file).
 
-    A record's own length (blockette 1000) is believed when a record follows it (or the
-    data end there); else the length of the records before it, ``reclen`` (the archive's
-    usual length) or the first power of two after which a record follows: a damaged
-    header must not hide the records after it.
+    A record is taken to be as long as the records before it (at first ``reclen``, the
+    archive's usual length) when it says so, or when a record follows at that length (or
+    the data end there); else as long as it says, or the first power of two, after which a
+    record follows: a damaged header must not hide the records after it.
     """
     headers: list[RecordHeader] = []
     problems: list[BadRecord] = []
@@ -210,7 +210,9 @@ def _record_size(data: bytes, position: int, known: int) -> int | None:
         return detected  # the last record, cut short: reported as truncated
     if detected and detected == known and position + detected <= len(data):
         return detected  # as long as its neighbours: believed (the next one may be the bad one)
-    candidates = [c for c in (detected, known) if c] + [1 << k for k in range(7, 21)]
+    # The length of the records around it first: one damaged blockette 1000 may claim a
+    # length that happens to land on a later record's start.
+    candidates = [c for c in (known, detected) if c] + [1 << k for k in range(7, 21)]
     for size in dict.fromkeys(candidates):
         if position + size <= len(data) and followed(size):
             return size

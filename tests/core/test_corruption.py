@@ -385,19 +385,19 @@ def _gap_like(intact: bytes, case: Corruption) -> bool:
     (within 1 % of) a whole number of sample periods: that reads as a real gap before the
     last record (after the first) to libmseed, ObsPy and us alike; only the day's midnight,
     which such a record may then cross, could tell (see README, "How a window is read")."""
-    try:
-        before = list(MS3Record.from_buffer(intact))
-        after = list(MS3Record.from_buffer(case.data))
+    try:  # pymseed reuses one record object while iterating: copy the fields out
+        before = [(r.starttime, r.samprate) for r in MS3Record.from_buffer(intact)]
+        after = [(r.starttime, r.samprate) for r in MS3Record.from_buffer(case.data)]
     except (MiniSEEDError, ValueError):  # a case libmseed cannot read is not of this kind
         return False
     if len(before) != len(after) or case.record not in (0, len(before) - 1):
         return False
-    old, new = before[case.record], after[case.record]
-    shift = new.starttime - old.starttime
-    period = 1e9 / old.samprate
+    (old_start, old_rate), (new_start, new_rate) = before[case.record], after[case.record]
+    shift = new_start - old_start
+    period = 1e9 / old_rate
     whole = abs(shift - round(shift / period) * period) <= 0.01 * period
     away = shift > 0 if case.record else shift < 0
-    return whole and away and abs(shift) >= period * 0.99 and new.samprate == old.samprate
+    return whole and away and abs(shift) >= period * 0.99 and new_rate == old_rate
 
 
 def _local_outcomes(label: str, root: Path, *, control: bool = False) -> list[Outcome]:
