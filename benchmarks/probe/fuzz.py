@@ -240,13 +240,27 @@ def run_schemathesis(
         result.check_failures = int(run["test_cases"]["with_failures"])
         for failure in run.get("failures", [])[:5]:
             result.notes.append(f"failure: {json.dumps(failure)[:300]}")
-        for error in run.get("errors", [])[:5]:
-            result.notes.append(f"error: {json.dumps(error)[:300]}")
+        if run.get("errors"):
+            result.notes += _tool_errors(out / "schemathesis.log")
     else:
         result.notes.append("no JSON run report (see schemathesis.log)")
     if har.exists():
         _read_har(har, schema, result)
     return result
+
+
+def _tool_errors(log: Path) -> list[str]:
+    """schemathesis's own errors (not answers of the service), from its log's ERRORS section:
+    the operation and the first line of the message."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    if not any(line.strip("= ") == "ERRORS" for line in lines):
+        return ["schemathesis reported errors of its own (see schemathesis.log)"]
+    notes = []
+    for i, line in enumerate(lines):
+        if line.startswith("____") and line.strip("_ "):
+            message = [m.strip() for m in lines[i + 1 : i + 6] if m.strip()][:2]
+            notes.append(f"schemathesis error of its own on `{line.strip('_ ')}`: {': '.join(message)}")
+    return notes[:5]
 
 
 def fetch_schema(base_url: str) -> dict[str, Any]:

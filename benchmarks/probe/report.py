@@ -80,7 +80,10 @@ def _load(rounds: list[dict[str, Any]]) -> list[str]:
         "20 % invalid requests, 20 % FDSN dataselect GET/POST, 10 % FDSN station), one connection per "
         "client; latencies client-side. RSS is the server's `VmRSS` (before, highest sampled every "
         "0.5 s, 1 s after the round); VmHWM is its peak since it started (the load has a server of "
-        "its own, started after schemathesis).",
+        "its own, started after schemathesis). `unexpected`: a status other than the one its kind of request "
+        "must get (a valid window answered `error`, an invalid request not answered 4xx, ...). CPU: seconds "
+        "used in the round by the server, by moto (the S3 stand-in, which real S3 would not cost this "
+        "machine) and by the load generator; the rest of the 2 cores went to other sessions.",
         "",
     ]
     header = [
@@ -100,6 +103,7 @@ def _load(rounds: list[dict[str, Any]]) -> list[str]:
         "RSS max",
         "RSS after",
         "VmHWM",
+        "CPU s: server / moto / probe",
     ]
     rows = []
     for r in rounds:
@@ -121,6 +125,7 @@ def _load(rounds: list[dict[str, Any]]) -> list[str]:
                 f"{r['rss_max_sampled_mb']:.0f} MB",
                 f"{r['rss_after_mb']:.0f} MB",
                 f"{r['hwm_after_mb']:.0f} MB",
+                " / ".join(f"{v:.0f}" for v in r.get("cpu_s", {}).values()) or "-",
             ]
         )
     lines += _table(header, rows)
@@ -156,8 +161,8 @@ def _hang(h: dict[str, Any]) -> list[str]:
                 p["sent"],
                 _statuses(p["statuses"]),
                 f"{p['timeouts']} (at {p['timeout_s']:.0f} s)",
-                f"{p['p50_ms']:,} ms",
-                f"{p['max_ms']:,} ms",
+                f"{p['p50_ms']:,} ms" if p["timeouts"] < p["sent"] else "-",
+                f"{p['max_ms']:,} ms" if p["timeouts"] < p["sent"] else "-",
             ]
         )
     lines += _table(["request", "sent", "statuses", "gave up", "p50 of answered", "max of answered"], rows)

@@ -35,7 +35,7 @@ from ..report import machine_description
 from .fuzz import fdsn_schema, fetch_schema, run_schemathesis
 from .hang import run_hang
 from .load import run_round
-from .procs import Proc, start_moto_process, start_service
+from .procs import Proc, proc_cpu_s, start_moto_process, start_service
 from .report import render, write_section
 
 __all__ = ["PROBE_FILE", "main"]
@@ -53,10 +53,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.probe", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=PROBE_FILE, help="markdown file to put the section in")
     parser.add_argument("--workdir", type=Path, help="logs, HAR files, probe.json (default: a temporary dir)")
-    parser.add_argument("--max-examples", type=int, default=100, help="schemathesis cases per operation")
+    parser.add_argument("--max-examples", type=int, default=200, help="schemathesis cases per operation")
     parser.add_argument("--round-seconds", type=float, default=20.0, help="length of the 50 and 200 rounds")
     parser.add_argument("--rss-rounds", type=int, default=5, help="rounds of the same load for RSS")
-    parser.add_argument("--rss-round-seconds", type=float, default=15.0)
+    parser.add_argument("--rss-round-seconds", type=float, default=30.0)
     parser.add_argument("--rss-clients", type=int, default=50)
     parser.add_argument("--skip", action="append", default=[], choices=["fuzz", "load", "hang"])
     return parser.parse_args(argv)
@@ -75,8 +75,9 @@ def _fuzz(moto: Proc, workdir: Path, args: argparse.Namespace, started: float) -
         served = fetch_schema(service.url)
         runs = []
         for name, schema, include, timeout_s in (
-            ("served", served, None, 150.0),
-            ("fdsn", fdsn_schema(served), _FDSN_QUERIES, 120.0),
+            # Wall-clock bounds that keep the whole probe under 10 minutes on a loaded box.
+            ("served", served, None, 120.0),
+            ("fdsn", fdsn_schema(served), _FDSN_QUERIES, 90.0),
         ):
             _log(f"schemathesis {name} (max {args.max_examples} examples per operation)", started)
             result = run_schemathesis(
@@ -97,14 +98,19 @@ def _fuzz(moto: Proc, workdir: Path, args: argparse.Namespace, started: float) -
         service.stop()
 
 
-def _load(service: Proc, args: argparse.Namespace, started: float) -> list[dict[str, Any]]:
+def _load(service: Proc, moto: Proc, args: argparse.Namespace, started: float) -> list[dict[str, Any]]:
     plan = [("50 clients", 50, args.round_seconds), ("200 clients", 200, args.round_seconds)]
     plan += [(f"rss {i + 1}", args.rss_clients, args.rss_round_seconds) for i in range(args.rss_rounds)]
     rounds = []
     for seed, (label, clients, seconds) in enumerate(plan, start=1):
         _log(f"load: {label}, {seconds:.0f} s", started)
+        # CPU seconds of each process: on 2 shared cores they say where the time went.
+        cpu = (proc_cpu_s(service.pid), proc_cpu_s(moto.pid), time.process_time())
         result = run_round(service.url, service.pid, clients=clients, seconds=seconds, seed=seed)
+        used = (proc_cpu_s(service.pid), proc_cpu_s(moto.pid), time.process_time())
         summary = {"label": label, **result.summary()}
+        spent = [round(b - a, 1) for a, b in zip(cpu, used, strict=True)]
+        summary["cpu_s"] = dict(zip(("server", "moto", "probe"), spent, strict=True))
         rounds.append(summary)
         _log(
             f"  {summary['requests']} requests, 5xx {summary['server_errors']}, p95 {summary['p95_ms']} ms, "
@@ -149,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             service = start_service(workdir, archive=ARCHIVE, endpoint_url=moto.url, name="service-load")
             try:
                 if "load" not in args.skip:
-                    results["rounds"] = _load(service, args, started)
+                    results["rounds"] = _load(service, moto, args, started)
                 if "hang" not in args.skip:
                     _log("pathological pattern (the server is stopped at the end)", started)
                     results["hang"] = run_hang(service).summary()
