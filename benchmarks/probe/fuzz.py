@@ -225,7 +225,8 @@ def run_schemathesis(
         command += ["--include-path-regex", include_path_regex]
     started = time.monotonic()
     with (out / "schemathesis.log").open("wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_no_color_env())
+        # Run in the work directory: schemathesis keeps a .schemathesis/ database in its cwd.
+        proc = subprocess.Popen(command, cwd=out, stdout=log, stderr=subprocess.STDOUT, env=_no_color_env())
         try:
             result.exit_code = proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
