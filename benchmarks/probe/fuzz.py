@@ -189,13 +189,17 @@ def run_schemathesis(
     fuzzing; ``--max-time`` is not used, as it makes fuzzing repeat until the time is spent).
     """
     result = FuzzResult(name, max_examples)
+    executable = Path(sys.executable).with_name("schemathesis")
+    if not executable.exists():
+        result.notes.append("schemathesis is not installed: `make probe` installs the `probe` group")
+        return result
     out = workdir / f"schemathesis-{name}"
     out.mkdir(parents=True, exist_ok=True)
     schema_file = out / "openapi.json"
     schema_file.write_text(json.dumps(schema), encoding="utf-8")
     har, report = out / "cases.har.json", out / "run.json"
     command = [
-        str(Path(sys.executable).with_name("schemathesis")),
+        str(executable),
         "run",
         str(schema_file),
         "--url",
