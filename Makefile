@@ -48,6 +48,13 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python -m benchmarks
 
+## probe: issue 16's probe of the running service on 127.0.0.1 (schemathesis, load at 50 and 200
+## clients, RSS over rounds, a pathological FDSN pattern); writes its section of benchmarks/PROBE.md
+.PHONY: probe
+probe: install-dev
+	$(UV) sync --frozen --inexact --all-extras --group probe
+	timeout --kill-after=10 600 $(BIN)/python -m benchmarks.probe $(PROBE_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
