@@ -205,18 +205,7 @@ class Extractor:
         stats = FetchStats(meter.requests, meter.bytes)
         found = sorted((o for o in outcomes if o.records is not None), key=lambda o: o.day)
         errors = [o.error for o in outcomes if o.error]
-        problems = [p for o in found for p in o.records.problems] if found else []  # type: ignore[union-attr]
-        decoded_segments: list[DecodedSegment] = []
-        if found:
-            decoded = decode(
-                ((o.key, r.offset, r.data, r.headers) for o in found if (r := o.records) is not None),
-                span=(window.start - _period_of(found), window.end + _period_of(found)),
-            )
-            problems.extend(decoded.problems)
-            decoded_segments = [s for s in decoded.segments if s.nslc == window.nslc]
-            others = {str(s.nslc) for s in decoded.segments if s.nslc != window.nslc}
-            if others:
-                problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
+        decoded_segments, problems = _decoded(window, found)
         segments, span = trim_segments(
             decoded_segments, window.start, window.end, grid_origin=_grid_origin(found)
         )
@@ -224,33 +213,13 @@ class Extractor:
         # Only files of days the window itself touches count as missing (neighbours near
         # midnight are read just in case).
         missing = [o.key for o in outcomes if o.missing and _overlaps_day(o.day, window.start, window.end)]
-        notes = errors + problems
         if not segments:
-            if errors:
-                status, message = Status.ERROR, "; ".join(notes)
-            else:
-                status = Status.NODATA
-                message = (
-                    f"no data: no day file {', '.join(missing)}"
-                    if missing
-                    else f"no samples of {window.nslc} between {format_time(window.start)} "
-                    f"and {format_time(window.end)}"
-                )
-                if span is not None:
-                    message = f"no samples of {window.nslc}: the window lies in a gap of the data"
-                if problems:
-                    message += "; " + "; ".join(problems)
+            status, message = _without_samples(window, errors, problems, missing, span)
             return WindowResult(window, status, gaps=tuple(gaps), message=message, stats=stats, span=span)
+        notes = errors + problems
         partial = bool(gaps) or bool(notes)
         if gaps:
-            holes = [g for g in gaps if g.samples > 0]
-            overlaps = len(gaps) - len(holes)
-            summary = [f"{sum(g.samples for g in holes)} samples missing in {len(holes)} gaps"]
-            if overlaps:
-                summary.append(f"{overlaps} overlaps")
-            if missing:  # the likely cause of the gaps
-                summary.append(f"no day file {', '.join(missing)}")
-            notes = summary + notes
+            notes = _gap_summary(gaps, missing) + notes
         return WindowResult(
             window,
             Status.PARTIAL if partial else Status.OK,
@@ -260,6 +229,55 @@ class Extractor:
             stats=stats,
             span=span,
         )
+
+
+def _decoded(window: Window, found: list[_FileOutcome]) -> tuple[list[DecodedSegment], list[str]]:
+    """The window's channel's segments decoded from the records found, and every problem
+    met reading or decoding them."""
+    problems = [p for o in found if o.records for p in o.records.problems]
+    if not found:
+        return [], problems
+    period = _period_of(found)
+    decoded = decode(
+        ((o.key, r.offset, r.data, r.headers) for o in found if (r := o.records) is not None),
+        span=(window.start - period, window.end + period),
+    )
+    problems.extend(decoded.problems)
+    others = {str(s.nslc) for s in decoded.segments if s.nslc != window.nslc}
+    if others:
+        problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
+    return [s for s in decoded.segments if s.nslc == window.nslc], problems
+
+
+def _without_samples(
+    window: Window, errors: list[str], problems: list[str], missing: list[str], span: TraceSpan | None
+) -> tuple[Status, str]:
+    """The status and message of a window without a sample: error when the archive failed,
+    else nodata, saying why."""
+    if errors:
+        return Status.ERROR, "; ".join(errors + problems)
+    if span is not None:
+        message = f"no samples of {window.nslc}: the window lies in a gap of the data"
+    elif missing:
+        message = f"no data: no day file {', '.join(missing)}"
+    else:
+        message = (
+            f"no samples of {window.nslc} between {format_time(window.start)} and {format_time(window.end)}"
+        )
+    if problems:
+        message += "; " + "; ".join(problems)
+    return Status.NODATA, message
+
+
+def _gap_summary(gaps: list[Gap], missing: list[str]) -> list[str]:
+    holes = [g for g in gaps if g.samples > 0]
+    overlaps = len(gaps) - len(holes)
+    summary = [f"{sum(g.samples for g in holes)} samples missing in {len(holes)} gaps"]
+    if overlaps:
+        summary.append(f"{overlaps} overlaps")
+    if missing:  # the likely cause of the gaps
+        summary.append(f"no day file {', '.join(missing)}")
+    return summary
 
 
 def _period_of(found: list[_FileOutcome]) -> int:
