@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import unquote, urlsplit
 
 from . import _http1 as http1
@@ -42,22 +42,7 @@ FaultKind = Literal[
     "trickle_head",
     "trickle_body",
 ]
-_FAULT_KINDS: frozenset[str] = frozenset(
-    {
-        "503",
-        "500",
-        "403",
-        "drop",
-        "reset",
-        "ignore_range",
-        "corrupt",
-        "shift_range",
-        "stall_head",
-        "stall_body",
-        "trickle_head",
-        "trickle_body",
-    }
-)
+_FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 _POLL_S = 0.05  # how often a stalled or trickling answer looks whether the client hung up
 
 _PIECE = 64 * 1024  # write size towards the client when bandwidth is not capped
