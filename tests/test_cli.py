@@ -20,10 +20,15 @@ DATA = default_data_root()
 WBM = sorted((DATA / "scedc-pds").glob("continuous_waveforms/2022/*/CIWBM__LHZ___*.ms"))
 
 
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "seiswindow.cli", *args],
-        capture_output=True, text=True, timeout=120, input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
         env={**os.environ, **(env or {})},
     )
 
@@ -31,7 +36,12 @@ def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None)
 def test_get_to_miniseed_across_midnight_from_s3(s3, tmp_path: Path) -> None:
     out = tmp_path / "wbm.mseed"
     proc = run(
-        "get", "CI.WBM..LHZ", "2022-01-01T23:55:00", "2022-01-02T00:05:00", "-o", str(out),
+        "get",
+        "CI.WBM..LHZ",
+        "2022-01-01T23:55:00",
+        "2022-01-02T00:05:00",
+        "-o",
+        str(out),
         env={"SEISWINDOW_ARCHIVE": "s3://scedc-pds", "AWS_ENDPOINT_URL_S3": s3.url},
     )
     assert proc.returncode == 0, proc.stderr
@@ -46,8 +56,14 @@ def test_get_to_miniseed_across_midnight_from_s3(s3, tmp_path: Path) -> None:
 
 
 def test_get_json_to_stdout_from_a_directory() -> None:
-    proc = run("get", "BK.THIS.00.LHZ", "2022-01-02T10:00:00", "2022-01-02T10:01:00",
-               "--archive", str(DATA / "scedc-pds"))
+    proc = run(
+        "get",
+        "BK.THIS.00.LHZ",
+        "2022-01-02T10:00:00",
+        "2022-01-02T10:01:00",
+        "--archive",
+        str(DATA / "scedc-pds"),
+    )
     assert proc.returncode == 0, proc.stderr
     (answer,) = json.loads(proc.stdout)
     trace = read(str(DATA / "scedc-pds/continuous_waveforms/2022/2022_002/BKTHIS_LHZ00_2022002.ms"))[0]
@@ -58,12 +74,26 @@ def test_get_json_to_stdout_from_a_directory() -> None:
 
 
 def test_bulk_tutorial_json_and_csv_are_obspys_answer(tmp_path: Path) -> None:
-    request = {"Windows": [
-        {"Network": "CI", "Station": "CCA", "Channel": "BHN", "Location": "  ",
-         "Starttime": "2022-01-02T05:00:00", "Endtime": "2022-01-02T05:00:10"},
-        {"Network": "CI", "Station": "NOPE", "Channel": "BHN", "Location": "",
-         "Starttime": "2022-01-02T05:00:00", "Endtime": "2022-01-02T05:00:10"},
-    ]}
+    request = {
+        "Windows": [
+            {
+                "Network": "CI",
+                "Station": "CCA",
+                "Channel": "BHN",
+                "Location": "  ",
+                "Starttime": "2022-01-02T05:00:00",
+                "Endtime": "2022-01-02T05:00:10",
+            },
+            {
+                "Network": "CI",
+                "Station": "NOPE",
+                "Channel": "BHN",
+                "Location": "",
+                "Starttime": "2022-01-02T05:00:00",
+                "Endtime": "2022-01-02T05:00:10",
+            },
+        ]
+    }
     # A request.json saved with a byte order mark (as Windows editors do) is read too.
     (tmp_path / "request.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(request).encode())
     (tmp_path / "request.csv").write_text(
@@ -100,6 +130,15 @@ def test_bad_input_is_a_clear_error_with_status_2(tmp_path: Path) -> None:
 
 def test_progress_bar_and_stdin(tmp_path: Path) -> None:
     lines = "".join(f"CI WBM -- LHZ 2022-01-02T{h:02d}:00:00 2022-01-02T{h:02d}:10:00\n" for h in range(12))
-    proc = run("bulk", "-", "--progress", "-o", str(tmp_path / "o.json"), "--archive", str(DATA / "scedc-pds"), stdin=lines)
+    proc = run(
+        "bulk",
+        "-",
+        "--progress",
+        "-o",
+        str(tmp_path / "o.json"),
+        "--archive",
+        str(DATA / "scedc-pds"),
+        stdin=lines,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "12/12 windows" in proc.stderr and "12 windows: 12 ok" in proc.stderr

@@ -27,9 +27,7 @@ DAY1, DAY2 = date(2024, 1, 1), date(2024, 1, 2)
 RATES = {"BHZ": 40.0, "BHN": 40.0, "BHE": 40.0, "LHZ": 1.0}
 OFFSETS = {"BHZ": 0.0195, "BHN": 0.0195, "BHE": 0.0195, "LHZ": 0.0719}
 WAVEFORM_KEYS = sorted(
-    f"continuous_waveforms/2024/2024_00{d}/SYDEMO_{cha}___202400{d}.ms"
-    for cha in RATES
-    for d in (1, 2)
+    f"continuous_waveforms/2024/2024_00{d}/SYDEMO_{cha}___202400{d}.ms" for cha in RATES for d in (1, 2)
 )
 STATIONXML_KEY = "FDSNstationXML/SY/SY_DEMO.xml"
 
@@ -131,9 +129,7 @@ def test_only_the_demo_gap_exists(archive: Path, cha: str) -> None:
 
 @pytest.mark.parametrize("cha", ["BHN", "LHZ"])
 def test_consecutive_days_merge_into_one_trace(archive: Path, cha: str) -> None:
-    st = obspy.read(str(_day_file(archive, cha, DAY1))) + obspy.read(
-        str(_day_file(archive, cha, DAY2))
-    )
+    st = obspy.read(str(_day_file(archive, cha, DAY1))) + obspy.read(str(_day_file(archive, cha, DAY2)))
     assert st.get_gaps() == []
     st.merge()
     assert len(st) == 1

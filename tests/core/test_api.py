@@ -15,10 +15,18 @@ WBM = sorted(SCEDC.glob("continuous_waveforms/2022/*/CIWBM__LHZ___*.ms"))
 
 
 def test_extract_and_to_stream_equal_obspy() -> None:
-    request = {"Windows": [
-        {"Network": "CI", "Station": "WBM", "Channel": "LHZ", "Location": "  ",
-         "Starttime": "2022-01-01T23:50:00", "Endtime": "2022-01-02T00:10:00"},
-    ]}
+    request = {
+        "Windows": [
+            {
+                "Network": "CI",
+                "Station": "WBM",
+                "Channel": "LHZ",
+                "Location": "  ",
+                "Starttime": "2022-01-01T23:50:00",
+                "Endtime": "2022-01-02T00:10:00",
+            },
+        ]
+    }
     results = seiswindow.extract(request, archive=str(SCEDC))
     assert [r.status for r in results] == [Status.OK]
     stream = seiswindow.to_stream(results)
@@ -33,7 +41,11 @@ def test_extract_and_to_stream_equal_obspy() -> None:
 def test_extract_takes_strings_and_windows_and_keeps_order() -> None:
     w = Window.create("CI", "CCA", "", "BHN", "2022-01-02T01:00:00", "2022-01-02T01:00:01")
     results = seiswindow.extract(
-        [w, "CI.NOPE..BHN 2022-01-02T01:00:00 2022-01-02T01:00:01", "CI.WBM.--.LHZ 2022-01-02 2022-01-02T00:00:30"],
+        [
+            w,
+            "CI.NOPE..BHN 2022-01-02T01:00:00 2022-01-02T01:00:01",
+            "CI.WBM.--.LHZ 2022-01-02 2022-01-02T00:00:30",
+        ],
         archive=str(SCEDC),
     )
     assert [r.status for r in results] == [Status.OK, Status.NODATA, Status.OK]
@@ -45,4 +57,6 @@ def test_extract_takes_strings_and_windows_and_keeps_order() -> None:
 
 def test_extract_rejects_bad_windows_naming_them() -> None:
     with pytest.raises(RequestError, match="window 1"):
-        seiswindow.extract(["CI.WBM..LHZ 2022-01-02 2022-01-03", "CI.WBM..LHZ 2022-01-02"], archive=str(SCEDC))
+        seiswindow.extract(
+            ["CI.WBM..LHZ 2022-01-02 2022-01-03", "CI.WBM..LHZ 2022-01-02"], archive=str(SCEDC)
+        )

@@ -10,7 +10,7 @@ import pytest
 from seiswindow.archive import NcedcLayout, ScedcLayout, layout_named
 from seiswindow.errors import ConfigError, NoSuchKey
 from seiswindow.model import Nslc
-from seiswindow.store import LocalStore, S3Store
+from seiswindow.store import Chunk, LocalStore, MemoryStore, S3Store, Store
 from support.s3server import default_data_root
 
 DATA = default_data_root()
@@ -87,3 +87,38 @@ def test_s3_store_reads_what_the_file_holds(s3) -> None:
         store.get_range("continuous_waveforms/nope.ms", start=0, end=10)
     listed = store.list("continuous_waveforms/2022/2022_002/CI")
     assert key in listed and all(k.startswith("continuous_waveforms/2022/2022_002/CI") for k in listed)
+
+
+_KEY = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+#: (call, arguments): inside, at both ends, past the end, empty, longer than the object.
+_READS = [
+    ("get_range", {"start": 0, "end": 512}),
+    ("get_range", {"start": 1000, "end": 3000}),
+    ("get_range", {"start": 512 * 7, "end": 10**9}),
+    ("get_range", {"start": 10**9, "end": 10**9 + 10}),
+    ("get_suffix", {"length": 700}),
+    ("get_suffix", {"length": 10**9}),
+    ("get", {}),
+]
+
+
+def _answers(store: Store) -> list[Chunk]:
+    return [getattr(store, call)(_KEY, **kwargs) for call, kwargs in _READS]
+
+
+def test_every_store_answers_a_read_the_same(s3, tmp_path: Path) -> None:
+    """MemoryStore is the seam of the logic tests: it must read as S3 (moto) and a directory do."""
+    data = (DATA / "scedc-pds" / _KEY).read_bytes()
+    local = tmp_path / _KEY
+    local.parent.mkdir(parents=True)
+    local.write_bytes(data)
+    on_s3 = _answers(S3Store("scedc-pds", endpoint_url=s3.url))
+    assert [(c.data, c.offset, c.size) for c in _answers(MemoryStore({_KEY: data}))] == [
+        (c.data, c.offset, c.size) for c in on_s3
+    ]
+    assert [(c.data, c.offset, c.size) for c in _answers(LocalStore(tmp_path))] == [
+        (c.data, c.offset, c.size) for c in on_s3
+    ]
+    assert on_s3[1].data == data[1000:3000] and on_s3[4].data == data[-700:]
+    with pytest.raises(NoSuchKey):
+        MemoryStore({_KEY: data}).get("continuous_waveforms/nope.ms")

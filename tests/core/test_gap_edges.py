@@ -28,7 +28,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("2024-01-01T10:00:29.0195", "2024-01-01T10:00:30.0695", Status.PARTIAL),  # starts in the gap
         ("2024-01-01T09:59:59.9445", "2024-01-01T10:00:00.0445", Status.PARTIAL),  # ends in the gap
         ("2024-01-01T10:00:10", "2024-01-01T10:00:10.1", Status.NODATA),  # wholly in the gap
-        ("2024-01-01T10:00:00", "2024-01-01T10:00:30", Status.PARTIAL),  # the gap (and the sample 5.5 ms before)
+        (
+            "2024-01-01T10:00:00",
+            "2024-01-01T10:00:30",
+            Status.PARTIAL,
+        ),  # the gap (and the sample 5.5 ms before)
         ("2024-01-01T09:59:00", "2024-01-01T10:01:00", Status.PARTIAL),  # across it
         ("2024-01-01T09:59:59.99", "2024-01-01T10:00:30.03", Status.PARTIAL),  # a sample each side
     ],

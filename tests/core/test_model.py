@@ -186,7 +186,9 @@ def test_nanoseconds_print_rounded_to_microseconds_as_obspy() -> None:
         assert format_time(ns) == str(UTCDateTime(ns=ns))
 
 
-@pytest.mark.parametrize("text", ["1899-12-31T23:59:59", "2501-01-01", "２０２２-01-01T00:00:00", "2022-01-01T00:00:0٣"])
+@pytest.mark.parametrize(
+    "text", ["1899-12-31T23:59:59", "2501-01-01", "２０２２-01-01T00:00:00", "2022-01-01T00:00:0٣"]
+)
 def test_times_are_ascii_and_within_the_era_of_seismograms(text: str) -> None:
     with pytest.raises(RequestError, match="Starttime"):
         Window.create("CI", "WBM", "", "LHZ", text, "2022-01-02")

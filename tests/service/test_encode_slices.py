@@ -19,7 +19,12 @@ def test_plain_samples(n: int) -> None:
 
 @pytest.mark.parametrize(
     "holes",
-    [[(0, 1)], [(_JSON_SLICE - 2, _JSON_SLICE + 2)], [(5, 9), (2 * _JSON_SLICE, 3 * _JSON_SLICE)], [(-3, None)]],
+    [
+        [(0, 1)],
+        [(_JSON_SLICE - 2, _JSON_SLICE + 2)],
+        [(5, 9), (2 * _JSON_SLICE, 3 * _JSON_SLICE)],
+        [(-3, None)],
+    ],
 )
 def test_masked_samples(holes: list[tuple[int, int | None]]) -> None:
     samples = np.arange(-_JSON_SLICE * 2, _JSON_SLICE * 2, dtype=np.int32)

@@ -177,7 +177,9 @@ def test_a_utf8_bom_is_accepted_at_both_routes(
     assert_tutorial_answer(r.json(), expected)
 
 
-def test_a_utf8_bom_is_accepted_in_a_proxy_event(service: Service, expected: list[dict[str, Any] | None]) -> None:
+def test_a_utf8_bom_is_accepted_in_a_proxy_event(
+    service: Service, expected: list[dict[str, Any] | None]
+) -> None:
     ev = event("apigw-http-v2")
     ev["body"] = "\ufeff" + json.dumps(REQUEST)
     answer = handle_event(ev, LocalContext(), service=service)

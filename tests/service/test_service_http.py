@@ -275,7 +275,9 @@ def test_413_is_decided_while_windows_wait_for_a_slower_one(
     once they alone cannot fit (without gzip: the limit; with it: 16 times the limit) the
     request is refused, before the remaining windows are read."""
     slow = ("CI", "WBM", "LHZ", "", "2022-01-02T10:00:00", "2022-01-02T10:00:10")
-    ten_minutes = [("CI", "CCA", "BHN", "", f"2022-01-02T0{h}:00:00", f"2022-01-02T0{h}:10:00") for h in range(8)]
+    ten_minutes = [
+        ("CI", "CCA", "BHN", "", f"2022-01-02T0{h}:00:00", f"2022-01-02T0{h}:10:00") for h in range(8)
+    ]
     # Each 10 minutes of 40 Hz is 120 kB of JSON, 36 kB gzipped.
     body = _request(slow, *ten_minutes)
 

@@ -27,8 +27,18 @@ def service(tmp_path: Path) -> Service:
 
 
 def test_prepare_checks_without_the_archive(service: Service) -> None:
-    good = {"Windows": [{"Network": "CI", "Station": "WBM", "Channel": "LHZ", "Location": "  ",
-                         "Starttime": "2022-01-01T00:00:00", "Endtime": "2022-01-01T00:05:00"}]}
+    good = {
+        "Windows": [
+            {
+                "Network": "CI",
+                "Station": "WBM",
+                "Channel": "LHZ",
+                "Location": "  ",
+                "Starttime": "2022-01-01T00:00:00",
+                "Endtime": "2022-01-01T00:05:00",
+            }
+        ]
+    }
     prepared = service.prepare(json.dumps(good).encode())
     assert isinstance(prepared, Prepared) and prepared.windows[0].station == "WBM"
     bad = dict(good["Windows"][0], Channel="BHZZ")

@@ -1,6 +1,6 @@
-"""In-memory stores for the logic tests of locate and extract (as httpx tests through a
-mock transport): a :class:`MemoryStore` holding bytes by key, and a :class:`TamperingStore`
-wrapper that counts reads and lets a test change what one read answers (a chunk cut
+"""Store seams for the logic tests of locate and extract (as httpx tests through a mock
+transport): :class:`~seiswindow.store.MemoryStore` (re-exported here) holds bytes by key, and a
+:class:`TamperingStore` wrapper that counts reads and lets a test change what one read answers (a chunk cut
 short, shifted, or an error), so the locator's checks are exercised without sockets."""
 
 from __future__ import annotations
@@ -9,41 +9,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from seiswindow.errors import NoSuchKey
-from seiswindow.store import Chunk, Store
+from seiswindow.store import Chunk, MemoryStore, Store
 
 __all__ = ["MemoryStore", "Read", "TamperingStore"]
-
-
-class MemoryStore(Store):
-    """Objects held in a dict, with the ranged-read semantics of S3 (clipped to the size)."""
-
-    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
-        self.objects: dict[str, bytes] = dict(objects or {})
-        self.url = "memory://"
-
-    def _object(self, key: str) -> bytes:
-        try:
-            return self.objects[key]
-        except KeyError:
-            raise NoSuchKey(key) from None
-
-    def get_range(self, key: str, *, start: int, end: int) -> Chunk:
-        data = self._object(key)
-        start = min(max(start, 0), len(data))
-        return Chunk(data[start : max(start, min(end, len(data)))], start, len(data))
-
-    def get_suffix(self, key: str, *, length: int) -> Chunk:
-        data = self._object(key)
-        start = max(0, len(data) - length)
-        return Chunk(data[start:], start, len(data))
-
-    def get(self, key: str) -> Chunk:
-        data = self._object(key)
-        return Chunk(data, 0, len(data))
-
-    def list(self, prefix: str) -> list[str]:
-        return sorted(k for k in self.objects if k.startswith(prefix))
 
 
 @dataclass(frozen=True, slots=True)

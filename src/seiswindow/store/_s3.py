@@ -1,150 +1,17 @@
-"""Stores: ranged reads of objects from S3 or from a local directory.
-
-The whole surface is a few keyword-only calls, the same for every store:
-``get_range(key, start=, end=)`` (``end`` exclusive), ``get_suffix(key, length=)``,
-``get(key)`` and ``list(prefix)``. Every read returns a :class:`Chunk` that also tells
-the object's total size, so the first read of a file needs no separate HEAD request.
-"""
+"""An S3 bucket (or a prefix in it): ranged reads, retried with backoff in a time budget."""
 
 from __future__ import annotations
 
-import contextlib
-import math
-import os
 import random
 import re
-import socket
-import threading
 import time
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from .errors import ArchiveError, ConfigError, NoSuchKey
+from ..errors import ArchiveError, NoSuchKey
+from ._base import Chunk, Store
+from ._watch import Watch, install_watch
 
-__all__ = ["Chunk", "LocalStore", "S3Store", "Store"]
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """Bytes ``data`` read at ``offset`` of an object whose total size is ``size``."""
-
-    data: bytes
-    offset: int
-    size: int
-
-    @property
-    def end(self) -> int:
-        return self.offset + len(self.data)
-
-
-class Store(ABC):
-    """Read-only access to the objects of one archive."""
-
-    url: str
-
-    @abstractmethod
-    def get_range(self, key: str, *, start: int, end: int) -> Chunk:
-        """Bytes ``[start, end)`` of ``key``, clipped to the object's size.
-
-        Raises:
-            NoSuchKey: the object does not exist.
-            ArchiveError: the store could not be read within the retry budget.
-        """
-
-    @abstractmethod
-    def get_suffix(self, key: str, *, length: int) -> Chunk:
-        """The last ``length`` bytes of ``key`` (all of it when it is shorter).
-
-        Raises:
-            NoSuchKey: the object does not exist.
-            ArchiveError: the store could not be read within the retry budget.
-        """
-
-    @abstractmethod
-    def get(self, key: str) -> Chunk:
-        """The whole object.
-
-        Raises:
-            NoSuchKey: the object does not exist.
-            ArchiveError: the store could not be read within the retry budget.
-        """
-
-    @abstractmethod
-    def list(self, prefix: str) -> list[str]:
-        """Keys that start with ``prefix``, sorted.
-
-        Raises:
-            ArchiveError: the store could not be listed.
-        """
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
-
-
-class LocalStore(Store):
-    """A directory laid out as the bucket is; keys are paths below ``root``.
-
-    Keys never leave ``root``: absolute keys, ``..`` components and symlinks pointing
-    outside are refused as missing objects.
-    """
-
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
-        if not self.root.is_dir():
-            raise ConfigError(f"archive directory {str(root)!r} does not exist")
-        self.url = str(self.root)
-
-    def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if key.startswith("/") or "\\" in key or any(p in ("", ".", "..") for p in parts):
-            raise NoSuchKey(key)
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root):
-            raise NoSuchKey(key)
-        return path
-
-    def _read(self, key: str, start: int | None, length: int | None) -> Chunk:
-        path = self._path(key)
-        try:
-            with open(path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if start is None:  # suffix read
-                    start = max(0, size - (length or 0))
-                start = min(max(start, 0), size)
-                count = size - start if length is None else max(0, min(length, size - start))
-                return Chunk(os.pread(fh.fileno(), count, start), start, size)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise NoSuchKey(key) from None
-        except OSError as exc:
-            raise ArchiveError(f"cannot read {key}: {exc}") from exc
-
-    def get_range(self, key: str, *, start: int, end: int) -> Chunk:
-        return self._read(key, start, max(0, end - start))
-
-    def get_suffix(self, key: str, *, length: int) -> Chunk:
-        return self._read(key, None, length)
-
-    def get(self, key: str) -> Chunk:
-        return self._read(key, 0, None)
-
-    def list(self, prefix: str) -> list[str]:
-        directory = prefix.rpartition("/")[0]
-        try:
-            base = self._path(directory) if directory else self.root
-        except NoSuchKey:
-            return []
-        if not base.is_dir():
-            return []
-        keys = []
-        for entry in base.rglob("*"):
-            if entry.is_file():
-                key = entry.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
-                    keys.append(key)
-        return sorted(keys)
-
+__all__ = ["S3Store"]
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 #: S3 error codes worth another attempt (besides any 5xx status).
@@ -163,129 +30,6 @@ _Want = tuple[int, int] | int | None
 class _Transient(Exception):
     """One attempt failed in a way another attempt may not (throttling, 5xx, a broken
     connection or body)."""
-
-
-class _Watch:
-    """The deadline of one S3 read, and the connection that read is using.
-
-    At the deadline a timer shuts the connection's socket down: a thread blocked in
-    ``recv`` (an endpoint that stalls, or trickles a byte at a time so that a read timeout
-    per socket read never fires) returns at once, and the attempt fails. The connection
-    is detached when it goes back to the pool, so a connection another read took over is
-    never touched.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
-        self._lock = threading.Lock()
-        self._connection: Any = None
-        self.expired = False
-        # One timer thread per read: reads are network round trips, its start costs far less.
-        self._timer: threading.Timer | None = None
-        if math.isfinite(seconds):  # an infinite budget has nothing to watch
-            self._timer = threading.Timer(max(0.0, seconds), self._expire)
-            self._timer.daemon = True
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def __enter__(self) -> _Watch:
-        _current.watch = self
-        if self._timer is not None:
-            self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        _current.watch = None
-        with self._lock:
-            self._connection = None
-
-    def attach(self, connection: Any) -> None:
-        with self._lock:
-            self._connection = connection
-            if self.expired:
-                _shut(connection)
-
-    def detach(self, connection: Any) -> None:
-        with self._lock:
-            if self._connection is connection:
-                self._connection = None
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            if self._connection is not None:
-                _shut(self._connection)
-
-
-_current = threading.local()  # .watch: the _Watch of the read under way in this thread
-
-
-def _shut(connection: Any) -> None:
-    """Shut a connection's socket down (not close: that would not wake a blocked recv,
-    and the owning thread still closes it)."""
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):  # already disconnected
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _watched_pool(pool_class: Any) -> Any:
-    """``pool_class`` (a urllib3 connection pool of botocore's) whose connections tell the
-    read under way in their thread which socket to shut at its deadline."""
-    base_connection: Any = pool_class.ConnectionCls
-
-    class WatchedConnection(base_connection):  # type: ignore[misc]
-        def connect(self) -> None:
-            watch: _Watch | None = getattr(_current, "watch", None)
-            if watch is not None:
-                watch.attach(self)
-                # No socket to shut yet: bound the connect itself by what is left.
-                timeout: Any = getattr(self, "timeout", None)
-                if isinstance(timeout, (int, float)):
-                    self.timeout = max(0.001, min(timeout, watch.remaining()))
-            super().connect()
-
-        def request(self, *args: Any, **kwargs: Any) -> Any:
-            watch: _Watch | None = getattr(_current, "watch", None)
-            self.seiswindow_watch = watch
-            if watch is not None:
-                watch.attach(self)
-            return super().request(*args, **kwargs)
-
-    class WatchedPool(pool_class):  # type: ignore[misc]
-        ConnectionCls = WatchedConnection
-
-        def _put_conn(self, conn: Any) -> None:
-            watch: _Watch | None = getattr(conn, "seiswindow_watch", None)
-            if watch is not None:
-                conn.seiswindow_watch = None
-                watch.detach(conn)
-            super()._put_conn(conn)
-
-    WatchedPool.__name__ = f"Watched{pool_class.__name__}"
-    return WatchedPool
-
-
-def _install_watch(client: Any) -> None:
-    """Make the client's connection pools watched (see `_Watch`).
-
-    botocore offers no public hook for the socket of a request; its HTTP session keeps the
-    pool classes in one dict that its pool managers share, so replacing them there covers
-    every pool this client will open.
-
-    Raises:
-        ConfigError: this botocore keeps its pools elsewhere (a time budget that cannot
-            be enforced must not be silently promised).
-    """
-    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
-    pools = getattr(session, "_pool_classes_by_scheme", None)
-    if not isinstance(pools, dict) or not pools:
-        raise ConfigError("this botocore version has no connection pools S3Store can watch")
-    for scheme, pool_class in list(pools.items()):
-        pools[scheme] = _watched_pool(pool_class)
 
 
 class S3Store(Store):
@@ -364,7 +108,7 @@ class S3Store(Store):
         self._client: Any = session.create_client(
             "s3", region_name=region, endpoint_url=endpoint_url, config=config
         )
-        _install_watch(self._client)
+        install_watch(self._client)
 
     def _full_key(self, key: str) -> str:
         return self.prefix + key
@@ -374,7 +118,7 @@ class S3Store(Store):
         if range_header:
             kwargs["Range"] = range_header
         where = f"{self.url}{key}"
-        with _Watch(self.max_seconds) as watch:
+        with Watch(self.max_seconds) as watch:
             attempt, failure = 0, None
             while True:
                 attempt += 1
@@ -494,7 +238,7 @@ class S3Store(Store):
 
         keys: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full_key(prefix)}
-        with _Watch(self.max_seconds) as watch:
+        with Watch(self.max_seconds) as watch:
             try:
                 while True:
                     page = self._client.list_objects_v2(**kwargs)
