@@ -10,9 +10,9 @@ What a request may say, besides the tutorial's ``{"Windows": [...]}``:
 
 - the format: ``?format=miniseed`` (or ``mseed``), ``"Format": "miniseed"`` in the
   body, or the format the front-end negotiated (``Accept: application/vnd.fdsn.mseed``);
-  default JSON. A miniSEED answer is
-  the records of every window in order (``X-Window-Status`` lists each window's status),
-  or 204 when no window has a sample, as FDSN dataselect answers;
+  default JSON. A miniSEED answer is the records of every window in order
+  (``X-Window-Status`` lists each window's status), or 204 when no window has a sample,
+  as FDSN dataselect answers;
 - ``?segments=true`` or ``"Segments": true``: one object per contiguous segment
   instead of ``null`` at missing samples (see :mod:`seiswindow.encode`);
 - gzip (the front-end read ``Accept-Encoding: gzip``): bodies of 1 KiB or more are
@@ -67,8 +67,9 @@ _PENDING_FACTOR = 16
 class Response:
     """What to answer: status, headers and body bytes.
 
-    ``base64`` says that a Lambda proxy answer must carry the body base64-encoded
-    (gzipped or binary bodies).
+    ``base64`` says that the body is not text (gzipped or binary), as its
+    :class:`Transport`'s body weighed it: a transport that carries text only (a Lambda
+    proxy answer) must encode it.
     """
 
     status: int

@@ -15,7 +15,6 @@ the service's, so that what it sends fits once encoded.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 import urllib.parse
@@ -117,6 +116,8 @@ def answer_fdsn(http: HttpEvent, service: Service, context: Any) -> Response:
     Raises:
         RequestError: the event's body cannot be read (bad base64).
     """
+    import asyncio  # here, not at the top: it costs the windows path's cold start
+
     from mangum import Mangum
 
     body = http.body_bytes()
