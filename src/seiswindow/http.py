@@ -20,11 +20,12 @@ from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 
 from .aws.emulator import INVOCATIONS_PATH, invoke
+from .bodylimit import BodyLimit
 from .config import Settings
 from .encode import JSON_MEDIA_TYPE
 from .extract import Extractor
 from .service import Service
-from .webapp import TUTORIAL_REQUEST, BodyLimit, error_responses
+from .webapp import TUTORIAL_REQUEST, error_responses
 from .webapp import create_app as create_web_app
 
 __all__ = ["INVOCATIONS_PATH", "TUTORIAL_REQUEST", "BodyLimit", "create_app", "serve"]

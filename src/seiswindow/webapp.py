@@ -15,7 +15,7 @@ handler runs this app for FDSN paths (:mod:`seiswindow.aws.fdsn`). This module i
 neither.
 
 Every request body, on every route, is at most :attr:`Service.max_body_bytes`
-(:class:`BodyLimit`): 413 as soon as the body is known to be longer.
+(:class:`~seiswindow.bodylimit.BodyLimit`): 413 as soon as the body is known to be longer.
 
 Unknown routes are 404, a wrong method 405 (with ``Allow``), both as JSON error
 objects; nothing answers with a stack trace (statuses of failures come from
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,17 +35,17 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
+from .bodylimit import BodyLimit
 from .config import Settings
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
-from .errors import LimitExceeded, http_status
+from .errors import http_status
 from .extract import Extractor
 from .negotiate import negotiate
 from .service import Response, Service
 
-__all__ = ["TUTORIAL_REQUEST", "BodyLimit", "create_app", "error_responses", "send"]
+__all__ = ["TUTORIAL_REQUEST", "create_app", "error_responses", "send"]
 
 #: The request of the SCEDC tutorial (``request.json``), the example of the API docs.
 TUTORIAL_REQUEST: dict[str, Any] = {
@@ -146,102 +146,6 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"description": what[code], "content": {JSON_MEDIA_TYPE: {"schema": _ERROR_SCHEMA}}}
         for code in codes
     }
-
-
-class _BodyTooLarge(LimitExceeded):
-    """The request body is over the app's limit (raised by the body's ``receive``)."""
-
-
-class BodyLimit:
-    """ASGI middleware: refuse every request body over ``max_bytes``, whatever the route.
-
-    The limit is checked while the body is read, not after: a declared ``Content-Length``
-    over it fails the first read without reading anything, and a chunked body fails the
-    read that takes it over. The failure is :class:`~seiswindow.errors.LimitExceeded`
-    raised to whoever reads: a route that answers its own errors (FDSN error text) answers
-    it; otherwise this middleware answers 413 with ``refuse``'s body. Any answer that starts
-    before the body was read to its end (this limit, a route's own, a route that does not
-    read) says ``Connection: close``, so the server does not drain the rest of the body to
-    reuse the connection.
-
-    Args:
-        app: the ASGI app to guard.
-        max_bytes: the largest body read.
-        refuse: the JSON 413 answer, given the error.
-    """
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int, refuse: Callable[[LimitExceeded], Response]) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.max_bytes
-        message = f"the request body is over {limit} bytes; split the request"
-        declared = _content_length(scope)
-        over = declared is not None and declared > limit
-        # A request without Content-Length or Transfer-Encoding has no body to read.
-        unread = declared != 0 and (declared is not None or _has_header(scope, b"transfer-encoding"))
-        seen = 0
-        started = False
-
-        async def bounded_receive() -> Message:
-            nonlocal seen, over, unread
-            if over:  # declared too long, or already refused: read nothing more
-                raise _BodyTooLarge(message, field="body")
-            event = await receive()
-            if event["type"] == "http.request":
-                seen += len(event.get("body", b""))
-                unread = bool(event.get("more_body", False))
-                if seen > limit:
-                    over = True
-                    raise _BodyTooLarge(message, field="body")
-            return event
-
-        async def closing_send(event: Message) -> None:
-            nonlocal started
-            if event["type"] == "http.response.start":
-                started = True
-                if over or unread:
-                    event = {**event, "headers": [*event.get("headers", []), (b"connection", b"close")]}
-            await send(event)
-
-        try:
-            await self.app(scope, bounded_receive, closing_send)
-        except _BodyTooLarge as exc:
-            if started:
-                raise
-            answer = self.refuse(exc)
-            await closing_send(
-                {
-                    "type": "http.response.start",
-                    "status": answer.status,
-                    "headers": [
-                        *((k.lower().encode(), v.encode()) for k, v in answer.headers.items()),
-                        (b"content-length", str(len(answer.body)).encode()),
-                    ],
-                }
-            )
-            await closing_send({"type": "http.response.body", "body": answer.body})
-
-
-def _has_header(scope: Scope, name: bytes) -> bool:
-    return any(key.lower() == name for key, _ in scope.get("headers", []))
-
-
-def _content_length(scope: Scope) -> int | None:
-    """The declared body length; None without one (chunked) or when it is not a number
-    (the server refuses such requests before the app sees them)."""
-    for name, value in scope.get("headers", []):
-        if name.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 def send(response: Response) -> HttpResponse:

@@ -21,6 +21,7 @@ FRONT_ENDS = {
     "seiswindow.aws.fdsn",
     "seiswindow.http",
     "seiswindow.webapp",
+    "seiswindow.bodylimit",
     "seiswindow.negotiate",
     "seiswindow.service",
 }

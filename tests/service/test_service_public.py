@@ -7,13 +7,27 @@ from types import ModuleType
 
 import pytest
 
-from seiswindow import aws, encode, http, negotiate, service, webapp
+from seiswindow import aws, bodylimit, encode, http, negotiate, service, webapp
 from seiswindow.aws import dispatch, emulator, envelope, events
 from seiswindow.aws import fdsn as aws_fdsn
 
 
 @pytest.mark.parametrize(
-    "module", [encode, service, aws, http, webapp, negotiate, events, dispatch, envelope, aws_fdsn, emulator]
+    "module",
+    [
+        encode,
+        service,
+        aws,
+        http,
+        webapp,
+        bodylimit,
+        negotiate,
+        events,
+        dispatch,
+        envelope,
+        aws_fdsn,
+        emulator,
+    ],
 )
 def test_all_is_the_public_api(module: ModuleType) -> None:
     defined = {
