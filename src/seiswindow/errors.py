@@ -7,14 +7,17 @@ The hierarchy::
     │   └── LimitExceeded     a request is well formed but over a configured limit (HTTP 413)
     ├── ConfigError           the service configuration is invalid (raised at start-up)
     ├── NoSuchKey             the archive has no object at a key (a day file is missing)
+    ├── NoSuchRoute           a front-end has nothing at the path asked (HTTP 404)
+    ├── MethodNotAllowed      a front-end answers the path, not with that method (HTTP 405)
     ├── ArchiveError          the archive could not be read (after retries, within the time budget)
     └── DataError             bytes read from the archive are not valid miniSEED
 
 ``RequestError`` and ``LimitExceeded`` are about the whole request. ``NoSuchKey``,
 ``ArchiveError`` and ``DataError`` are caught per window by the extractor and become
 that window's status (``nodata`` / ``error`` / ``partial``): one bad window never
-fails the others. The mapping to HTTP status codes lives in one place,
-:func:`http_status`.
+fails the others. ``NoSuchRoute`` and ``MethodNotAllowed`` are raised by the front-ends'
+own routing (the Lambda handler's). The mapping to HTTP status codes lives in one place,
+:func:`http_status`, for any exception (anything not listed here is a 500).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ __all__ = [
     "ConfigError",
     "DataError",
     "LimitExceeded",
+    "MethodNotAllowed",
     "NoSuchKey",
+    "NoSuchRoute",
     "RequestError",
     "SeisWindowError",
     "http_status",
@@ -55,10 +60,6 @@ class RequestError(SeisWindowError, ValueError):
             where.append(f"field {field!r}")
         super().__init__(f"{', '.join(where)}: {detail}" if where else detail)
 
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready description of the error."""
-        return {"error": str(self), "field": self.field, "index": self.index}
-
 
 class LimitExceeded(RequestError):
     """A request is over a configured limit (windows, window length, response size)."""
@@ -76,6 +77,22 @@ class NoSuchKey(SeisWindowError, LookupError):
         super().__init__(f"no such object: {key}")
 
 
+class NoSuchRoute(SeisWindowError, LookupError):
+    """A front-end has nothing at the path asked."""
+
+
+class MethodNotAllowed(SeisWindowError):
+    """A front-end answers the path asked, but not with the method used.
+
+    Attributes:
+        allow: the methods that path answers (for an ``Allow`` header).
+    """
+
+    def __init__(self, message: str, *, allow: tuple[str, ...]) -> None:
+        self.allow = allow
+        super().__init__(message)
+
+
 class ArchiveError(SeisWindowError, OSError):
     """The archive could not be read, after retries and within the time budget."""
 
@@ -84,14 +101,17 @@ class DataError(SeisWindowError):
     """Bytes read from the archive are not valid miniSEED (corrupt or truncated)."""
 
 
-def http_status(error: SeisWindowError) -> int:
-    """The HTTP status that answers a request failing with ``error``."""
+def http_status(error: BaseException) -> int:
+    """The HTTP status that answers a request failing with ``error`` (any exception:
+    those not of this module are 500)."""
     if isinstance(error, LimitExceeded):
         return 413
     if isinstance(error, RequestError):
         return 400
-    if isinstance(error, NoSuchKey):
+    if isinstance(error, (NoSuchKey, NoSuchRoute)):
         return 404
+    if isinstance(error, MethodNotAllowed):
+        return 405
     if isinstance(error, ArchiveError):
         return 502
     return 500

@@ -1,19 +1,22 @@
 """The service's logic, shared by every front door (HTTP app, Lambda handler, local invoke).
 
-A front door turns what it received into body bytes, query parameters and headers,
-calls :meth:`Service.timewindows` (or :meth:`Service.health`), and sends the
-:class:`Response` back the way its transport wants. Nothing here knows a web
-framework.
+A front door turns what it received into body bytes and query parameters, decides what
+the headers ask for (:mod:`seiswindow.negotiate`: the default format, gzip), calls
+:meth:`Service.timewindows` (or :meth:`Service.health`) with those values and its
+:class:`Transport`, and sends the :class:`Response` back the way its transport wants.
+Nothing here knows a web framework or reads a header.
 
 What a request may say, besides the tutorial's ``{"Windows": [...]}``:
 
 - the format: ``?format=miniseed`` (or ``mseed``), ``"Format": "miniseed"`` in the
-  body, or ``Accept: application/vnd.fdsn.mseed``; default JSON. A miniSEED answer is
-  the records of every window in order (``X-Window-Status`` lists each window's status),
-  or 204 when no window has a sample, as FDSN dataselect answers;
+  body, or the format the front-end negotiated (``Accept: application/vnd.fdsn.mseed``);
+  default JSON. A miniSEED answer is the records of every window in order
+  (``X-Window-Status`` lists each window's status), or 204 when no window has a sample,
+  as FDSN dataselect answers;
 - ``?segments=true`` or ``"Segments": true``: one object per contiguous segment
   instead of ``null`` at missing samples (see :mod:`seiswindow.encode`);
-- ``Accept-Encoding: gzip``: bodies of 1 KiB or more are gzipped.
+- gzip (the front-end read ``Accept-Encoding: gzip``): bodies of 1 KiB or more are
+  gzipped, where the transport can carry them.
 
 The status is decided before any byte is sent: 400 for a malformed request (the JSON
 body names the window index and field), 413 when the answer would be over
@@ -34,18 +37,21 @@ import orjson
 
 from . import __version__
 from .config import Settings, open_archive
-from .encode import (
-    Body,
-    Envelope,
-    OutputFormat,
-    mseed_records,
-    window_json,
-)
-from .errors import DataError, RequestError, SeisWindowError, http_status
+from .encode import Body, OutputFormat, mseed_records, window_json
+from .errors import DataError, RequestError, http_status
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
 
-__all__ = ["Options", "Prepared", "Response", "Service", "accepts_gzip", "new_request_id", "parse_options"]
+__all__ = [
+    "HTTP",
+    "Options",
+    "Prepared",
+    "Response",
+    "Service",
+    "Transport",
+    "new_request_id",
+    "parse_options",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +67,9 @@ _PENDING_FACTOR = 16
 class Response:
     """What to answer: status, headers and body bytes.
 
-    ``base64`` says that a Lambda proxy answer must carry the body base64-encoded
-    (gzipped or binary bodies).
+    ``base64`` says that the body is not text (gzipped or binary), as its
+    :class:`Transport`'s body weighed it: a transport that carries text only (a Lambda
+    proxy answer) must encode it.
     """
 
     status: int
@@ -73,6 +80,27 @@ class Response:
     @property
     def media_type(self) -> str:
         return self.headers.get("Content-Type", "application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Transport:
+    """How an answer travels, as the front-end that sends it says.
+
+    Attributes:
+        name: for logs and reprs (``http``, ``lambda-proxy``, ``lambda-direct``).
+        body_type: the :class:`~seiswindow.encode.Body` that weighs the answer as it will
+            travel (a Lambda proxy answer escapes or base64-encodes it, for instance).
+        binary: the transport carries miniSEED and gzipped bodies; a direct Lambda
+            invocation carries JSON only.
+    """
+
+    name: str
+    body_type: type[Body] = Body
+    binary: bool = True
+
+
+#: Bytes as they are, over HTTP.
+HTTP = Transport("http")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +117,19 @@ class Prepared:
 
     windows: list[Window]
     options: Options
-    envelope: Envelope
+    transport: Transport
     gzip: bool
     request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What a front-end passed along with a request's body."""
+
+    query: Mapping[str, str]
+    default_format: OutputFormat
+    gzip: bool
+    transport: Transport
 
 
 _T = TypeVar("_T")
@@ -100,48 +138,6 @@ _T = TypeVar("_T")
 def new_request_id() -> str:
     """A fresh id to quote in logs and error answers."""
     return uuid.uuid4().hex
-
-
-def _q_values(header: str) -> list[tuple[str, float]]:
-    """``(token, q)`` of each element of an ``Accept``-like header."""
-    out = []
-    for element in header.split(","):
-        token, *params = (p.strip() for p in element.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if token:
-            out.append((token.lower(), q))
-    return out
-
-
-def accepts_gzip(headers: Mapping[str, str]) -> bool:
-    """The client said ``Accept-Encoding: gzip`` (or ``*``) with a non-zero quality."""
-    value = _header(headers, "accept-encoding")
-    return any(token in ("gzip", "*") and q > 0 for token, q in _q_values(value))
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return ""
-
-
-def _accept_format(headers: Mapping[str, str]) -> OutputFormat:
-    """The format an ``Accept`` header prefers; JSON unless miniSEED is asked for first."""
-    best, best_q = OutputFormat.JSON, 0.0
-    for token, q in _q_values(_header(headers, "accept")):
-        if token == OutputFormat.MINISEED.media_type and q > best_q:
-            best, best_q = OutputFormat.MINISEED, q
-        elif token in (OutputFormat.JSON.media_type, "application/*", "*/*") and q > best_q:
-            best, best_q = OutputFormat.JSON, q
-    return best
 
 
 def _flag(value: object, name: str) -> bool:
@@ -159,15 +155,19 @@ def _format(value: object, name: str) -> OutputFormat:
 
 
 def parse_options(
-    document: object, query: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None
+    document: object,
+    query: Mapping[str, str] | None = None,
+    *,
+    default_format: OutputFormat = OutputFormat.JSON,
 ) -> Options:
     """The answer's format and shape: query parameters win over body keys (``Format``,
-    ``Segments``, any case), which win over the ``Accept`` header.
+    ``Segments``, any case), which win over ``default_format`` (what the front-end
+    negotiated from ``Accept``).
 
     Raises:
         RequestError: an option has a bad value (the message names it).
     """
-    fmt = _accept_format(headers or {})
+    fmt = default_format
     segments = False
     if isinstance(document, Mapping):
         folded = {str(k).lower(): (k, v) for k, v in document.items()}
@@ -195,10 +195,10 @@ def _parse_body(body: bytes) -> Any:
         raise RequestError(f"the body is not valid JSON: {exc}", field="body") from None
 
 
-def _advice(options: Options, *, gzip: bool, envelope: Envelope) -> str:
+def _advice(options: Options, *, gzip: bool, transport: Transport) -> str:
     tips = ["ask for fewer or shorter windows"]
     if options.format is OutputFormat.JSON:
-        if envelope is Envelope.LAMBDA_DIRECT:
+        if not transport.binary:
             tips.append("or call the HTTP API, which can gzip the answer or send miniSEED")
         else:
             if not gzip:
@@ -286,16 +286,25 @@ class Service:
         body: bytes,
         *,
         query: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        envelope: Envelope = Envelope.HTTP,
+        default_format: OutputFormat = OutputFormat.JSON,
+        gzip: bool = False,
+        transport: Transport = HTTP,
         request_id: str | None = None,
     ) -> Response:
-        """Answer a request for windows (the tutorial's body).
+        """Answer a request for windows (the tutorial's body); the options as for
+        :meth:`prepare`.
 
         Never raises for a bad request: every failure is a :class:`Response` (4xx with
         a message, 413 with advice, 500 with only the request id).
         """
-        prepared = self.prepare(body, query=query, headers=headers, envelope=envelope, request_id=request_id)
+        prepared = self.prepare(
+            body,
+            query=query,
+            default_format=default_format,
+            gzip=gzip,
+            transport=transport,
+            request_id=request_id,
+        )
         return prepared if isinstance(prepared, Response) else self.answer(prepared)
 
     def prepare(
@@ -303,15 +312,26 @@ class Service:
         body: bytes,
         *,
         query: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        envelope: Envelope = Envelope.HTTP,
+        default_format: OutputFormat = OutputFormat.JSON,
+        gzip: bool = False,
+        transport: Transport = HTTP,
         request_id: str | None = None,
     ) -> Prepared | Response:
         """Parse and check a request for windows, without touching the archive: cheap, so
         an HTTP server can answer a bad request at once instead of queueing it behind
-        extractions. A :class:`Response` is the answer to a bad request."""
+        extractions. A :class:`Response` is the answer to a bad request.
+
+        Args:
+            body: the request's body (the tutorial's JSON).
+            query: options beside the body (an HTTP query string), winning over its keys.
+            default_format: the format when neither names one (negotiated from ``Accept``).
+            gzip: the client accepts gzip (read from ``Accept-Encoding``).
+            transport: how the answer travels.
+            request_id: the id to quote; default a fresh one.
+        """
         rid = request_id or new_request_id()
-        return self._guarded(rid, lambda: self._prepare(body, query or {}, headers or {}, envelope, rid))
+        asked = _Asked(query or {}, default_format, gzip, transport)
+        return self._guarded(rid, lambda: self._prepare(body, asked, rid))
 
     def answer(self, prepared: Prepared) -> Response:
         """Extract and encode the windows of a prepared request (never raises)."""
@@ -320,12 +340,9 @@ class Service:
     def _guarded(self, rid: str, step: Callable[[], _T]) -> _T | Response:
         try:
             return step()
-        except SeisWindowError as exc:
-            return self._failure(exc, rid)
-        except Exception:
+        except Exception as exc:
             # The outermost boundary: the stack trace goes to the log, only the id to the client.
-            log.exception("request %s failed", rid)
-            return self.error(500, "internal error", request_id=rid)
+            return self.failure(exc, request_id=rid)
 
     def health(self, *, request_id: str | None = None) -> Response:
         """The service's state: version, archive and limits (no archive access)."""
@@ -359,39 +376,31 @@ class Service:
 
     # -- steps ------------------------------------------------------------------------
 
-    def _prepare(
-        self,
-        body: bytes,
-        query: Mapping[str, str],
-        headers: Mapping[str, str],
-        envelope: Envelope,
-        rid: str,
-    ) -> Prepared:
+    def _prepare(self, body: bytes, asked: _Asked, rid: str) -> Prepared:
         document = _parse_body(body)
-        options = parse_options(document, query, headers)
+        options = parse_options(document, asked.query, default_format=asked.default_format)
         windows = parse_windows(document, max_windows=self.extractor.limits.max_windows)
         self.extractor.limits.check(windows)
-        if options.format is OutputFormat.MINISEED and envelope is Envelope.LAMBDA_DIRECT:
+        if options.format is OutputFormat.MINISEED and not asked.transport.binary:
             raise RequestError(
                 "a direct invocation returns JSON only; ask the HTTP API for miniSEED", field="Format"
             )
-        return Prepared(windows, options, envelope, accepts_gzip(headers), rid)
+        return Prepared(windows, options, asked.transport, asked.gzip, rid)
 
     def _answer(self, prepared: Prepared) -> Response:
-        windows, options, envelope, gzip, rid = (
+        windows, options, transport, gzip, rid = (
             prepared.windows,
             prepared.options,
-            prepared.envelope,
+            prepared.transport,
             prepared.gzip,
             prepared.request_id,
         )
         miniseed = options.format is OutputFormat.MINISEED
-        out = Body(
+        out = transport.body_type(
             limit=self.extractor.limits.max_response_bytes,
-            envelope=envelope,
             gzip=gzip,
             binary=miniseed,
-            advice=_advice(options, gzip=gzip, envelope=envelope),
+            advice=_advice(options, gzip=gzip, transport=transport),
         )
         statuses: list[Status] = [Status.NODATA] * len(windows)
 
@@ -449,16 +458,31 @@ class Service:
             if close is not None:
                 close()
 
-    def _failure(self, exc: SeisWindowError, rid: str) -> Response:
+    def failure(
+        self,
+        exc: BaseException,
+        *,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        what: str = "",
+    ) -> Response:
+        """The JSON error answer to a request that failed with ``exc``, with the status
+        :func:`~seiswindow.errors.http_status` gives it. A 500 says only "internal
+        error" (the stack trace goes to the log, with ``what`` the request was, and the
+        request id); the others say the error's message.
+        """
+        rid = request_id or new_request_id()
         status = http_status(exc)
         if status == 500:
-            log.error("request %s failed: %s", rid, exc, exc_info=exc)
-            return self.error(status, "internal error", request_id=rid)
+            log.error("request %s%s failed: %s", rid, f" ({what})" if what else "", exc, exc_info=exc)
+            return self.error(status, "internal error", request_id=rid, headers=headers)
         if status >= 500:  # the archive could not be read: worth a line, not a stack
             log.warning("request %s: %s", rid, exc)
         if isinstance(exc, RequestError):
-            return self.error(status, str(exc), request_id=rid, field=exc.field, index=exc.index)
-        return self.error(status, str(exc), request_id=rid)
+            return self.error(
+                status, str(exc), request_id=rid, headers=headers, field=exc.field, index=exc.index
+            )
+        return self.error(status, str(exc), request_id=rid, headers=headers)
 
     @staticmethod
     def _json(status: int, doc: object, rid: str, headers: Mapping[str, str] | None = None) -> Response:

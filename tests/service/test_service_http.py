@@ -21,6 +21,7 @@ from seiswindow.config import Settings, open_archive
 from seiswindow.extract import Extractor
 from seiswindow.http import TUTORIAL_REQUEST, create_app
 from seiswindow.model import Limits, Window, WindowResult
+from seiswindow.negotiate import accepts_gzip
 from seiswindow.service import Service
 from support.serving import serving
 
@@ -297,9 +298,9 @@ def test_413_is_decided_while_windows_wait_for_a_slower_one(
         headers = {"Accept-Encoding": "gzip" if gzip_ else "identity"}
         # Each window alone fits: the answer is refused for what waits, not for one window.
         for window in body["Windows"][:2]:
-            alone = service.timewindows(json.dumps({"Windows": [window]}).encode(), headers=headers)
+            alone = service.timewindows(json.dumps({"Windows": [window]}).encode(), gzip=accepts_gzip(headers))
             assert alone.status == 200, alone.body[:300]
-        answer = service.timewindows(json.dumps(body).encode(), headers=headers)
+        answer = service.timewindows(json.dumps(body).encode(), gzip=accepts_gzip(headers))
     assert answer.status == 413, answer.body[:300]
     assert "and growing" in json.loads(answer.body)["error"]
     assert SlowFirst.yielded == 2 + refused_after  # the two alone, then the refused request's

@@ -7,10 +7,28 @@ from types import ModuleType
 
 import pytest
 
-from seiswindow import aws, encode, http, service
+from seiswindow import aws, bodylimit, encode, http, negotiate, service, webapp
+from seiswindow.aws import dispatch, emulator, envelope, events
+from seiswindow.aws import fdsn as aws_fdsn
 
 
-@pytest.mark.parametrize("module", [encode, service, aws, http])
+@pytest.mark.parametrize(
+    "module",
+    [
+        encode,
+        service,
+        aws,
+        http,
+        webapp,
+        bodylimit,
+        negotiate,
+        events,
+        dispatch,
+        envelope,
+        aws_fdsn,
+        emulator,
+    ],
+)
 def test_all_is_the_public_api(module: ModuleType) -> None:
     defined = {
         name

@@ -1,0 +1,115 @@
+"""The front-ends import downward only: no import cycle runs through them (lazy imports
+inside functions counted), the service and negotiation know no web framework, and the
+windows path through Lambda imports neither FastAPI nor Mangum."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import seiswindow
+
+PACKAGE = Path(seiswindow.__file__).parent
+FRONT_ENDS = {
+    "seiswindow.aws",
+    "seiswindow.aws.dispatch",
+    "seiswindow.aws.emulator",
+    "seiswindow.aws.envelope",
+    "seiswindow.aws.events",
+    "seiswindow.aws.fdsn",
+    "seiswindow.http",
+    "seiswindow.webapp",
+    "seiswindow.bodylimit",
+    "seiswindow.negotiate",
+    "seiswindow.service",
+}
+WEB = {"fastapi", "starlette", "uvicorn", "mangum"}
+
+
+def _module_name(path: Path) -> str:
+    parts = ["seiswindow", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in it (absolute names)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            module = f"{base}.{node.module}" if node.level and node.module else (node.module or base)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: _imports(path) & set(modules) - {name} for name, path in modules.items()}
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), list(graph[start])
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return False
+
+
+def test_no_import_cycle_through_a_front_end() -> None:
+    graph = _graph()
+    assert set(graph) >= FRONT_ENDS
+    cycles = sorted(name for name in FRONT_ENDS if _reaches(graph, name, name))
+    assert cycles == []
+
+
+def test_the_lambda_package_never_imports_the_http_front_door() -> None:
+    graph = _graph()
+    for name in (n for n in graph if n == "seiswindow.aws" or n.startswith("seiswindow.aws.")):
+        assert "seiswindow.http" not in graph[name], name
+    assert not {n for n in graph["seiswindow.webapp"] if n.startswith(("seiswindow.aws", "seiswindow.http"))}
+
+
+def test_service_and_negotiation_know_no_web_framework() -> None:
+    for name in ("service.py", "negotiate.py", "errors.py"):
+        imported = {m.split(".")[0] for m in _imports(PACKAGE / name)}
+        assert not imported & WEB, name
+
+
+def test_windows_through_the_handler_import_no_web_framework(shared_data: Path) -> None:
+    code = f"""
+import json, sys
+from seiswindow.aws import LocalContext, handle_event
+from seiswindow.config import Settings
+from seiswindow.service import Service
+service = Service.from_settings(Settings(archive={str(shared_data / "scedc-pds")!r}))
+request = {{"Windows": [{{"Network": "CI", "Station": "WBM", "Channel": "LHZ",
+    "Starttime": "2022-01-01T23:59:00", "Endtime": "2022-01-02T00:01:00"}}]}}
+assert isinstance(handle_event(request, LocalContext(), service=service), list)
+event = {{"version": "2.0", "rawPath": "/timewindows", "headers": {{"accept-encoding": "gzip"}},
+    "requestContext": {{"http": {{"method": "POST", "path": "/timewindows"}}}}, "body": json.dumps(request)}}
+assert handle_event(event, LocalContext(), service=service)["statusCode"] == 200
+print(sorted({{m.split(".")[0] for m in sys.modules}} & set({sorted(WEB)!r})))
+event["rawPath"] = "/fdsnws/dataselect/1/version"
+event["requestContext"]["http"] = {{"method": "GET", "path": event["rawPath"]}}
+assert handle_event(event, LocalContext(), service=service)["statusCode"] == 200
+print(sorted({{m.split(".")[0] for m in sys.modules}} & set({sorted(WEB)!r})))
+service.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    windows, fdsn = out.stdout.splitlines()[:2]
+    assert windows == "[]"
+    assert "fastapi" in fdsn and "mangum" in fdsn
