@@ -20,14 +20,13 @@ import copy
 import logging
 import math
 import re
-import threading
 import time
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..cache import Cache
 from ..errors import DataError, LimitExceeded, NoSuchKey
 from ..model import Nslc
 from ..nstime import format_time
@@ -38,6 +37,9 @@ from .stationxml import Document, epoch, find, parse_document, tag, text_lines, 
 __all__ = ["StationAnswer", "StationService"]
 
 _log = logging.getLogger(__name__)
+
+#: Listings kept (one per network prefix): the old dict was unbounded; networks are few.
+_MAX_LISTINGS = 4096
 
 XML_MEDIA_TYPE = "application/xml"
 TEXT_MEDIA_TYPE = "text/plain"
@@ -80,11 +82,11 @@ class StationService:
         self.max_parallel = max_parallel
         self.ttl = ttl
         self.capacity = capacity
-        self._clock = clock
         self._key = re.compile(rf"^{re.escape(self.root)}/([A-Z0-9]{{1,2}})/\1_([A-Z0-9]{{1,5}})\.xml$")
-        self._listings: dict[str, tuple[float, tuple[tuple[str, str, str], ...]]] = {}
-        self._documents: OrderedDict[str, tuple[float, Document]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._listings: Cache[str, tuple[tuple[str, str, str], ...]] = Cache(
+            maxsize=_MAX_LISTINGS, ttl=ttl, timer=clock
+        )
+        self._documents: Cache[str, Document] = Cache(maxsize=capacity, ttl=ttl, timer=clock)
 
     # -- public ------------------------------------------------------------------------
 
@@ -151,19 +153,16 @@ class StationService:
         Raises:
             ArchiveError: the store could not be listed.
         """
-        now = self._clock()
-        with self._lock:
-            entry = self._listings.get(prefix)
-            if entry is not None and now - entry[0] <= self.ttl:
-                return entry[1]
+        cached = self._listings.get(prefix)
+        if cached is not None:
+            return cached
         items = []
         for key in self.store.list(prefix):
             match = self._key.match(key)
             if match is not None:
                 items.append((key, match.group(1), match.group(2)))
         listing = tuple(items)
-        with self._lock:
-            self._listings[prefix] = (now, listing)
+        self._listings.put(prefix, listing)
         return listing
 
     def _document(self, key: str) -> Document | None:
@@ -172,12 +171,9 @@ class StationService:
         Raises:
             ArchiveError: the store could not be read.
         """
-        now = self._clock()
-        with self._lock:
-            entry = self._documents.get(key)
-            if entry is not None and now - entry[0] <= self.ttl:
-                self._documents.move_to_end(key)
-                return entry[1]
+        cached = self._documents.get(key)
+        if cached is not None:
+            return cached
         try:
             document = parse_document(key, self.store.get(key).data)
         except NoSuchKey:
@@ -185,11 +181,7 @@ class StationService:
         except DataError as exc:
             _log.warning("station: %s left out: %s", key, exc)
             return None
-        with self._lock:
-            self._documents[key] = (now, document)
-            self._documents.move_to_end(key)
-            while len(self._documents) > self.capacity:
-                self._documents.popitem(last=False)
+        self._documents.put(key, document)
         return document
 
 
