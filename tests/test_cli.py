@@ -142,3 +142,11 @@ def test_progress_bar_and_stdin(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "12/12 windows" in proc.stderr and "12 windows: 12 ok" in proc.stderr
+
+
+def test_version_is_the_package_metadata() -> None:
+    from importlib import metadata
+
+    proc = run("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"seiswindow {metadata.version('seiswindow')}"

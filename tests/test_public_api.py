@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 import seiswindow
 
 
@@ -11,3 +15,21 @@ def test_all_is_the_public_api() -> None:
     assert set(seiswindow.__all__) == (public - modules) | {"__version__"}
     for name in seiswindow.__all__:
         assert getattr(seiswindow, name) is not None
+
+
+def test_the_version_is_the_package_metadata() -> None:
+    from importlib import metadata
+
+    assert seiswindow.__version__ == metadata.version("seiswindow")
+
+
+def test_the_demo_archive_is_built_under_the_root_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(elsewhere))
+    archive = seiswindow.open_archive(seiswindow.Settings(archive="demo", demo_root=str(tmp_path / "demo")))
+    assert isinstance(archive, seiswindow.Archive) and archive.layout.name == "scedc"
+    assert archive.store.list("continuous_waveforms/")
+    assert (tmp_path / "demo" / "continuous_waveforms").is_dir()
+    assert not elsewhere.exists()

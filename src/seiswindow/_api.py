@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .config import Archive, Settings, open_archive
+from .archive import Archive
+from .config import Settings, open_archive
 from .errors import RequestError
 from .extract import Extractor
 from .model import Window, WindowResult, parse_windows

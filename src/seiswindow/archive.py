@@ -1,4 +1,5 @@
-"""Archive layouts: where a channel's UTC day file lives in a store.
+"""Archives: where a channel's UTC day file lives in a store, and the :class:`Archive`
+value (a store and its layout) that the extractor reads from.
 
 A layout maps (SEED codes, UTC day) to an object key and back. Adding an archive
 (e.g. an SDS tree) is one small subclass of :class:`Layout` registered in :data:`LAYOUTS`.
@@ -9,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from .errors import ConfigError
 from .model import Nslc
 
-__all__ = ["LAYOUTS", "Layout", "NcedcLayout", "ScedcLayout", "layout_named"]
+if TYPE_CHECKING:  # annotations only: the store layer sits above this one
+    from .store import Store
+
+__all__ = ["LAYOUTS", "Archive", "Layout", "NcedcLayout", "ScedcLayout", "layout_named"]
 
 
 class Layout(ABC):
@@ -131,3 +136,19 @@ def layout_named(name: str) -> Layout:
         return LAYOUTS[name.lower()]
     except KeyError:
         raise ConfigError(f"unknown archive layout {name!r}; known: {', '.join(sorted(LAYOUTS))}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """A store and the layout of its files: all the extractor needs to find a day file.
+
+    Built at the edge (:func:`seiswindow.config.open_archive`, or by hand from a store and
+    :func:`layout_named`) and passed in; nothing here reads configuration.
+    """
+
+    store: Store
+    layout: Layout
+
+    @property
+    def url(self) -> str:
+        return self.store.url

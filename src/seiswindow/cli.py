@@ -16,7 +16,6 @@ from typing import TextIO
 
 import orjson
 
-from . import __version__
 from .config import Settings, open_archive
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
@@ -128,6 +127,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__  # here, not at the top: no module-level tie to __init__'s import order
+
     parser = argparse.ArgumentParser(
         prog="seiswindow",
         description="Cut time windows of seismic waveforms out of cloud seismic archives.",

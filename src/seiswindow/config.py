@@ -14,6 +14,11 @@ Environment variables:
 - ``SEISWINDOW_MAX_WINDOWS``, ``SEISWINDOW_MAX_WINDOW_SECONDS``,
   ``SEISWINDOW_MAX_RESPONSE_BYTES``: request limits.
 - ``SEISWINDOW_MAX_WORKERS``: concurrent file reads (default 16).
+
+The demo archive (``demo``) is built under ``Settings.demo_root`` when given, else under
+the XDG cache directory of this process's environment (``XDG_CACHE_HOME``, ``HOME``).
+:class:`~seiswindow.archive.Archive` is defined in :mod:`seiswindow.archive` and
+re-exported here.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .archive import Layout, layout_named
+from .archive import Archive, layout_named
 from .errors import ConfigError
 from .model import Limits
 from .store import LocalStore, S3Store, Store
@@ -46,6 +51,8 @@ class Settings:
     signed: bool = False
     limits: Limits = field(default_factory=Limits)
     max_workers: int = 16
+    #: where ``archive="demo"`` is built; None: the XDG cache directory (see above)
+    demo_root: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -91,18 +98,6 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
-class Archive:
-    """A store and the layout of its files."""
-
-    store: Store
-    layout: Layout
-
-    @property
-    def url(self) -> str:
-        return self.store.url
-
-
 def open_archive(settings: Settings) -> Archive:
     """The archive the settings name: an S3 bucket, a local directory, or the demo.
 
@@ -113,7 +108,9 @@ def open_archive(settings: Settings) -> Archive:
     if url == "demo":
         from .demo import build_demo_archive, default_demo_root
 
-        root = default_demo_root()
+        # The edge decides where the demo lives: the explicit root, else this process's
+        # environment, passed to demo's helper explicitly.
+        root = Path(settings.demo_root) if settings.demo_root else default_demo_root(os.environ)
         build_demo_archive(root)
         return Archive(LocalStore(root), layout_named(settings.layout or "scedc"))
     if url.startswith("s3://"):

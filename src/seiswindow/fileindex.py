@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import bisect
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from .cache import Cache
 from .mseed import RecordHeader
 from .store import Chunk
 
@@ -53,7 +53,6 @@ class FileIndex:
     #: start of the first record that fits its neighbours (the grid ObsPy puts the file's
     #: samples on); None until the records read have been seen to disagree with record 0
     grid_start: int | None = None
-    created: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -142,34 +141,9 @@ class FileIndex:
         ]
 
 
-class FileIndexCache:
-    """A small LRU of :class:`FileIndex` by key, entries expiring after ``ttl`` seconds
-    (today's files grow; a size seen to change also drops the entry)."""
+class FileIndexCache(Cache[str, FileIndex]):
+    """What is known of files, by key: at most ``capacity`` entries, each kept ``ttl``
+    seconds (today's files grow; a size seen to change also drops the entry)."""
 
     def __init__(self, *, capacity: int = 1024, ttl: float = 600.0) -> None:
-        self.capacity = capacity
-        self.ttl = ttl
-        self._entries: OrderedDict[str, FileIndex] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> FileIndex | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if time.monotonic() - entry.created > self.ttl:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: str, entry: FileIndex) -> None:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
+        super().__init__(maxsize=capacity, ttl=ttl)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import RequestError
+from .errors import LimitExceeded, RequestError
 from .nstime import NS_PER_S, format_time, parse_time
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ __all__ = [
     "TraceSpan",
     "Window",
     "WindowResult",
+    "check_count",
     "normalize_location",
     "parse_windows",
 ]
@@ -258,14 +259,21 @@ class Gap:
     end: int
     samples: int
 
-    @property
-    def is_overlap(self) -> bool:
-        return self.samples < 0
-
 
 def _seconds(value: Decimal) -> str:
     """Seconds in plain decimal notation, every digit kept (``172800.000000001``, ``172800``)."""
     return f"{value.normalize():f}"
+
+
+def check_count(count: int, max_windows: int) -> None:
+    """Raises:
+    LimitExceeded: ``count`` windows are more than ``max_windows``.
+    """
+    if count > max_windows:
+        raise LimitExceeded(
+            f"{count} windows asked, at most {max_windows} per request; split the request",
+            field="Windows",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,13 +289,7 @@ class Limits:
         """Raises:
         LimitExceeded: too many windows, or a window longer than allowed.
         """
-        from .errors import LimitExceeded
-
-        if len(windows) > self.max_windows:
-            raise LimitExceeded(
-                f"{len(windows)} windows asked, at most {self.max_windows} per request; split the request",
-                field="Windows",
-            )
+        check_count(len(windows), self.max_windows)
         # Decimal, exact: the window in nanoseconds against the limit as configured (its
         # shortest repr), so a window 1 ns too long is refused and the message shows that ns.
         if not math.isfinite(self.max_window_seconds):  # no limit (settings refuse these)
@@ -356,11 +358,6 @@ def parse_windows(body: object, *, max_windows: int | None = None) -> list[Windo
         raise RequestError(f"expected a list of windows, got {type(items).__name__}", field="Windows")
     if not items:
         raise RequestError("the list of windows is empty", field="Windows")
-    if max_windows is not None and len(items) > max_windows:  # before checking each one
-        from .errors import LimitExceeded
-
-        raise LimitExceeded(
-            f"{len(items)} windows asked, at most {max_windows} per request; split the request",
-            field="Windows",
-        )
+    if max_windows is not None:  # before checking each one
+        check_count(len(items), max_windows)
     return [Window.from_request(item, index=i) for i, item in enumerate(items)]

@@ -15,6 +15,7 @@ from .errors import RequestError
 __all__ = [
     "NS_PER_S",
     "day_start",
+    "format_seconds",
     "format_time",
     "parse_time",
     "utc_day",
@@ -85,8 +86,17 @@ def format_time(ns: int) -> str:
     """
     micros = (ns + 500) // 1000  # round half up to the microsecond, as UTCDateTime does
     seconds, micro = divmod(micros, 1_000_000)
-    stamp = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=seconds)
-    return f"{stamp:%Y-%m-%dT%H:%M:%S}.{micro:06d}Z"
+    return f"{format_seconds(seconds * NS_PER_S)}.{micro:06d}Z"
+
+
+def format_seconds(ns: int) -> str:
+    """The whole seconds of the instant ``ns`` (UTC; no fraction, no zone designator).
+
+    >>> format_seconds(1640995200999999999)
+    '2022-01-01T00:00:00'
+    """
+    stamp = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=ns // NS_PER_S)
+    return f"{stamp:%Y-%m-%dT%H:%M:%S}"
 
 
 def utc_day(ns: int) -> _dt.date:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from obspy import UTCDateTime
 
 from seiswindow import LimitExceeded, Limits, RequestError, Window, parse_windows
-from seiswindow.nstime import format_time, parse_time
 
 TUTORIAL = {
     "Windows": [
@@ -162,33 +159,18 @@ def test_window_too_long_says_its_exact_duration(end: str, said: str) -> None:
         Limits(max_window_seconds=1e-9).check([dataclasses.replace(window, end=window.start + 2)])
 
 
-@given(
-    st.datetimes(
-        min_value=__import__("datetime").datetime(1970, 1, 1),
-        max_value=__import__("datetime").datetime(2100, 1, 1),
-    ),
-    st.sampled_from(["", "Z"]),
-    st.integers(0, 6),
-)
-def test_times_parse_and_print_as_obspy(moment, suffix: str, digits: int) -> None:
-    text = (
-        moment.strftime("%Y-%m-%dT%H:%M:%S")
-        + (f".{moment.microsecond:06d}"[: digits + 1] if digits else "")
-        + suffix
-    )
-    expected = UTCDateTime(text)
-    assert parse_time(text) == expected.ns
-    assert format_time(expected.ns) == str(expected)
-
-
-def test_nanoseconds_print_rounded_to_microseconds_as_obspy() -> None:
-    for ns in (1640995200071859500, 1640995200071859499, 1640995200999999600):
-        assert format_time(ns) == str(UTCDateTime(ns=ns))
-
-
 @pytest.mark.parametrize(
     "text", ["1899-12-31T23:59:59", "2501-01-01", "２０２２-01-01T00:00:00", "2022-01-01T00:00:0٣"]
 )
 def test_times_are_ascii_and_within_the_era_of_seismograms(text: str) -> None:
     with pytest.raises(RequestError, match="Starttime"):
         Window.create("CI", "WBM", "", "LHZ", text, "2022-01-02")
+
+
+def test_the_window_count_is_checked_in_one_place() -> None:
+    from seiswindow.model import check_count
+
+    check_count(3, 3)
+    with pytest.raises(LimitExceeded, match="4 windows asked, at most 3 per request") as caught:
+        check_count(4, 3)
+    assert caught.value.field == "Windows"

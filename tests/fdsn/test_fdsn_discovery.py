@@ -85,6 +85,16 @@ def test_behind_a_proxy_that_strips_its_prefix(s3proxy: S3Proxy) -> None:
 
 def test_public_api_is_exactly_all() -> None:
     public = {name for name in vars(seiswindow.fdsn) if not name.startswith("_")}
-    modules = {"catalog", "dataselect", "meta", "request", "routes", "station", "stationxml", "annotations"}
+    modules = {
+        "catalog",
+        "codes",
+        "dataselect",
+        "meta",
+        "request",
+        "routes",
+        "station",
+        "stationxml",
+        "annotations",
+    }
     assert public - modules == set(seiswindow.fdsn.__all__)
     assert callable(seiswindow.fdsn.router)

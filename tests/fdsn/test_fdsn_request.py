@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seiswindow.errors import RequestError
+from seiswindow.fdsn.codes import CodePattern
 from seiswindow.fdsn.request import (
-    CodePattern,
     Level,
     Selection,
     StationRequest,

@@ -7,7 +7,7 @@ Mount them on a FastAPI application::
 
 and ObsPy's ``Client("http://host:port")`` discovers and uses both services.
 
-Modules, top-down: :mod:`~seiswindow.fdsn.request` (parsing, no I/O) →
+Modules, top-down: :mod:`~seiswindow.fdsn.codes` and :mod:`~seiswindow.fdsn.request` (parsing, no I/O) →
 :mod:`~seiswindow.fdsn.catalog` (wildcards against day listings) →
 :mod:`~seiswindow.fdsn.dataselect` (records) and :mod:`~seiswindow.fdsn.station`
 (StationXML, written by :mod:`~seiswindow.fdsn.stationxml`) →

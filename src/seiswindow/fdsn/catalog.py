@@ -11,12 +11,11 @@ missing file is simply no data.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from ..archive import Layout
+from ..cache import Cache
 from ..errors import ConfigError, RequestError
 from ..model import Nslc
 from ..nstime import utc_day
@@ -54,8 +53,7 @@ class ChannelCatalog:
         self.ttl_past = ttl_past
         self.ttl_recent = ttl_recent
         self._clock = clock
-        self._listings: OrderedDict[str, tuple[float, tuple[Nslc, ...]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._listings: Cache[str, tuple[Nslc, ...]] = Cache(maxsize=capacity, ttl=ttl_past, timer=clock)
 
     def channels(self, selection: Selection) -> list[Nslc]:
         """The channels ``selection`` names, sorted; with wildcards, those the archive
@@ -103,23 +101,18 @@ class ChannelCatalog:
         Raises:
             ArchiveError: the store could not be listed.
         """
+        cached = self._listings.get(prefix)
+        if cached is not None:
+            return cached
         now = self._clock()
-        with self._lock:
-            entry = self._listings.get(prefix)
-            if entry is not None and now - entry[0] <= self._ttl(day, now):
-                self._listings.move_to_end(prefix)
-                return entry[1]
         channels = []
         for key in self.store.list(prefix):
             parsed = self.layout.parse_key(key)
             if parsed is not None and parsed[1] == day:
                 channels.append(parsed[0])
         listing = tuple(sorted(set(channels)))
-        with self._lock:
-            self._listings[prefix] = (now, listing)
-            self._listings.move_to_end(prefix)
-            while len(self._listings) > self.capacity:
-                self._listings.popitem(last=False)
+        # Its age is decided when listed: a day listed while recent stays recent-lived.
+        self._listings.put(prefix, listing, ttl=self._ttl(day, now))
         return listing
 
     def _ttl(self, day: dt.date, now: float) -> float:

@@ -6,17 +6,13 @@ unknown or repeated parameters, malformed codes and times, an end before the sta
 format or option this service does not offer. Each raises :class:`~seiswindow.errors.RequestError`
 naming the parameter, which the routes answer with HTTP 400 and the FDSN error text.
 
-Codes follow the FDSN conventions: comma-separated lists, ``*`` and ``?`` wildcards,
-``--`` for the blank location code; they are ASCII (checked before case-folding, which
-turns other letters into ASCII ones) and compared upper-case. A code parameter is at most
-``MAX_CODES_LENGTH`` characters, wildcards included, and patterns match without backtracking.
-Times are integer nanoseconds (:mod:`seiswindow.nstime`).
+Codes are parsed and matched by :mod:`seiswindow.fdsn.codes`; times are integer nanoseconds
+(:mod:`seiswindow.nstime`).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,9 +20,9 @@ from enum import StrEnum
 from ..errors import RequestError
 from ..model import Nslc
 from ..nstime import format_time, parse_time
+from .codes import ANY, CODE_PARAMS, CodePattern, parse_codes
 
 __all__ = [
-    "CodePattern",
     "DataselectRequest",
     "Level",
     "Selection",
@@ -50,19 +46,11 @@ _ALIASES = {
     "lat": "latitude",
     "lon": "longitude",
 }
-_CODE_PARAMS = ("network", "station", "location", "channel")
-#: Longest code of each kind (SEED 2.4).
-_MAX_LENGTH = {"network": 2, "station": 5, "location": 2, "channel": 3}
-_PATTERN_CHARS = re.compile(r"[A-Z0-9*?]*")
-_STAR_RUNS = re.compile(r"\*{2,}")
-#: The longest value of a code parameter (a comma list), wildcards included: patterns are
-#: matched against every listed channel, so their size must be bounded as a whole.
-MAX_CODES_LENGTH = 400
 _QUALITIES = ("D", "R", "Q", "M", "B")
 _NODATA = {"204": 204, "404": 404}
 
 _DATASELECT_OPTIONS = ("quality", "minimumlength", "longestonly", "format", "nodata")
-_DATASELECT_PARAMS = frozenset(("starttime", "endtime", *_CODE_PARAMS, *_DATASELECT_OPTIONS))
+_DATASELECT_PARAMS = frozenset(("starttime", "endtime", *CODE_PARAMS, *_DATASELECT_OPTIONS))
 
 _STATION_TIMES = ("startbefore", "startafter", "endbefore", "endafter")
 _STATION_BOX = ("minlatitude", "maxlatitude", "minlongitude", "maxlongitude")
@@ -79,103 +67,7 @@ _STATION_OPTIONS = (
     "matchtimeseries",
     "updatedafter",
 )
-_STATION_PARAMS = frozenset(("starttime", "endtime", *_CODE_PARAMS, *_STATION_OPTIONS))
-
-
-# -- codes ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CodePattern:
-    """One code, or a pattern of codes with ``*`` (any run) and ``?`` (one character).
-
-    The blank location code is the empty string (``--`` in requests). Matching costs at most
-    ``len(pattern) * len(code)`` steps: runs of ``*`` are collapsed when parsed and the
-    matcher never backtracks further than to the last ``*`` (no regular expression: a
-    pattern of many ``*`` became ``.*.*...``, whose backtracking took minutes of CPU while
-    holding the GIL and stopped the whole server).
-    """
-
-    text: str
-
-    @classmethod
-    def parse(cls, text: str) -> CodePattern:
-        """A pattern from already validated, upper-case text (runs of ``*`` collapsed)."""
-        return cls(_STAR_RUNS.sub("*", text))
-
-    @property
-    def is_literal(self) -> bool:
-        """Whether the pattern names exactly one code (no wildcard)."""
-        return "*" not in self.text and "?" not in self.text
-
-    def matches(self, code: str) -> bool:
-        """Whether ``code`` is one of the codes the pattern names."""
-        return _wildcard_match(self.text, code)
-
-
-def _wildcard_match(pattern: str, code: str) -> bool:
-    """Whether ``code`` matches ``pattern`` (``*``: any run, ``?``: one character).
-
-    Greedy two-pointer matching: on a mismatch, only the most recent ``*`` absorbs one more
-    character and matching resumes after it; earlier ``*`` never need to be revisited, so the
-    cost is at most ``len(pattern) * len(code)`` steps, whatever the pattern.
-    """
-    p = c = 0
-    star = -1  # index of the last * seen in the pattern
-    resume = 0  # where in the code that * stopped absorbing
-    while c < len(code):
-        if p < len(pattern) and pattern[p] == "*":
-            star, resume = p, c
-            p += 1
-        elif p < len(pattern) and pattern[p] in ("?", code[c]):
-            p += 1
-            c += 1
-        elif star >= 0:
-            resume += 1
-            p, c = star + 1, resume
-        else:
-            return False
-    return all(ch == "*" for ch in pattern[p:])
-
-
-_ANY = (CodePattern.parse("*"),)
-
-
-def _parse_codes(value: str, name: str) -> tuple[CodePattern, ...]:
-    """A comma-separated list of code patterns.
-
-    Raises:
-        RequestError: the list is longer than ``MAX_CODES_LENGTH`` characters, or a pattern
-            holds characters other than A-Z, 0-9, ``*``, ``?`` (and ``--`` for the location),
-            or is longer than a code of its kind can be.
-    """
-    if len(value) > MAX_CODES_LENGTH:
-        raise RequestError(
-            f"{len(value)} characters of codes, at most {MAX_CODES_LENGTH} (wildcards included)",
-            field=name,
-        )
-    patterns = []
-    for raw in value.split(","):
-        stripped = raw.strip()
-        # ASCII first: upper() folds other letters into ASCII codes ('ß' -> 'SS', 'ı' -> 'I').
-        text = stripped.upper() if raw.isascii() else raw
-        if name == "location" and text == "--":
-            text = ""
-        elif text == "" and name != "location":
-            raise RequestError(f"empty code in {value!r}", field=name)
-        if not _PATTERN_CHARS.fullmatch(text):
-            raise RequestError(
-                f"{stripped!r} is not a {name} code: use letters A-Z, digits, the wildcards * "
-                "and ?" + (", and -- for the blank location" if name == "location" else ""),
-                field=name,
-            )
-        if len(text.replace("*", "")) > _MAX_LENGTH[name]:
-            raise RequestError(
-                f"{stripped!r} is longer than a {name} code ({_MAX_LENGTH[name]} characters)",
-                field=name,
-            )
-        patterns.append(CodePattern.parse(text))
-    return tuple(dict.fromkeys(patterns))  # in order, without repeats
+_STATION_PARAMS = frozenset(("starttime", "endtime", *CODE_PARAMS, *_STATION_OPTIONS))
 
 
 # -- what is asked -------------------------------------------------------------------------
@@ -188,10 +80,10 @@ class Selection:
     ``start``/``end`` are nanoseconds, None when open (station requests only).
     """
 
-    network: tuple[CodePattern, ...] = _ANY
-    station: tuple[CodePattern, ...] = _ANY
-    location: tuple[CodePattern, ...] = _ANY
-    channel: tuple[CodePattern, ...] = _ANY
+    network: tuple[CodePattern, ...] = ANY
+    station: tuple[CodePattern, ...] = ANY
+    location: tuple[CodePattern, ...] = ANY
+    channel: tuple[CodePattern, ...] = ANY
     start: int | None = None
     end: int | None = None
 
@@ -235,7 +127,7 @@ class Selection:
     @property
     def any_channel(self) -> bool:
         """Whether location and channel are unconstrained (``*``)."""
-        return self.location == _ANY and self.channel == _ANY
+        return self.location == ANY and self.channel == ANY
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,14 +191,27 @@ class StationRequest:
 
     def epoch_ok(self, start: int | None, end: int | None) -> bool:
         """Whether an epoch passes the ``startbefore``/``startafter``/``endbefore``/``endafter``
-        constraints (an open end is later than any time)."""
-        if self.start_before is not None and not (start is not None and start < self.start_before):
-            return False
-        if self.start_after is not None and not (start is not None and start > self.start_after):
-            return False
-        if self.end_before is not None and not (end is not None and end < self.end_before):
-            return False
-        return not (self.end_after is not None and end is not None and end <= self.end_after)
+        constraints (an open end is later than any time; an open start passes neither
+        start constraint)."""
+        return (
+            _earlier(start, self.start_before)
+            and _later(start, self.start_after, open_passes=False)
+            and _earlier(end, self.end_before)
+            and _later(end, self.end_after, open_passes=True)
+        )
+
+
+def _earlier(time: int | None, limit: int | None) -> bool:
+    """Whether ``time`` is before ``limit`` (None: no limit); an open time never is."""
+    return limit is None or (time is not None and time < limit)
+
+
+def _later(time: int | None, limit: int | None, *, open_passes: bool) -> bool:
+    """Whether ``time`` is after ``limit`` (None: no limit); an open time is when
+    ``open_passes``."""
+    if limit is None:
+        return True
+    return open_passes if time is None else time > limit
 
 
 # -- parameters ----------------------------------------------------------------------------
@@ -378,16 +283,16 @@ def _nodata(params: dict[str, str]) -> int:
     return _NODATA[value]
 
 
-def _check_order(start: int | None, end: int | None, *, where: str = "") -> None:
+def _check_order(start: int | None, end: int | None) -> None:
     if start is not None and end is not None and end <= start:
         raise RequestError(
-            f"endtime {format_time(end)} is not after starttime {format_time(start)}{where}",
+            f"endtime {format_time(end)} is not after starttime {format_time(start)}",
             field="endtime",
         )
 
 
 def _selection(params: dict[str, str], *, times_required: bool) -> Selection:
-    codes = {name: _parse_codes(params[name], name) for name in _CODE_PARAMS if params.get(name)}
+    codes = {name: parse_codes(params[name], name) for name in CODE_PARAMS if params.get(name)}
     start, end = _time(params, "starttime"), _time(params, "endtime")
     if times_required:
         for name, value in (("starttime", start), ("endtime", end)):
@@ -431,9 +336,7 @@ def _split_body(body: str) -> tuple[list[tuple[str, str]], list[tuple[int, list[
 
 def _line_selection(number: int, fields: list[str], *, open_times: bool) -> Selection:
     try:
-        codes = {
-            name: _parse_codes(value, name) for name, value in zip(_CODE_PARAMS, fields[:4], strict=True)
-        }
+        codes = {name: parse_codes(value, name) for name, value in zip(CODE_PARAMS, fields[:4], strict=True)}
         times: list[int | None] = []
         for name, value in zip(("starttime", "endtime"), fields[4:], strict=True):
             if value == "*" and open_times:
@@ -457,7 +360,7 @@ def _body_request(
     """
     options, lines = _split_body(body)
     params = _collect([*query, *options], known, service)
-    misplaced = sorted(set(params) & {"starttime", "endtime", *_CODE_PARAMS})
+    misplaced = sorted(set(params) & {"starttime", "endtime", *CODE_PARAMS})
     if misplaced:
         raise RequestError(
             f"{', '.join(misplaced)}: in a POST request, give codes and times on the selection lines",
@@ -511,6 +414,27 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
         selections: tuple[Selection, ...] = (_selection(params, times_required=False),)
     else:
         params, selections = _body_request(body, query, _STATION_PARAMS, "station", open_times=True)
+    _refuse_unsupported(params)
+    level, fmt = _level_and_format(params)
+    return StationRequest(
+        selections=selections,
+        level=level,
+        format=fmt,
+        nodata=_nodata(params),
+        start_before=_time(params, "startbefore"),
+        start_after=_time(params, "startafter"),
+        end_before=_time(params, "endbefore"),
+        end_after=_time(params, "endafter"),
+        box=_box(params),
+        radius=_radius(params),
+        include_restricted=_bool(params, "includerestricted", True),
+    )
+
+
+def _refuse_unsupported(params: dict[str, str]) -> None:
+    """Raises:
+    RequestError: ``updatedafter``, ``includeavailability=true`` or ``matchtimeseries=true``.
+    """
     if "updatedafter" in params:
         raise RequestError(
             "updatedafter is not supported: the archive's StationXML carries no update times",
@@ -522,45 +446,55 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
     ):
         if _bool(params, name, False):
             raise RequestError(f"{name}=true is not supported: {why}", field=name)
+
+
+def _level_and_format(params: dict[str, str]) -> tuple[Level, str]:
+    """Raises:
+    RequestError: an unknown level or format, or ``format=text`` with ``level=response``.
+    """
     level = Level(_choice(params, "level", [lv.value for lv in Level], Level.STATION.value))
     fmt = _choice(params, "format", ("xml", "text"), "xml")
     if fmt == "text" and level is Level.RESPONSE:
         raise RequestError("format=text has no response level; use format=xml", field="format")
-    box_values = [
+    return level, fmt
+
+
+def _box(params: dict[str, str]) -> tuple[float, float, float, float] | None:
+    """``(min latitude, max latitude, min longitude, max longitude)``, the ones not given
+    at their widest; None when none is given.
+
+    Raises:
+        RequestError: a value is not a number in range, or the latitudes are reversed.
+    """
+    values = [
         _float(params, name, low=-90.0 if "lat" in name else -180.0, high=90.0 if "lat" in name else 180.0)
         for name in _STATION_BOX
     ]
-    box = None
-    if any(v is not None for v in box_values):
-        defaults = (-90.0, 90.0, -180.0, 180.0)
-        filled = [d if v is None else v for v, d in zip(box_values, defaults, strict=True)]
-        box = (filled[0], filled[1], filled[2], filled[3])
-        if box[0] > box[1]:
-            raise RequestError("minlatitude is larger than maxlatitude", field="minlatitude")
-    radius = None
-    if any(name in params for name in _STATION_RADIUS):
-        lat = _float(params, "latitude", low=-90.0, high=90.0)
-        lon = _float(params, "longitude", low=-180.0, high=180.0)
-        rmin = _float(params, "minradius", low=0.0, high=180.0)
-        rmax = _float(params, "maxradius", low=0.0, high=180.0)
-        radius = (
-            0.0 if lat is None else lat,
-            0.0 if lon is None else lon,
-            0.0 if rmin is None else rmin,
-            180.0 if rmax is None else rmax,
-        )
-        if radius[2] > radius[3]:
-            raise RequestError("minradius is larger than maxradius", field="minradius")
-    return StationRequest(
-        selections=selections,
-        level=level,
-        format=fmt,
-        nodata=_nodata(params),
-        start_before=_time(params, "startbefore"),
-        start_after=_time(params, "startafter"),
-        end_before=_time(params, "endbefore"),
-        end_after=_time(params, "endafter"),
-        box=box,
-        radius=radius,
-        include_restricted=_bool(params, "includerestricted", True),
+    if all(v is None for v in values):
+        return None
+    widest = (-90.0, 90.0, -180.0, 180.0)
+    min_lat, max_lat, min_lon, max_lon = (d if v is None else v for v, d in zip(values, widest, strict=True))
+    if min_lat > max_lat:
+        raise RequestError("minlatitude is larger than maxlatitude", field="minlatitude")
+    return min_lat, max_lat, min_lon, max_lon
+
+
+def _radius(params: dict[str, str]) -> tuple[float, float, float, float] | None:
+    """``(latitude, longitude, min radius, max radius)``, the ones not given at their
+    defaults (0, 0, 0, 180); None when none is given.
+
+    Raises:
+        RequestError: a value is not a number in range, or the radii are reversed.
+    """
+    if not any(name in params for name in _STATION_RADIUS):
+        return None
+    given = (
+        _float(params, "latitude", low=-90.0, high=90.0),
+        _float(params, "longitude", low=-180.0, high=180.0),
+        _float(params, "minradius", low=0.0, high=180.0),
+        _float(params, "maxradius", low=0.0, high=180.0),
     )
+    lat, lon, rmin, rmax = (d if v is None else v for v, d in zip(given, (0.0, 0.0, 0.0, 180.0), strict=True))
+    if rmin > rmax:
+        raise RequestError("minradius is larger than maxradius", field="minradius")
+    return lat, lon, rmin, rmax

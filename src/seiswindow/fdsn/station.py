@@ -20,14 +20,13 @@ import copy
 import logging
 import math
 import re
-import threading
 import time
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..cache import Cache
 from ..errors import DataError, LimitExceeded, NoSuchKey
 from ..model import Nslc
 from ..nstime import format_time
@@ -38,6 +37,9 @@ from .stationxml import Document, epoch, find, parse_document, tag, text_lines, 
 __all__ = ["StationAnswer", "StationService"]
 
 _log = logging.getLogger(__name__)
+
+#: Listings kept (one per network prefix): the old dict was unbounded; networks are few.
+_MAX_LISTINGS = 4096
 
 XML_MEDIA_TYPE = "application/xml"
 TEXT_MEDIA_TYPE = "text/plain"
@@ -80,11 +82,11 @@ class StationService:
         self.max_parallel = max_parallel
         self.ttl = ttl
         self.capacity = capacity
-        self._clock = clock
         self._key = re.compile(rf"^{re.escape(self.root)}/([A-Z0-9]{{1,2}})/\1_([A-Z0-9]{{1,5}})\.xml$")
-        self._listings: dict[str, tuple[float, tuple[tuple[str, str, str], ...]]] = {}
-        self._documents: OrderedDict[str, tuple[float, Document]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._listings: Cache[str, tuple[tuple[str, str, str], ...]] = Cache(
+            maxsize=_MAX_LISTINGS, ttl=ttl, timer=clock
+        )
+        self._documents: Cache[str, Document] = Cache(maxsize=capacity, ttl=ttl, timer=clock)
 
     # -- public ------------------------------------------------------------------------
 
@@ -151,19 +153,16 @@ class StationService:
         Raises:
             ArchiveError: the store could not be listed.
         """
-        now = self._clock()
-        with self._lock:
-            entry = self._listings.get(prefix)
-            if entry is not None and now - entry[0] <= self.ttl:
-                return entry[1]
+        cached = self._listings.get(prefix)
+        if cached is not None:
+            return cached
         items = []
         for key in self.store.list(prefix):
             match = self._key.match(key)
             if match is not None:
                 items.append((key, match.group(1), match.group(2)))
         listing = tuple(items)
-        with self._lock:
-            self._listings[prefix] = (now, listing)
+        self._listings.put(prefix, listing)
         return listing
 
     def _document(self, key: str) -> Document | None:
@@ -172,12 +171,9 @@ class StationService:
         Raises:
             ArchiveError: the store could not be read.
         """
-        now = self._clock()
-        with self._lock:
-            entry = self._documents.get(key)
-            if entry is not None and now - entry[0] <= self.ttl:
-                self._documents.move_to_end(key)
-                return entry[1]
+        cached = self._documents.get(key)
+        if cached is not None:
+            return cached
         try:
             document = parse_document(key, self.store.get(key).data)
         except NoSuchKey:
@@ -185,11 +181,7 @@ class StationService:
         except DataError as exc:
             _log.warning("station: %s left out: %s", key, exc)
             return None
-        with self._lock:
-            self._documents[key] = (now, document)
-            self._documents.move_to_end(key)
-            while len(self._documents) > self.capacity:
-                self._documents.popitem(last=False)
+        self._documents.put(key, document)
         return document
 
 
@@ -220,25 +212,41 @@ def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _place_ok(station: ET.Element, request: StationRequest) -> bool:
+    """Whether the station lies in the request's box and radius (when it asks for them)."""
     if request.box is None and request.radius is None:
         return True
+    place = _coordinates(station)
+    if place is None:
+        return False
+    lat, lon = place
+    return (request.box is None or _in_box(lat, lon, request.box)) and (
+        request.radius is None or _in_radius(lat, lon, request.radius)
+    )
+
+
+def _coordinates(station: ET.Element) -> tuple[float, float] | None:
+    """The station's latitude and longitude, or None when either is missing or malformed."""
     try:
         lat = float(find(station, "Latitude") or "nan")
         lon = float(find(station, "Longitude") or "nan")
     except ValueError:
-        return False
+        return None
     if math.isnan(lat) or math.isnan(lon):
-        return False
-    if request.box is not None:
-        min_lat, max_lat, min_lon, max_lon = request.box
-        inside_lon = min_lon <= lon <= max_lon if min_lon <= max_lon else (lon >= min_lon or lon <= max_lon)
-        if not (min_lat <= lat <= max_lat and inside_lon):
-            return False
-    if request.radius is not None:
-        clat, clon, rmin, rmax = request.radius
-        if not rmin <= _distance(clat, clon, lat, lon) <= rmax:
-            return False
-    return True
+        return None
+    return lat, lon
+
+
+def _in_box(lat: float, lon: float, box: tuple[float, float, float, float]) -> bool:
+    """Whether ``(lat, lon)`` is in the box; a box whose minimum longitude is the larger
+    crosses the antimeridian."""
+    min_lat, max_lat, min_lon, max_lon = box
+    inside_lon = min_lon <= lon <= max_lon if min_lon <= max_lon else (lon >= min_lon or lon <= max_lon)
+    return min_lat <= lat <= max_lat and inside_lon
+
+
+def _in_radius(lat: float, lon: float, radius: tuple[float, float, float, float]) -> bool:
+    clat, clon, rmin, rmax = radius
+    return rmin <= _distance(clat, clon, lat, lon) <= rmax
 
 
 def _open(element: ET.Element, request: StationRequest) -> bool:
@@ -263,6 +271,18 @@ def _select(documents: list[Document], request: StationRequest, depth: Level) ->
     different ways). An element without a start date joins the earliest dated epoch of
     its code, as it says nothing that would set it apart.
     """
+    merged = _merge(_gather(documents, request, depth))
+    networks = []
+    for _, item in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        item.element.extend(sorted(item.stations, key=lambda s: (s.get("code", ""), s.get("startDate", ""))))
+        _set_count(item.element, "SelectedNumberStations", item.count)
+        networks.append(item.element)
+    return networks
+
+
+def _gather(documents: list[Document], request: StationRequest, depth: Level) -> list[_Merged]:
+    """The selected network epochs of every file, unmerged; a network with a malformed
+    date is left out (and logged)."""
     found: list[_Merged] = []
     for document in documents:
         for network in document.root.iter(tag("Network")):
@@ -275,6 +295,11 @@ def _select(documents: list[Document], request: StationRequest, depth: Level) ->
             if selected is not None:
                 clone, stations, count = selected
                 found.append(_Merged(clone, start, stations, count))
+    return found
+
+
+def _merge(found: list[_Merged]) -> dict[tuple[str, int | None], _Merged]:
+    """Network epochs by (code, start), the undated joining the earliest dated one."""
     merged: dict[tuple[str, int | None], _Merged] = {}
     for item in sorted(found, key=lambda m: m.start is None):  # dated epochs first
         code = item.element.get("code", "")
@@ -286,12 +311,7 @@ def _select(documents: list[Document], request: StationRequest, depth: Level) ->
             merged[key] = _Merged(item.element, item.start, [], 0)
         merged[key].stations.extend(item.stations)
         merged[key].count += item.count
-    networks = []
-    for _, item in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        item.element.extend(sorted(item.stations, key=lambda s: (s.get("code", ""), s.get("startDate", ""))))
-        _set_count(item.element, "SelectedNumberStations", item.count)
-        networks.append(item.element)
-    return networks
+    return merged
 
 
 def _select_network(
@@ -328,6 +348,25 @@ def _select_station(
     Raises:
         DataError: a date is malformed.
     """
+    selections = _station_selections(network, station, request, depth)
+    if not selections:
+        return None
+    channels = _selected_channels(network, station, selections, request, depth)
+    constrained = not all(s.any_channel for s in selections)
+    if not channels and (constrained or depth.depth >= Level.CHANNEL.depth):
+        return None
+    return _station_copy(station, channels, depth)
+
+
+def _station_selections(
+    network: str, station: ET.Element, request: StationRequest, depth: Level
+) -> list[Selection]:
+    """The request's selections that take the station (empty when none does, or when it
+    is closed or out of the requested place).
+
+    Raises:
+        DataError: a date is malformed.
+    """
     code = station.get("code", "")
     start, end = epoch(station)
     selections = [
@@ -336,9 +375,21 @@ def _select_station(
     # startbefore/startafter/endbefore/endafter apply to the epochs of the requested level;
     # the elements above are kept when they hold matching epochs.
     if not selections or (depth is Level.STATION and not request.epoch_ok(start, end)):
-        return None
+        return []
     if not _open(station, request) or not _place_ok(station, request):
-        return None
+        return []
+    return selections
+
+
+def _selected_channels(
+    network: str, station: ET.Element, selections: list[Selection], request: StationRequest, depth: Level
+) -> list[ET.Element]:
+    """The channel elements of ``network``'s ``station`` that ``selections`` take.
+
+    Raises:
+        DataError: a date is malformed.
+    """
+    code = station.get("code", "")
     channels = []
     for channel in station.findall(tag("Channel")):
         nslc = Nslc(network, code, channel.get("locationCode", "").strip(), channel.get("code", ""))
@@ -349,9 +400,12 @@ def _select_station(
             and _open(channel, request)
         ):
             channels.append(channel)
-    constrained = not all(s.any_channel for s in selections)
-    if not channels and (constrained or depth.depth >= Level.CHANNEL.depth):
-        return None
+    return channels
+
+
+def _station_copy(station: ET.Element, channels: list[ET.Element], depth: Level) -> ET.Element:
+    """A copy of ``station`` counting ``channels``, holding them at channel depth and below
+    (without their responses at channel depth)."""
     clone = _copy_without(station, "Channel")
     _set_count(clone, "SelectedNumberChannels", len(channels))
     if depth.depth >= Level.CHANNEL.depth:

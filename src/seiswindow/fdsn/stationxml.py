@@ -11,7 +11,6 @@ The FDSN station text format (``format=text``) is written here too, from the sam
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import math
 import xml.etree.ElementTree as ET
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import DataError, RequestError
-from ..nstime import NS_PER_S, parse_time
+from ..nstime import NS_PER_S, format_seconds, parse_time
 
 __all__ = [
     "NS",
@@ -209,9 +208,8 @@ def _field(value: str | None) -> str:
 def _time(ns: int | None) -> str:
     if ns is None:
         return ""
-    seconds, nanos = divmod(ns, NS_PER_S)
-    stamp = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
-    text = f"{stamp:%Y-%m-%dT%H:%M:%S}"
+    text = format_seconds(ns)
+    nanos = ns % NS_PER_S
     return f"{text}.{nanos // 1000:06d}" if nanos else text
 
 
