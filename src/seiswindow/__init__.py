@@ -11,9 +11,8 @@ Layers, top-down: :mod:`~seiswindow.model` (windows, results, errors) →
 :mod:`~seiswindow.extract` (find, fetch, decode, trim, stitch) → encoders and front-ends.
 """
 
-from importlib import metadata as _metadata
-
 from ._api import extract, to_stream
+from ._version import __version__
 from .archive import Archive
 from .config import Settings, open_archive
 from .errors import (
@@ -27,11 +26,6 @@ from .errors import (
 )
 from .extract import Extractor
 from .model import FetchStats, Gap, Limits, Segment, Status, Window, WindowResult, parse_windows
-
-try:  # pyproject.toml is the one place the version is written
-    __version__ = _metadata.version("seiswindow")
-except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "Archive",

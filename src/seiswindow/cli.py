@@ -16,6 +16,7 @@ from typing import TextIO
 
 import orjson
 
+from ._version import __version__
 from .config import Settings, open_archive
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
@@ -127,7 +128,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__  # here, not at the top: no module-level tie to __init__'s import order
 
     parser = argparse.ArgumentParser(
         prog="seiswindow",

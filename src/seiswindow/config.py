@@ -28,13 +28,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .archive import Archive, layout_named
 from .errors import ConfigError
 from .model import Limits
 from .store import LocalStore, S3Store, Store
 
-__all__ = ["DEFAULT_ARCHIVE", "Archive", "Settings", "open_archive"]
+if TYPE_CHECKING:
+    from .service import Service
+
+__all__ = ["DEFAULT_ARCHIVE", "Archive", "Settings", "open_archive", "open_service"]
 
 DEFAULT_ARCHIVE = "s3://scedc-pds"
 _REGIONS = {"scedc-pds": "us-west-2", "ncedc-pds": "us-east-2"}
@@ -133,3 +137,18 @@ def open_archive(settings: Settings) -> Archive:
     path = Path(url).expanduser()
     layout = layout_named(settings.layout or ("ncedc" if "ncedc" in path.name else "scedc"))
     return Archive(LocalStore(path), layout)
+
+
+def open_service(settings: Settings) -> Service:
+    """The service on the archive the settings name, with their limits and workers.
+
+    Raises:
+        ConfigError: the archive cannot be opened.
+    """
+    # Imported here: `import seiswindow` (which imports this module) stays free of the
+    # service and its encoders; only the front ends that serve pay for them.
+    from .extract import Extractor
+    from .service import Service
+
+    extractor = Extractor(open_archive(settings), limits=settings.limits, max_workers=settings.max_workers)
+    return Service(extractor, owns_extractor=True)

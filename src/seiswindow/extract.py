@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from .config import Archive
+from .archive import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
 from .locate import FileIndexCache, Locator, Meter, Records
 from .model import FetchStats, Gap, Limits, Segment, Status, TraceSpan, Window, WindowResult

@@ -35,8 +35,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from . import __version__
-from .config import Settings, open_archive
+from ._version import __version__
 from .encode import Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
@@ -246,18 +245,6 @@ class Service:
     def __init__(self, extractor: Extractor, *, owns_extractor: bool = False) -> None:
         self.extractor = extractor
         self._owns = owns_extractor
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Service:
-        """A service on the archive the settings name, with their limits.
-
-        Raises:
-            ConfigError: the archive cannot be opened.
-        """
-        extractor = Extractor(
-            open_archive(settings), limits=settings.limits, max_workers=settings.max_workers
-        )
-        return cls(extractor, owns_extractor=True)
 
     def close(self) -> None:
         if self._owns:

@@ -36,9 +36,9 @@ from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from . import __version__
+from ._version import __version__
 from .bodylimit import BodyLimit
-from .config import Settings
+from .config import Settings, open_service
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
 from .errors import http_status
 from .extract import Extractor
@@ -183,7 +183,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
     """
     if extractor is None:
         settings = settings or Settings.from_env()
-        service = Service.from_settings(settings)
+        service = open_service(settings)
     else:
         settings = settings or Settings(archive=extractor.archive.url, limits=extractor.limits)
         service = Service(extractor)

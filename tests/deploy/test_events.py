@@ -16,9 +16,8 @@ import pytest
 from deploy_helpers import EVENTS, REPO, dockerfile_cmd, load_template
 
 from seiswindow.aws import LocalContext, handle_event
-from seiswindow.config import Settings
+from seiswindow.config import Settings, open_service
 from seiswindow.model import parse_windows
-from seiswindow.service import Service
 
 #: Runs in a new interpreter: resolve the Dockerfile's CMD the way the Lambda runtime
 #: does (module path, attribute), call it once per event, print the answers as JSON.
@@ -145,7 +144,7 @@ def test_route_table_covers_the_template() -> None:
 def test_handler_answers_each_template_route(route: tuple[str, str], shared_data: Path) -> None:
     method, template_path = route
     path, body = _ROUTE_REQUESTS[route]
-    service = Service.from_settings(Settings(archive=str(shared_data / "scedc-pds")))
+    service = open_service(Settings(archive=str(shared_data / "scedc-pds")))
     try:
         answer = handle_event(
             _http_api_event(method, path, body, template_path), LocalContext(), service=service

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from seiswindow.config import Settings
+from seiswindow.config import Settings, open_service
 from seiswindow.http import create_app
 from seiswindow.service import Service
 from support.s3server import S3Proxy
@@ -22,7 +22,7 @@ def settings(s3proxy: S3Proxy) -> Settings:
 
 @pytest.fixture(scope="session")
 def service(settings: Settings) -> Iterator[Service]:
-    svc = Service.from_settings(settings)
+    svc = open_service(settings)
     yield svc
     svc.close()
 

@@ -92,9 +92,9 @@ def test_windows_through_the_handler_import_no_web_framework(shared_data: Path) 
     code = f"""
 import json, sys
 from seiswindow.aws import LocalContext, handle_event
-from seiswindow.config import Settings
+from seiswindow.config import Settings, open_service
 from seiswindow.service import Service
-service = Service.from_settings(Settings(archive={str(shared_data / "scedc-pds")!r}))
+service = open_service(Settings(archive={str(shared_data / "scedc-pds")!r}))
 request = {{"Windows": [{{"Network": "CI", "Station": "WBM", "Channel": "LHZ",
     "Starttime": "2022-01-01T23:59:00", "Endtime": "2022-01-02T00:01:00"}}]}}
 assert isinstance(handle_event(request, LocalContext(), service=service), list)

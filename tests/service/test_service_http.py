@@ -298,7 +298,9 @@ def test_413_is_decided_while_windows_wait_for_a_slower_one(
         headers = {"Accept-Encoding": "gzip" if gzip_ else "identity"}
         # Each window alone fits: the answer is refused for what waits, not for one window.
         for window in body["Windows"][:2]:
-            alone = service.timewindows(json.dumps({"Windows": [window]}).encode(), gzip=accepts_gzip(headers))
+            alone = service.timewindows(
+                json.dumps({"Windows": [window]}).encode(), gzip=accepts_gzip(headers)
+            )
             assert alone.status == 200, alone.body[:300]
         answer = service.timewindows(json.dumps(body).encode(), gzip=accepts_gzip(headers))
     assert answer.status == 413, answer.body[:300]

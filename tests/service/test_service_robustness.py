@@ -14,6 +14,7 @@ from service_helpers import event
 
 from seiswindow import ConfigError, Limits, Settings
 from seiswindow.aws import LocalContext, handle_event
+from seiswindow.config import open_service
 from seiswindow.service import Service
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -83,7 +84,7 @@ def test_fdsn_byte_limit_counts_the_base64_of_a_lambda_answer(settings: Settings
     Lambda proxy answer: the handler refuses it with 413 rather than fail in AWS."""
     line = "CI CCA -- BHN 2022-01-02T10:00:00 2022-01-02T10:10:00\n"
     limits = Limits(max_response_bytes=36_000)  # the records are ~29 kB: under it raw, over it as base64
-    small = Service.from_settings(
+    small = open_service(
         Settings(archive=settings.archive, endpoint_url=settings.endpoint_url, limits=limits)
     )
     try:

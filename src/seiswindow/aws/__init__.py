@@ -33,7 +33,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ..config import Settings
+from ..config import Settings, open_service
 from ..service import Service
 from .dispatch import handle_event
 from .emulator import LocalContext, invoke
@@ -56,7 +56,7 @@ def default_service() -> Service:
     if _SERVICE is None:
         with _SERVICE_LOCK:
             if _SERVICE is None:
-                _SERVICE = Service.from_settings(Settings.from_env())
+                _SERVICE = open_service(Settings.from_env())
     return _SERVICE
 
 
