@@ -1,6 +1,6 @@
-"""The front-ends import downward only: no import cycle runs through them (lazy imports
-inside functions counted), the service and negotiation know no web framework, and the
-windows path through Lambda imports neither FastAPI nor Mangum."""
+"""The service and negotiation know no web framework, and the windows path through Lambda
+imports neither FastAPI nor Mangum. (No cycle and downward imports everywhere, front ends
+included: tests/test_layers.py.)"""
 
 from __future__ import annotations
 
@@ -12,19 +12,6 @@ from pathlib import Path
 import seiswindow
 
 PACKAGE = Path(seiswindow.__file__).parent
-FRONT_ENDS = {
-    "seiswindow.aws",
-    "seiswindow.aws.dispatch",
-    "seiswindow.aws.emulator",
-    "seiswindow.aws.envelope",
-    "seiswindow.aws.events",
-    "seiswindow.aws.fdsn",
-    "seiswindow.http",
-    "seiswindow.webapp",
-    "seiswindow.bodylimit",
-    "seiswindow.negotiate",
-    "seiswindow.service",
-}
 WEB = {"fastapi", "starlette", "uvicorn", "mangum"}
 
 
@@ -49,37 +36,6 @@ def _imports(path: Path) -> set[str]:
             found.add(module)
             found.update(f"{module}.{alias.name}" for alias in node.names)
     return found
-
-
-def _graph() -> dict[str, set[str]]:
-    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    return {name: _imports(path) & set(modules) - {name} for name, path in modules.items()}
-
-
-def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
-    seen, todo = set(), list(graph[start])
-    while todo:
-        node = todo.pop()
-        if node == goal:
-            return True
-        if node not in seen:
-            seen.add(node)
-            todo.extend(graph.get(node, ()))
-    return False
-
-
-def test_no_import_cycle_through_a_front_end() -> None:
-    graph = _graph()
-    assert set(graph) >= FRONT_ENDS
-    cycles = sorted(name for name in FRONT_ENDS if _reaches(graph, name, name))
-    assert cycles == []
-
-
-def test_the_lambda_package_never_imports_the_http_front_door() -> None:
-    graph = _graph()
-    for name in (n for n in graph if n == "seiswindow.aws" or n.startswith("seiswindow.aws.")):
-        assert "seiswindow.http" not in graph[name], name
-    assert not {n for n in graph["seiswindow.webapp"] if n.startswith(("seiswindow.aws", "seiswindow.http"))}
 
 
 def test_service_and_negotiation_know_no_web_framework() -> None:
