@@ -14,7 +14,7 @@ import pytest
 from obspy import UTCDateTime
 from obspy.io.stationxml.core import validate_stationxml
 
-from seiswindow import demo
+from seiswindow import demo, demo_archive
 from seiswindow.demo import (
     DEMO_CHANNELS,
     DEMO_DAYS,
@@ -27,9 +27,7 @@ DAY1, DAY2 = date(2024, 1, 1), date(2024, 1, 2)
 RATES = {"BHZ": 40.0, "BHN": 40.0, "BHE": 40.0, "LHZ": 1.0}
 OFFSETS = {"BHZ": 0.0195, "BHN": 0.0195, "BHE": 0.0195, "LHZ": 0.0719}
 WAVEFORM_KEYS = sorted(
-    f"continuous_waveforms/2024/2024_00{d}/SYDEMO_{cha}___202400{d}.ms"
-    for cha in RATES
-    for d in (1, 2)
+    f"continuous_waveforms/2024/2024_00{d}/SYDEMO_{cha}___202400{d}.ms" for cha in RATES for d in (1, 2)
 )
 STATIONXML_KEY = "FDSNstationXML/SY/SY_DEMO.xml"
 
@@ -131,9 +129,7 @@ def test_only_the_demo_gap_exists(archive: Path, cha: str) -> None:
 
 @pytest.mark.parametrize("cha", ["BHN", "LHZ"])
 def test_consecutive_days_merge_into_one_trace(archive: Path, cha: str) -> None:
-    st = obspy.read(str(_day_file(archive, cha, DAY1))) + obspy.read(
-        str(_day_file(archive, cha, DAY2))
-    )
+    st = obspy.read(str(_day_file(archive, cha, DAY1))) + obspy.read(str(_day_file(archive, cha, DAY2)))
     assert st.get_gaps() == []
     st.merge()
     assert len(st) == 1
@@ -164,7 +160,7 @@ def test_stale_marker_triggers_rebuild(archive: Path, tmp_path: Path) -> None:
     root = tmp_path / "copy"
     shutil.copytree(archive, root)
     (root / ".seiswindow-demo").write_text("seiswindow demo archive format 0\n")
-    before = {p: p.stat().st_ino for p in demo._demo_paths(root)}
+    before = {p: p.stat().st_ino for p in demo_archive._demo_paths(root)}
     paths = build_demo_archive(root)
     # Files are written beside their target and renamed in: new inodes.
     assert all(p.stat().st_ino != before[p] for p in paths if p.suffix == ".ms")
