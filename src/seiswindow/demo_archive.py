@@ -158,11 +158,9 @@ def write_day_file(
         OSError: If the file cannot be written.
     """
     _check_day_file(network, station, location, channel, sampling_rate, start_offset_s, record_length, seed)
+    nslc = Nslc(network, station, location, channel)
     runs = day_runs(
-        network=network,
-        station=station,
-        location=location,
-        channel=channel,
+        nslc,
         day=day,
         sampling_rate=sampling_rate,
         start_offset_s=start_offset_s,
@@ -177,7 +175,7 @@ def write_day_file(
         write_steim2_file(
             tmp,
             runs,
-            nslc=Nslc(network, station, location, channel),
+            nslc=nslc,
             sampling_rate=sampling_rate,
             record_length=record_length,
         )

@@ -28,6 +28,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from .model import Nslc
 from .nstime import NS_PER_S
 
 __all__ = ["SignalModel", "day_runs", "exact_rate"]
@@ -237,11 +238,8 @@ def _synthesize(
 
 
 def day_runs(
+    nslc: Nslc,
     *,
-    network: str,
-    station: str,
-    location: str,
-    channel: str,
     day: date,
     sampling_rate: float,
     start_offset_s: float,
@@ -249,7 +247,7 @@ def day_runs(
     seed: int = 0,
     signal: SignalModel | None = None,
 ) -> list[tuple[int, npt.NDArray[np.int32]]]:
-    """One UTC day of synthetic int32 counts of a channel, as runs ``(start_ns, samples)``
+    """One UTC day of synthetic int32 counts of channel ``nslc``, as runs ``(start_ns, samples)``
     of contiguous samples: the day's grid (see the module docstring) minus the samples
     with ``start_s <= t < end_s`` for each ``(start_s, end_s)`` of ``gaps`` (seconds after
     midnight).
@@ -265,13 +263,12 @@ def day_runs(
     model = signal if signal is not None else SignalModel.for_rate(sampling_rate)
     grid = _DayGrid.for_day(day, rate=rate, offset_ns=round(start_offset_s * NS_PER_S))
     runs = _kept_runs(grid, day, gaps)
-    nslc = f"{network}.{station}.{location}.{channel}"
     data = _synthesize(
         grid,
         sampling_rate=sampling_rate,
         model=model,
-        station_seed=(seed, zlib.crc32(f"{network}.{station}".encode())),
-        channel_seed=(seed, zlib.crc32(nslc.encode())),
+        station_seed=(seed, zlib.crc32(f"{nslc.network}.{nslc.station}".encode())),
+        channel_seed=(seed, zlib.crc32(str(nslc).encode())),
         day_ordinal=day.toordinal(),
     )
     # Contiguous int32 slices: handed to libmseed without a copy.
