@@ -14,7 +14,7 @@ import pytest
 from obspy import UTCDateTime
 from obspy.io.stationxml.core import validate_stationxml
 
-from seiswindow import demo
+from seiswindow import demo, demo_archive
 from seiswindow.demo import (
     DEMO_CHANNELS,
     DEMO_DAYS,
@@ -160,7 +160,7 @@ def test_stale_marker_triggers_rebuild(archive: Path, tmp_path: Path) -> None:
     root = tmp_path / "copy"
     shutil.copytree(archive, root)
     (root / ".seiswindow-demo").write_text("seiswindow demo archive format 0\n")
-    before = {p: p.stat().st_ino for p in demo._demo_paths(root)}
+    before = {p: p.stat().st_ino for p in demo_archive._demo_paths(root)}
     paths = build_demo_archive(root)
     # Files are written beside their target and renamed in: new inodes.
     assert all(p.stat().st_ino != before[p] for p in paths if p.suffix == ".ms")

@@ -1,5 +1,6 @@
 """Windows in, waveform segments out: plan the day files, fetch their records, decode,
-stitch across midnight, trim as ObsPy trims, and say what is missing.
+stitch across midnight, trim as ObsPy trims (:mod:`seiswindow.trim`), and say what is
+missing.
 
 One :class:`Extractor` serves many requests: it holds the thread pools and the cache of
 what is known of each file. Windows run concurrently; a window that fails becomes a
@@ -10,17 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from .archive import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
 from .locate import FileIndexCache, Locator, Meter, Records
-from .model import FetchStats, Gap, Limits, Segment, Status, TraceSpan, Window, WindowResult
+from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
+from .trim import find_gaps, trim_segments
 
 __all__ = ["Extractor", "find_gaps", "trim_segments"]
 
@@ -295,125 +296,3 @@ def _grid_origin(found: list[_FileOutcome]) -> int | None:
 def _overlaps_day(day: dt.date, start: int, end: int) -> bool:
     begin = day_start(day)
     return start < begin + 86_400 * NS_PER_S and end >= begin
-
-
-# -- trimming and gaps, as ObsPy does them ---------------------------------------------
-
-
-def _round_away(x: float) -> int:
-    """Round half away from zero (ObsPy's ``compatibility.round_away``)."""
-    return int(math.copysign(math.floor(abs(x) + 0.5), x))
-
-
-def _seconds(a: int, b: int) -> float:
-    """``UTCDateTime(a) - UTCDateTime(b)``: seconds rounded to the microsecond."""
-    return round((a - b) / 1e9, 6)
-
-
-def _shift(start: int, samples: int, sampling_rate: float) -> int:
-    """``UTCDateTime(start) + samples * delta``, as ObsPy computes a trimmed start."""
-    return start + int(round(samples * (1.0 / sampling_rate) * 1e9))
-
-
-def _on_grid(t: int, origin: int | None, sampling_rate: float) -> int:
-    """``t`` moved to the nearest instant ``origin + k / sampling_rate``, computed as ObsPy
-    computes sample times of a trace that starts at ``origin``."""
-    if origin is None:
-        return t
-    k = int(round(_seconds(t, origin) * sampling_rate))
-    return _shift(origin, k, sampling_rate)
-
-
-def _trim_chain(
-    chain: list[Segment], t0: int, t1: int, grid_origin: int | None
-) -> tuple[list[Segment], TraceSpan | None]:
-    """Trim segments of one rate, in time order and not overlapping, as ObsPy trims the one
-    trace that ``Stream.merge()`` makes of them (gaps as masked samples on the grid of the
-    first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
-    sr = chain[0].sampling_rate
-    origin = _on_grid(chain[0].start, grid_origin, sr)
-    offsets = [0]
-    for prev, seg in zip(chain, chain[1:], strict=False):
-        gap = int(round(_seconds(seg.start, prev.end) * sr)) - 1
-        offsets.append(offsets[-1] + prev.npts + gap)
-    total = offsets[-1] + chain[-1].npts
-    end = _shift(origin, total - 1, sr)
-    # Stream.trim first moves both bounds onto the trace's samples (a tie at half a sample
-    # moves the start later and the end earlier) ...
-    t0 = _shift(origin, _round_away(_seconds(t0, origin) * sr), sr)
-    t1 = _shift(end, _round_away(_seconds(t1, end) * sr), sr)
-    if t0 > t1 or t0 > end:
-        return [], None
-    # ... then Trace._ltrim and Trace._rtrim cut at those samples.
-    left = max(_round_away(_seconds(t0, origin) * sr), 0)
-    new_start = _shift(origin, left, sr) if left > 0 else origin
-    if t1 < new_start:
-        return [], None
-    npts = total - left
-    right = _round_away(_seconds(t1, new_start) * sr) - npts + 1
-    count = 1 if t1 == new_start else npts + min(right, 0)
-    lo, hi = left, left + count
-    out = []
-    for seg, offset in zip(chain, offsets, strict=True):
-        a, b = max(lo, offset) - offset, min(hi, offset + seg.npts) - offset
-        if b > a:
-            out.append(Segment(_shift(origin, offset + a, sr), sr, seg.samples[a:b]))
-    return out, (TraceSpan(new_start, count, sr) if count > 0 else None)
-
-
-def trim_segments(
-    decoded: Iterable[DecodedSegment | Segment], t0: int, t1: int, *, grid_origin: int | None = None
-) -> tuple[list[Segment], TraceSpan | None]:
-    """Cut segments to ``[t0, t1]`` with ObsPy's ``Stream.merge().trim(t0, t1)`` semantics.
-
-    Segments of one rate that follow each other are trimmed together on one sample grid
-    (as ObsPy's merged trace); overlapping segments, or a change of rate, start a new
-    chain that is trimmed on its own grid. ``grid_origin`` is the start of the first record
-    of the day file: sample times are put on its grid, as ObsPy reading that file does
-    (record headers may disagree with it by a microsecond, which decides exact ties at
-    half a sample). Also returns the trimmed trace's grid (of the first chain, the trace
-    ObsPy keeps), which starts or ends inside a gap when the window does.
-    """
-    segments = [Segment(s.start, s.sampling_rate, s.samples) for s in decoded if len(s.samples)]
-    segments.sort(key=lambda s: s.start)
-    chains: list[list[Segment]] = []
-    for seg in segments:
-        if chains:
-            prev = chains[-1][-1]
-            gap = int(round(_seconds(seg.start, prev.end) * seg.sampling_rate)) - 1
-            if seg.sampling_rate == prev.sampling_rate and gap >= 0:
-                chains[-1].append(seg)
-                continue
-        chains.append([seg])
-    pieces: list[Segment] = []
-    span: TraceSpan | None = None
-    for k, chain in enumerate(chains):
-        # After an overlap ObsPy's merged trace goes on, on one grid: so do we. After a
-        # change of rate it would not merge: that chain keeps its own grid.
-        same_rate = chain[0].sampling_rate == chains[0][0].sampling_rate
-        trimmed, chain_span = _trim_chain(chain, t0, t1, grid_origin if same_rate else None)
-        pieces.extend(trimmed)
-        if k == 0:
-            span = chain_span
-    return pieces, span
-
-
-def find_gaps(segments: Sequence[Segment], t0: int, t1: int, *, span: TraceSpan | None = None) -> list[Gap]:
-    """Gaps (and overlaps) between segments and at the window's ends, counted in samples
-    as ObsPy's ``Stream.get_gaps()`` counts them (a window that lies wholly in a gap of
-    the data, ``span`` without segments, is one gap of ``span.npts`` samples)."""
-    if not segments:
-        return [Gap(t0, t1, span.npts)] if span is not None else []
-    gaps = []
-    first, last = segments[0], segments[-1]
-    lead = _round_away(_seconds(first.start, t0) * first.sampling_rate)
-    if lead > 0:
-        gaps.append(Gap(t0, first.start, lead))
-    for prev, seg in zip(segments, segments[1:], strict=False):
-        missing = int(round(_seconds(seg.start, prev.end) * prev.sampling_rate)) - 1
-        if missing != 0:
-            gaps.append(Gap(prev.end, seg.start, missing))
-    trail = _round_away(_seconds(t1, last.end) * last.sampling_rate)
-    if trail > 0:
-        gaps.append(Gap(last.end, t1, trail))
-    return gaps

@@ -1,17 +1,28 @@
-"""miniSEED through libmseed (``pymseed``): record detection, header parsing, decoding.
+"""miniSEED through libmseed (``pymseed``): record detection, header parsing, decoding,
+packing.
 
-The only module that touches miniSEED bytes. Records are parsed by libmseed; nothing
-here decodes Steim or reads header fields by hand.
+The only module that touches miniSEED bytes. Records are parsed and packed by libmseed;
+nothing here decodes Steim or reads header fields by hand.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pymseed import MiniSEEDError, MS3Record, MS3TraceList, get_error_messages, sourceid2nslc
+from pymseed import (
+    DataEncoding,
+    MiniSEEDError,
+    MS3Record,
+    MS3TraceList,
+    get_error_messages,
+    nslc2sourceid,
+    sourceid2nslc,
+)
 from pymseed.clib import buffer_pointer, clibmseed, ffi
 
 from .errors import DataError
@@ -23,10 +34,13 @@ __all__ = [
     "Decoded",
     "RecordHeader",
     "decode",
+    "DecodedSegment",
     "detect_record_length",
+    "pack_records",
     "parse_header",
     "parse_headers",
     "scan_records",
+    "write_steim2_file",
 ]
 
 #: What a record that libmseed cannot parse raises: its own errors, and (from pymseed) a
@@ -336,3 +350,100 @@ def _segments(tracelist: MS3TraceList, problems: list[str] | None = None) -> lis
             segments.append(DecodedSegment(nslc, int(segment.starttime), float(segment.samprate), samples))
     segments.sort(key=lambda seg: seg.start)
     return segments
+
+
+# -- packing ----------------------------------------------------------------------------
+
+
+def _packable(samples: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], str, tuple[DataEncoding, ...]]:
+    """Samples as libmseed packs them, their sample type and the encodings to try in turn:
+    Steim2 for integers (plain 32-bit integers for the rare series whose differences
+    Steim2 cannot hold), IEEE floats for floats.
+
+    Raises:
+        DataError: the samples are not numbers.
+    """
+    kind = samples.dtype.kind
+    encodings: tuple[DataEncoding, ...]
+    if kind in "iu":
+        data, code = samples.astype(np.int32, copy=False), "i"
+        encodings = (DataEncoding.STEIM2, DataEncoding.INT32)
+    elif samples.dtype == np.float32:
+        data, code, encodings = samples, "f", (DataEncoding.FLOAT32,)
+    elif kind == "f":
+        data, code = samples.astype(np.float64, copy=False), "d"
+        encodings = (DataEncoding.FLOAT64,)
+    else:
+        raise DataError(f"samples of type {samples.dtype} cannot be written as miniSEED")
+    return np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("=")), code, encodings
+
+
+def pack_records(
+    samples: np.ndarray[Any, Any],
+    *,
+    nslc: Nslc,
+    start: int,
+    sampling_rate: float,
+    record_length: int = 512,
+    format_version: int = 2,
+) -> list[bytes]:
+    """miniSEED records of contiguous samples of ``nslc`` whose first is at ``start`` (ns),
+    packed by libmseed (see :func:`_packable` for the encodings). miniSEED 2 by default,
+    as the archives and ObsPy write it.
+
+    Raises:
+        DataError: the samples cannot be packed.
+    """
+    data, code, encodings = _packable(samples)
+    problem = ""
+    for encoding in encodings:
+        msr = MS3Record()
+        msr.sourceid = nslc2sourceid(nslc.network, nslc.station, nslc.location, nslc.channel)
+        msr.starttime = start
+        msr.samprate = sampling_rate
+        msr.reclen = record_length
+        msr.formatversion = format_version
+        msr.encoding = encoding
+        try:
+            return list(msr.generate(data, code))
+        except MiniSEEDError as exc:
+            problem = str(exc)
+    raise DataError(f"{nslc}: cannot pack samples as miniSEED: {problem}")
+
+
+def write_steim2_file(
+    path: str | os.PathLike[str],
+    runs: Iterable[tuple[int, np.ndarray[Any, Any]]],
+    *,
+    nslc: Nslc,
+    sampling_rate: float,
+    record_length: int = 512,
+) -> None:
+    """Write runs of int32 samples, ``(start_ns, samples)`` each, of one channel to ``path``
+    as miniSEED 2 Steim2 records, the way the SCEDC archive writes its day files.
+
+    Four defaults of pymseed's ``MS3TraceList.to_file`` are wrong for such files and are
+    overridden: ``format_version=2`` (the default is miniSEED 3), ``encoding=STEIM2``
+    (default Steim1), ``max_record_length`` (default 4096) and ``overwrite=True`` (the
+    default appends). libmseed writes every miniSEED 2 record with sequence number
+    ``000000`` and quality ``D``; readers accept it.
+
+    Raises:
+        pymseed.MiniSEEDError: libmseed fails to pack or write the records.
+        OSError: the file cannot be written.
+    """
+    sourceid = nslc2sourceid(nslc.network, nslc.station, nslc.location, nslc.channel)
+    traces = MS3TraceList()
+    try:
+        for start, samples in runs:
+            # A contiguous int32 array is handed to libmseed without a copy.
+            traces.add_data(sourceid, samples, "i", sampling_rate, starttime=start)
+        traces.to_file(
+            Path(path),
+            overwrite=True,
+            max_record_length=record_length,
+            encoding=DataEncoding.STEIM2,
+            format_version=2,
+        )
+    finally:
+        traces.close()

@@ -1,0 +1,172 @@
+"""An answer's bytes and the size rule: :class:`Body` assembles them, gzipped when wanted,
+and raises :class:`~seiswindow.errors.LimitExceeded` as soon as they would be larger than
+``Limits.max_response_bytes`` as they will travel (:class:`Envelope`)."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from enum import StrEnum
+from typing import Any
+
+from ..errors import LimitExceeded
+
+__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "Body", "Envelope"]
+
+
+class Envelope(StrEnum):
+    """How an answer's body travels, which decides what its size is."""
+
+    #: HTTP: the bytes as they are.
+    HTTP = "http"
+    #: A Lambda proxy answer (API Gateway, Function URL, ALB): text bodies become a JSON
+    #: string inside the answer (quotes and backslashes escaped), binary ones base64.
+    LAMBDA_PROXY = "lambda-proxy"
+    #: A direct Lambda invocation: the runtime re-serialises the returned list with
+    #: ``", "`` and ``": "`` separators (one more byte per comma and colon).
+    LAMBDA_DIRECT = "lambda-direct"
+
+
+#: Bodies smaller than this are not worth a gzip header.
+GZIP_MIN_BYTES = 1024
+#: zlib's default: the best ratio before the slow levels, and fitting under the limit
+#: is what gzip is for here.
+GZIP_LEVEL = 6
+_CHUNK = 1 << 20
+
+
+class Body:
+    """An answer's bytes, written in order, gzipped when allowed and worth it, never
+    larger than ``limit`` as it travels.
+
+    Args:
+        limit: the largest size allowed (``Limits.max_response_bytes``).
+        envelope: how the body travels, see :class:`Envelope`.
+        gzip: the client accepts gzip (ignored for direct invocations).
+        binary: the body is not text (miniSEED): never gzipped, base64 in Lambda answers.
+        advice: what to tell a client whose answer is too large.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        envelope: Envelope = Envelope.HTTP,
+        gzip: bool = False,
+        binary: bool = False,
+        advice: str = "",
+    ) -> None:
+        self.limit = limit
+        self.envelope = envelope
+        self.binary = binary
+        self.advice = advice
+        self._may_gzip = gzip and not binary and envelope is not Envelope.LAMBDA_DIRECT
+        self._raw: list[bytes] = []
+        self._raw_size = 0
+        self._raw_weight = 0
+        self._zip: Any = None
+        self._zipped: list[bytes] = []
+        self._zipped_size = 0
+        self._done: bytes | None = None
+
+    @property
+    def gzipped(self) -> bool:
+        return self._zip is not None
+
+    @property
+    def base64(self) -> bool:
+        """The body travels base64-encoded (Lambda proxy answers that are not text)."""
+        return self.envelope is Envelope.LAMBDA_PROXY and (self.binary or self.gzipped)
+
+    def _weigh_text(self, piece: bytes) -> int:
+        if self.envelope is Envelope.LAMBDA_DIRECT:
+            return len(piece) + piece.count(b",") + piece.count(b":")
+        if self.envelope is Envelope.LAMBDA_PROXY and not self.binary:
+            return len(piece) + piece.count(b'"') + piece.count(b"\\")
+        return len(piece)
+
+    def _travel_size(self) -> int:
+        if self._zip is not None:
+            return 4 * math.ceil(self._zipped_size / 3) if self.base64 else self._zipped_size
+        if self.base64:
+            return 4 * math.ceil(self._raw_size / 3)
+        return self._raw_weight
+
+    def _check(self, *, final: bool) -> None:
+        size = self._travel_size()
+        if size <= self.limit:
+            return
+        what = "gzipped answer" if self._zip is not None else "answer"
+        so_far = "" if final else " and growing"
+        tips = [self.advice] if self.advice else []
+        raise LimitExceeded(
+            f"the {what} is {size} bytes{so_far}, over the limit of {self.limit} bytes"
+            + (f"; {' '.join(tips)}" if tips else ""),
+            field="Windows",
+        )
+
+    def _feed(self, piece: bytes) -> None:
+        for i in range(0, len(piece), _CHUNK):
+            out = self._zip.compress(piece[i : i + _CHUNK])
+            if out:
+                self._zipped.append(out)
+                self._zipped_size += len(out)
+                self._check(final=False)
+
+    def write(self, piece: bytes) -> None:
+        """Append ``piece``.
+
+        Raises:
+            LimitExceeded: the body is already too large.
+        """
+        if self._done is not None:
+            raise RuntimeError("the body is finished")
+        self._raw_size += len(piece)
+        if self._zip is not None:
+            self._feed(piece)
+            return
+        self._raw.append(piece)
+        self._raw_weight += self._weigh_text(piece)
+        if self._may_gzip and self._raw_size >= GZIP_MIN_BYTES:
+            self._zip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+            pending, self._raw = self._raw, []
+            for part in pending:
+                self._feed(part)
+        else:
+            self._check(final=False)
+
+    def check_pending(self, size: int, *, factor: int) -> None:
+        """Refuse early when ``size`` more raw bytes, encoded but not yet written (they
+        wait for an earlier window), cannot fit: in full without gzip, above ``factor``
+        times the limit with it.
+
+        Raises:
+            LimitExceeded: they cannot fit.
+        """
+        budget = factor * self.limit if self._may_gzip else self.limit - self._raw_size
+        if size > budget:
+            raise LimitExceeded(
+                f"the answer is over {self._raw_size + size} bytes and growing, over the limit of "
+                f"{self.limit} bytes" + (f"; {self.advice}" if self.advice else ""),
+                field="Windows",
+            )
+
+    def finish(self) -> bytes:
+        """The body, complete.
+
+        Raises:
+            LimitExceeded: the body is too large.
+        """
+        if self._done is None:
+            if self._zip is not None:
+                tail = self._zip.flush()
+                self._zipped.append(tail)
+                self._zipped_size += len(tail)
+                self._check(final=True)
+                self._done = b"".join(self._zipped)
+                self._zipped = []
+            else:
+                self._check(final=True)
+                self._done = b"".join(self._raw)
+                self._raw = []
+        return self._done
