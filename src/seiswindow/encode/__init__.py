@@ -28,7 +28,7 @@ inside a Lambda proxy answer, re-serialised by the Lambda runtime for a direct
 invocation): the status is decided before the first byte is sent.
 
 The package's parts: ``_json`` (the JSON answer), ``_mseed`` (the miniSEED answer, records
-packed by :mod:`seiswindow.mseed`), ``_body`` (:class:`Body` and :class:`Envelope`).
+packed by :mod:`seiswindow.mseed`), ``_body`` (:class:`Body`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from ..trim import Merged, merge_segments
-from ._body import GZIP_LEVEL, GZIP_MIN_BYTES, Body, Envelope
+from ._body import GZIP_LEVEL, GZIP_MIN_BYTES, Body
 from ._json import (
     _JSON_SLICE,  # noqa: F401  (tests bound the slices by it)
     JSON_MEDIA_TYPE,
@@ -54,7 +54,6 @@ __all__ = [
     "JSON_MEDIA_TYPE",
     "MSEED_MEDIA_TYPE",
     "Body",
-    "Envelope",
     "Merged",
     "OutputFormat",
     "encode_json",

@@ -1,30 +1,18 @@
 """An answer's bytes and the size rule: :class:`Body` assembles them, gzipped when wanted,
 and raises :class:`~seiswindow.errors.LimitExceeded` as soon as they would be larger than
-``Limits.max_response_bytes`` as they will travel (:class:`Envelope`)."""
+``Limits.max_response_bytes`` as they will travel. The base class is an HTTP body (the bytes
+as they are); a transport whose bodies weigh otherwise (Lambda's, in ``seiswindow.aws``)
+subclasses it and overrides :meth:`Body._weigh_text` and :attr:`Body.base64`."""
 
 from __future__ import annotations
 
 import math
 import zlib
-from enum import StrEnum
 from typing import Any
 
 from ..errors import LimitExceeded
 
-__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "Body", "Envelope"]
-
-
-class Envelope(StrEnum):
-    """How an answer's body travels, which decides what its size is."""
-
-    #: HTTP: the bytes as they are.
-    HTTP = "http"
-    #: A Lambda proxy answer (API Gateway, Function URL, ALB): text bodies become a JSON
-    #: string inside the answer (quotes and backslashes escaped), binary ones base64.
-    LAMBDA_PROXY = "lambda-proxy"
-    #: A direct Lambda invocation: the runtime re-serialises the returned list with
-    #: ``", "`` and ``": "`` separators (one more byte per comma and colon).
-    LAMBDA_DIRECT = "lambda-direct"
+__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "Body"]
 
 
 #: Bodies smaller than this are not worth a gzip header.
@@ -41,8 +29,7 @@ class Body:
 
     Args:
         limit: the largest size allowed (``Limits.max_response_bytes``).
-        envelope: how the body travels, see :class:`Envelope`.
-        gzip: the client accepts gzip (ignored for direct invocations).
+        gzip: the client accepts gzip.
         binary: the body is not text (miniSEED): never gzipped, base64 in Lambda answers.
         advice: what to tell a client whose answer is too large.
     """
@@ -51,16 +38,14 @@ class Body:
         self,
         *,
         limit: int,
-        envelope: Envelope = Envelope.HTTP,
         gzip: bool = False,
         binary: bool = False,
         advice: str = "",
     ) -> None:
         self.limit = limit
-        self.envelope = envelope
         self.binary = binary
         self.advice = advice
-        self._may_gzip = gzip and not binary and envelope is not Envelope.LAMBDA_DIRECT
+        self._may_gzip = gzip and not binary
         self._raw: list[bytes] = []
         self._raw_size = 0
         self._raw_weight = 0
@@ -75,14 +60,11 @@ class Body:
 
     @property
     def base64(self) -> bool:
-        """The body travels base64-encoded (Lambda proxy answers that are not text)."""
-        return self.envelope is Envelope.LAMBDA_PROXY and (self.binary or self.gzipped)
+        """The body travels base64-encoded (never over HTTP)."""
+        return False
 
     def _weigh_text(self, piece: bytes) -> int:
-        if self.envelope is Envelope.LAMBDA_DIRECT:
-            return len(piece) + piece.count(b",") + piece.count(b":")
-        if self.envelope is Envelope.LAMBDA_PROXY and not self.binary:
-            return len(piece) + piece.count(b'"') + piece.count(b"\\")
+        """The size ``piece`` has as it travels, not gzipped (over HTTP: its length)."""
         return len(piece)
 
     def _travel_size(self) -> int:

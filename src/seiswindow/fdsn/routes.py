@@ -25,6 +25,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
+from ..encode import MSEED_MEDIA_TYPE
 from ..errors import LimitExceeded, RequestError, SeisWindowError, http_status
 from ..extract import Extractor
 from ..nstime import format_time
@@ -36,7 +37,7 @@ from .station import StationService
 
 __all__ = ["MSEED_MEDIA_TYPE", "router"]
 
-MSEED_MEDIA_TYPE = "application/vnd.fdsn.mseed"
+
 #: The largest POST body read (a bulk request of some thousand lines).
 _MAX_BODY_BYTES = 1 << 20
 #: What a query path answers to (HEAD as GET, without the body).
