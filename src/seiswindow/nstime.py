@@ -84,7 +84,11 @@ def format_time(ns: int) -> str:
     >>> format_time(1640995200071859500)
     '2022-01-01T00:00:00.071860Z'
     """
-    micros = (ns + 500) // 1000  # round half up to the microsecond, as UTCDateTime does
+    # To the microsecond with ties to even, as UTCDateTime does (Python's round()):
+    # .0000005 prints .000000, .0000015 prints .000002.
+    micros, rest = divmod(ns, 1000)
+    if rest > 500 or (rest == 500 and micros % 2):
+        micros += 1
     seconds, micro = divmod(micros, 1_000_000)
     return f"{format_seconds(seconds * NS_PER_S)}.{micro:06d}Z"
 

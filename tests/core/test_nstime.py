@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from obspy import UTCDateTime
 
@@ -64,6 +64,11 @@ def test_fractions_keep_their_nanoseconds(nanos: int, digits: int) -> None:
 
 
 @given(nanoseconds)
+# exact half microseconds: ObsPy rounds them to even (hypothesis found 500)
+@example(500)
+@example(1500)
+@example(-1500)
+@example(1640995200071860500)
 def test_nanoseconds_print_rounded_to_microseconds_as_obspy(ns: int) -> None:
     assert format_time(ns) == str(UTCDateTime(ns=ns))
 
