@@ -5,10 +5,12 @@
 ...     ["CI.WBM..LHZ 2022-01-01T23:55:00 2022-01-02T00:05:00"], archive="s3://scedc-pds"
 ... )
 
-Layers, top-down: :mod:`~seiswindow.model` (windows, results, errors) →
-:mod:`~seiswindow.archive` (layouts) → :mod:`~seiswindow.store` (ranged reads) →
-:mod:`~seiswindow.mseed` (libmseed) → :mod:`~seiswindow.locate` and
-:mod:`~seiswindow.extract` (find, fetch, decode, trim, stitch) → encoders and front-ends.
+Layers, bottom-up (each imports only those below it; docs/architecture.md and
+tests/test_layers.py): :mod:`~seiswindow.model` (windows, results, errors) →
+:mod:`~seiswindow.archive` (layouts, the Archive value) → :mod:`~seiswindow.store` (ranged
+reads) → :mod:`~seiswindow.mseed` (libmseed) → :mod:`~seiswindow.locate` (find a window's
+records) → :mod:`~seiswindow.extract` and :mod:`~seiswindow.trim` (fetch, decode, trim on
+ObsPy's grid) → :mod:`~seiswindow.encode` → :mod:`~seiswindow.service` → front ends.
 """
 
 from ._api import extract, to_stream
