@@ -265,14 +265,19 @@ def _seconds(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def check_count(count: int, max_windows: int) -> None:
-    """Raises:
-    LimitExceeded: ``count`` windows are more than ``max_windows``.
+def check_count(
+    count: int, max_windows: int, *, field: str = "Windows", advice: str = "split the request"
+) -> None:
+    """The one check of a request's window count (the windows service, FDSN dataselect's
+    channel windows after wildcards are expanded).
+
+    Raises:
+        LimitExceeded: ``count`` windows are more than ``max_windows``; names ``field``.
     """
     if count > max_windows:
         raise LimitExceeded(
-            f"{count} windows asked, at most {max_windows} per request; split the request",
-            field="Windows",
+            f"{count} windows asked, at most {max_windows} per request; {advice}",
+            field=field,
         )
 
 

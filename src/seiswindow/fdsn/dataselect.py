@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..errors import ArchiveError, LimitExceeded, RequestError
 from ..extract import Extractor
-from ..model import Nslc, Window
+from ..model import Nslc, Window, check_count
 from ..mseed import RecordHeader
 from ..nstime import NS_PER_S
 from .catalog import ChannelCatalog
@@ -130,12 +130,9 @@ class DataselectService:
             for nslc in self.catalog.channels(selection):
                 windows[Window(*nslc, selection.start, selection.end)] = None
         ordered = sorted(windows, key=lambda w: (w.nslc, w.start, w.end))
-        if len(ordered) > limits.max_windows:
-            raise LimitExceeded(
-                f"the request names {len(ordered)} channel windows, at most {limits.max_windows}: "
-                "narrow the codes or split the request",
-                field="channel",
-            )
+        check_count(
+            len(ordered), limits.max_windows, field="channel", advice="narrow the codes or split the request"
+        )
         return ordered
 
     def _fetch(self, windows: list[Window]) -> tuple[dict[Window, list[Record]], list[str]]:
