@@ -14,7 +14,7 @@ ObsPy's grid) → :mod:`~seiswindow.encode` → :mod:`~seiswindow.service` → f
 """
 
 from ._api import extract, to_stream
-from ._version import __version__
+from ._version import version as _version
 from .archive import Archive
 from .config import Settings, open_archive
 from .errors import (
@@ -53,3 +53,10 @@ __all__ = [
     "parse_windows",
     "to_stream",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # ``seiswindow.__version__`` is read from the package metadata on first use (see _version).
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module 'seiswindow' has no attribute {name!r}")

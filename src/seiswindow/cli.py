@@ -16,7 +16,7 @@ from typing import TextIO
 
 import orjson
 
-from ._version import __version__
+from ._version import version
 from .config import Settings, open_archive
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="seiswindow",
         description="Cut time windows of seismic waveforms out of cloud seismic archives.",
     )
-    parser.add_argument("--version", action="version", version=f"seiswindow {__version__}")
+    parser.add_argument("--version", action="version", version=f"seiswindow {version()}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--archive",

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ._version import __version__
+from ._version import version
 from .encode import Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
@@ -336,7 +336,7 @@ class Service:
         archive = self.extractor.archive
         doc = {
             "status": "ok",
-            "version": __version__,
+            "version": version(),
             "archive": {"url": archive.url, "layout": archive.layout.name},
             "limits": self.limits,
         }

@@ -36,7 +36,7 @@ from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ._version import __version__
+from ._version import version
 from .bodylimit import BodyLimit
 from .config import Settings, open_service
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
@@ -195,7 +195,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
 
     app = FastAPI(
         title="seiswindow",
-        version=__version__,
+        version=version(),
         summary="Time windows of seismic waveforms from cloud archives, as the SCEDC tutorial's Lambda.",
         lifespan=lifespan,
     )
