@@ -79,7 +79,13 @@ STATION_PARAMS = (
     ),
     Param("includerestricted", "xs:boolean", default="true", doc="Include closed epochs"),
     Param("includeavailability", "xs:boolean", default="false", options=("false",), doc="Only false"),
-    Param("matchtimeseries", "xs:boolean", default="false", options=("false",), doc="Only false"),
+    Param(
+        "matchtimeseries",
+        "xs:boolean",
+        default="false",
+        options=("true", "false"),
+        doc="Only channels with day files in [starttime, endtime] (both needed when true)",
+    ),
     Param("format", default="xml", options=("xml", "text"), doc="Output format"),
     _NODATA,
 )
