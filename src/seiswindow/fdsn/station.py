@@ -144,7 +144,9 @@ class StationService:
             return None
         catalog = self.catalog
         if catalog is None:
-            raise RequestError("matchtimeseries=true: this service has no waveform archive", field="matchtimeseries")
+            raise RequestError(
+                "matchtimeseries=true: this service has no waveform archive", field="matchtimeseries"
+            )
         for selection in request.selections:
             assert selection.start is not None and selection.end is not None  # parse_station checks
             days = span_days(selection.start, selection.end)
