@@ -51,7 +51,7 @@ DATASELECT_PARAMS = (
     ),
     Param("minimumlength", "xs:double", default="0.0", doc="Minimum continuous segment length (s)"),
     Param("longestonly", "xs:boolean", default="false", doc="Only the longest continuous segment"),
-    Param("format", default="miniseed", options=("miniseed",), doc="Output format"),
+    Param("format", default="miniseed", options=("miniseed", "mseed"), doc="miniSEED (mseed: the same)"),
     _NODATA,
 )
 

@@ -48,6 +48,8 @@ _ALIASES = {
 }
 _QUALITIES = ("D", "R", "Q", "M", "B")
 _NODATA = {"204": 204, "404": 404}
+#: The dataselect formats, all miniSEED: ``mseed`` is an alias other servers also take.
+_DATASELECT_FORMATS = ("miniseed", "mseed")
 
 _DATASELECT_OPTIONS = ("quality", "minimumlength", "longestonly", "format", "nodata")
 _DATASELECT_PARAMS = frozenset(("starttime", "endtime", *CODE_PARAMS, *_DATASELECT_OPTIONS))
@@ -389,7 +391,8 @@ def parse_dataselect(query: Iterable[tuple[str, str]], body: str | None = None) 
         selections: tuple[Selection, ...] = (_selection(params, times_required=True),)
     else:
         params, selections = _body_request(body, query, _DATASELECT_PARAMS, "dataselect", open_times=False)
-    _choice(params, "format", ("miniseed",), "miniseed")
+    # "mseed" is what other servers also take (and some clients send) for miniSEED.
+    _choice(params, "format", _DATASELECT_FORMATS, "miniseed")
     quality = params.get("quality", "B").upper()
     if quality not in _QUALITIES:
         raise RequestError(f"{params['quality']!r} is not one of {', '.join(_QUALITIES)}", field="quality")
