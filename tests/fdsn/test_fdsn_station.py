@@ -5,20 +5,30 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fdsn_helpers import archive_channels
 from obspy import Inventory, UTCDateTime, read_inventory
 from obspy.clients.fdsn import Client
 from obspy.clients.fdsn.header import FDSNNoDataException
 from obspy.core.inventory import Channel
 
+from seiswindow.archive import Archive, layout_named
+from seiswindow.config import Settings
+from seiswindow.extract import Extractor
+from seiswindow.fdsn import router
 from seiswindow.model import Nslc
+from seiswindow.store import LocalStore
+from support.serving import serving
 
 STATIONS = ("CCA", "HEC", "WBM")
 Key = tuple[str, str, str, str, int]
@@ -311,3 +321,45 @@ def test_matchtimeseries_over_too_many_days_is_413(scedc_url: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(f"{scedc_url}/fdsnws/station/1/query?{query}")
     assert caught.value.code == 413
+
+
+# -- text format when the StationXML leaves fields out ----------------------------------------
+
+
+def orientation_columns(text: str) -> dict[tuple[str, ...], tuple[str, str]]:
+    """Azimuth and Dip columns of channel text lines, by codes and start."""
+    rows = [line.split("|") for line in text.splitlines() if line and not line.startswith("#")]
+    return {(*row[:4], row[15]): (row[8], row[9]) for row in rows}
+
+
+def test_text_channel_without_azimuth_and_dip(shared_data: Path, tmp_path: Path) -> None:
+    """Azimuth and Dip are optional in StationXML: the text line leaves them empty, as ObsPy's
+    own writer does and its parser (``float_or_none``) reads as None; the line stays one that
+    ``read_inventory`` parses without a warning, every other field as in the StationXML."""
+    source = (shared_data / "scedc-pds/FDSNstationXML/CI/CI_WBM.xml").read_text()
+    stripped = re.sub(r"\s*<(Azimuth|Dip)[^>]*>[^<]*</\1>", "", source)
+    assert stripped != source and "<Azimuth" not in stripped and "<Dip" not in stripped
+    path = tmp_path / "FDSNstationXML/CI/CI_WBM.xml"
+    path.parent.mkdir(parents=True)
+    path.write_text(stripped)
+    reference = channels(read_inventory(str(path), format="STATIONXML"))
+    assert all(c.azimuth is None and c.dip is None for c in reference.values())
+    with Extractor(Archive(LocalStore(tmp_path), layout_named("scedc"))) as extractor:
+        app = FastAPI()
+        app.include_router(router(extractor, Settings(archive=str(tmp_path))))
+        with serving(app) as url:
+            status, body = station_get(url, {"net": "CI", "sta": "WBM", "level": "channel", "format": "text"})
+    assert status == 200, body
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ObsPy drops a channel it cannot parse, with a warning
+        got = channels(read_inventory(io.BytesIO(body), format="STATIONTXT"))
+    assert got.keys() == reference.keys()
+    # The columns themselves are what ObsPy's writer prints for the same channels.
+    written = io.StringIO()
+    read_inventory(str(path), format="STATIONXML").write(written, format="STATIONTXT", level="channel")
+    assert orientation_columns(body.decode()) == orientation_columns(written.getvalue())
+    for key, ref in reference.items():
+        mine = got[key]
+        assert mine.azimuth is None and mine.dip is None
+        for name in ("latitude", "longitude", "elevation", "depth", "sample_rate", "end_date"):
+            assert getattr(mine, name) == getattr(ref, name), (key, name)
