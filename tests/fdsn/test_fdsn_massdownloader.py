@@ -3,24 +3,24 @@
 MassDownloader reads the station WADL: when it lists ``matchtimeseries`` it asks for the
 channels with data (``level=channel&format=text&matchtimeseries=true``) and trusts the
 answer to pick channels by its priorities, then downloads miniSEED per chunk with
-``get_waveforms_bulk`` and StationXML per station with ``get_stations_bulk``.
+``get_waveforms_bulk`` and StationXML per station with ``get_stations_bulk``. It groups
+channel-days into bulk requests of ~25 MB by its estimate and merges a channel's adjacent chunks
+into one line (here two days): the sample's partial data fits the default limits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fdsn_helpers import day_files, serve_fdsn
+from fdsn_helpers import day_files
 from obspy import Stream, UTCDateTime, read, read_inventory
 from obspy.clients.fdsn import Client
 from obspy.clients.fdsn.mass_downloader import MassDownloader, RectangularDomain, Restrictions
 
-from seiswindow.model import Limits, Nslc, Window
+from seiswindow.model import Nslc, Window
 from support.oracle import oracle
-from support.s3server import S3Proxy
 
 T0 = UTCDateTime("2022-01-01T00:00:00")
 T1 = UTCDateTime("2022-01-03T00:00:00")
@@ -34,19 +34,10 @@ WITH_DATA = {
 }
 
 
-@pytest.fixture(scope="module")
-def workstation_url(s3proxy: S3Proxy) -> Iterator[str]:
-    """The services with limits a workstation affords: a 40 Hz day is ~4 MB and a bulk
-    request of several channels passes the 6 MB a Lambda answer may hold."""
-    limits = Limits(max_response_bytes=1 << 30, max_window_seconds=4 * 86_400.0)
-    with serve_fdsn("scedc-pds", s3proxy.url, limits=limits, max_bytes=1 << 30) as url:
-        yield url
-
-
 def test_massdownloader_saves_complete_days_of_channels_with_data(
-    workstation_url: str, shared_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    scedc_url: str, shared_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = Client(workstation_url)
+    client = Client(scedc_url)
     assert "matchtimeseries" in client.services["station"]  # so MassDownloader trusts the answer
     restrictions = Restrictions(
         starttime=T0,
