@@ -422,3 +422,13 @@ def test_a_window_inside_a_record_without_a_rate_gets_the_archives_record(
             answer = httpx.get(f"{url}/fdsnws/dataselect/1/query", params=query, timeout=30)
     assert answer.status_code == 200, answer.text
     assert answer.content == bytes(data[100 * 512 : 101 * 512])
+
+
+@pytest.mark.parametrize("fmt", ["mseed", "MSEED", "miniseed"])
+def test_format_mseed_is_miniseed(scedc_url: str, shared_data: Path, fmt: str) -> None:
+    """``format=mseed``, as other servers take it and some clients send it, over a raw GET;
+    the oracle is ObsPy's record parser on the archive's file."""
+    params = {"net": "CI", "sta": "CCA", "loc": "--", "cha": "BHN", "format": fmt}
+    status, body, media = http_get(scedc_url, {**params, "start": str(T0), "end": str(T1)})
+    assert (status, media) == (200, "application/vnd.fdsn.mseed"), body[:300]
+    assert body == records_overlapping(shared_data / "scedc-pds" / SCEDC_CCA, T0, T1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from seiswindow.errors import RequestError
 from seiswindow.fdsn.codes import CodePattern
+from seiswindow.fdsn.meta import dataselect_wadl, station_wadl
 from seiswindow.fdsn.request import (
     Level,
     Selection,
@@ -294,3 +297,65 @@ def test_many_stars_uncollapsed_still_match_at_once() -> None:
     assert not pattern.matches("XYZ" * 100 + "A")
     assert pattern.matches("A" * 50 + "XYZ")
     assert CodePattern("*?" * 200 + "Z").matches("Y" * 200 + "Z")
+
+
+# -- the WADLs promise only what the parsers take -------------------------------------------
+
+_WADL = "{http://wadl.dev.java.net/2009/02}"
+_SAMPLES = {
+    "xs:dateTime": ("2022-01-02T00:00:00",),
+    "xs:double": ("1.5",),
+    "xs:int": ("204",),
+    "xs:boolean": ("true", "false"),
+    "xs:string": ("CI", "*"),
+}
+
+
+def _wadl_values(wadl: str) -> list[tuple[str, str]]:
+    """Every parameter of the WADL's GET query with each value it promises: its options, else
+    values of its type, and its default."""
+    root = ET.fromstring(wadl)
+    method = next(m for m in root.iter(f"{_WADL}method") if m.get("id") == "query")
+    values = []
+    for param in method.iter(f"{_WADL}param"):
+        name = param.get("name", "")
+        options = [o.get("value", "") for o in param.iter(f"{_WADL}option")]
+        given = options or list(_SAMPLES[param.get("type", "xs:string")])
+        default = param.get("default")
+        values += [(name, v) for v in {*given, *([default] if default is not None else [])}]
+    return values
+
+
+@pytest.mark.parametrize(
+    ("service", "render", "parse"),
+    [("dataselect", dataselect_wadl, parse_dataselect), ("station", station_wadl, parse_station)],
+)
+def test_every_wadl_value_is_accepted(service: str, render: Any, parse: Any) -> None:
+    """ObsPy trusts the WADL: a parameter listed there is sent (MassDownloader sends
+    ``matchtimeseries=true`` because it is listed), so each value it lists must be taken."""
+    base = {"starttime": "2022-01-01T00:00:00", "endtime": "2022-01-03T00:00:00"}  # around the sample time
+    values = _wadl_values(render("/"))
+    assert values
+    for name, value in values:
+        query = {**base, name: value}
+        try:
+            parse(list(query.items()))
+        except RequestError as exc:
+            pytest.fail(f"fdsnws-{service} WADL lists {name}={value}, refused: {exc}")
+
+
+def test_dataselect_takes_mseed_as_miniseed() -> None:
+    query = [("starttime", "2022-01-02"), ("endtime", "2022-01-02T01:00:00"), ("station", "WBM")]
+    assert parse_dataselect([*query, ("format", "mseed")]) == parse_dataselect(
+        [*query, ("format", "miniseed")]
+    )
+    assert parse_dataselect([*query, ("format", "MSEED")]) == parse_dataselect(query)
+
+
+def test_station_matchtimeseries_with_a_span() -> None:
+    query = [("starttime", "2022-01-02"), ("endtime", "2022-01-03"), ("matchtimeseries", "true")]
+    assert parse_station(query).match_timeseries
+    assert not parse_station(query[:2]).match_timeseries
+    with pytest.raises(RequestError) as caught:
+        parse_station([("matchtimeseries", "true")], "CI WBM * * 2022-01-02 *\n")
+    assert caught.value.field == "matchtimeseries"

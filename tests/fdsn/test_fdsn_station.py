@@ -4,17 +4,31 @@ StationXML files directly (``read_inventory`` and ``Inventory.select``)."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import io
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fdsn_helpers import archive_channels
 from obspy import Inventory, UTCDateTime, read_inventory
 from obspy.clients.fdsn import Client
 from obspy.clients.fdsn.header import FDSNNoDataException
 from obspy.core.inventory import Channel
+
+from seiswindow.archive import Archive, layout_named
+from seiswindow.config import Settings
+from seiswindow.extract import Extractor
+from seiswindow.fdsn import router
+from seiswindow.model import Nslc
+from seiswindow.store import LocalStore
+from support.serving import serving
 
 STATIONS = ("CCA", "HEC", "WBM")
 Key = tuple[str, str, str, str, int]
@@ -236,3 +250,116 @@ def test_nothing_matches(client: Client, scedc_url: str) -> None:
         client.get_stations(station="CCA", channel="HHZ", level="channel")
     status, body = station_get(scedc_url, {"sta": "NOPE", "nodata": "404"})
     assert status == 404 and body.startswith(b"Error 404: Not Found\n\n")
+
+
+# -- matchtimeseries -----------------------------------------------------------------------
+
+
+def test_matchtimeseries_keeps_the_channels_with_day_files(
+    client: Client, archive_inventory: Inventory, shared_data: Path
+) -> None:
+    """The oracle: the archive's StationXML (ObsPy) cut to the channels whose day files are on
+    disk in the span; CI.YAQ (StationXML, no day file) and channels without files go."""
+    t0, t1 = UTCDateTime("2022-01-01T12:00:00"), UTCDateTime("2022-01-02T12:00:00")
+    on_disk = set(archive_channels(shared_data, "scedc-pds", t0.date)) | set(
+        archive_channels(shared_data, "scedc-pds", t1.date)
+    )
+    expected = {
+        key
+        for key, cha in channels(archive_inventory.select(network="CI", starttime=t0, endtime=t1)).items()
+        if Nslc(*key[:4]) in on_disk
+    }
+    assert expected and len(expected) < len(channels(archive_inventory))
+    got = client.get_stations(network="CI", starttime=t0, endtime=t1, level="channel", matchtimeseries=True)
+    assert set(channels(got)) == expected
+    text = client.get_stations(
+        network="CI", starttime=t0, endtime=t1, level="channel", format="text", matchtimeseries=True
+    )
+    assert {k[:4] for k in channels(text)} == {k[:4] for k in expected}
+    stations = client.get_stations(
+        network="CI", starttime=t0, endtime=t1, level="station", matchtimeseries=True
+    )
+    assert sorted(s.code for n in stations for s in n) == sorted({k[1] for k in expected})
+    # A span before the archive's first day file matches no channel.
+    with pytest.raises(FDSNNoDataException):
+        client.get_stations(
+            network="CI",
+            starttime=UTCDateTime("2021-12-30"),
+            endtime=UTCDateTime("2021-12-31"),
+            level="channel",
+            matchtimeseries=True,
+        )
+
+
+def test_matchtimeseries_over_a_post_body(scedc_url: str, shared_data: Path) -> None:
+    body = b"level=channel\nmatchtimeseries=true\nCI * * BH? 2022-01-02T00:00:00 2022-01-02T01:00:00\n"
+    request = urllib.request.Request(f"{scedc_url}/fdsnws/station/1/query", data=body, method="POST")
+    with urllib.request.urlopen(request) as answer:
+        got = read_inventory(answer, format="STATIONXML")
+    on_disk = {
+        n for n in archive_channels(shared_data, "scedc-pds", dt.date(2022, 1, 2)) if n.channel[:2] == "BH"
+    }
+    assert {Nslc(*k[:4]) for k in channels(got)} == on_disk
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "matchtimeseries=true&level=channel",  # no span to look up
+        "matchtimeseries=true&starttime=2022-01-01",
+    ],
+)
+def test_matchtimeseries_needs_a_span(scedc_url: str, query: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{scedc_url}/fdsnws/station/1/query?{query}")
+    assert caught.value.code == 400
+    assert "matchtimeseries" in caught.value.read().decode()
+
+
+def test_matchtimeseries_over_too_many_days_is_413(scedc_url: str) -> None:
+    query = "matchtimeseries=true&network=CI&starttime=2020-01-01&endtime=2022-01-02"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{scedc_url}/fdsnws/station/1/query?{query}")
+    assert caught.value.code == 413
+
+
+# -- text format when the StationXML leaves fields out ----------------------------------------
+
+
+def orientation_columns(text: str) -> dict[tuple[str, ...], tuple[str, str]]:
+    """Azimuth and Dip columns of channel text lines, by codes and start."""
+    rows = [line.split("|") for line in text.splitlines() if line and not line.startswith("#")]
+    return {(*row[:4], row[15]): (row[8], row[9]) for row in rows}
+
+
+def test_text_channel_without_azimuth_and_dip(shared_data: Path, tmp_path: Path) -> None:
+    """Azimuth and Dip are optional in StationXML: the text line leaves them empty, as ObsPy's
+    own writer does and its parser (``float_or_none``) reads as None; the line stays one that
+    ``read_inventory`` parses without a warning, every other field as in the StationXML."""
+    source = (shared_data / "scedc-pds/FDSNstationXML/CI/CI_WBM.xml").read_text()
+    stripped = re.sub(r"\s*<(Azimuth|Dip)[^>]*>[^<]*</\1>", "", source)
+    assert stripped != source and "<Azimuth" not in stripped and "<Dip" not in stripped
+    path = tmp_path / "FDSNstationXML/CI/CI_WBM.xml"
+    path.parent.mkdir(parents=True)
+    path.write_text(stripped)
+    reference = channels(read_inventory(str(path), format="STATIONXML"))
+    assert all(c.azimuth is None and c.dip is None for c in reference.values())
+    with Extractor(Archive(LocalStore(tmp_path), layout_named("scedc"))) as extractor:
+        app = FastAPI()
+        app.include_router(router(extractor, Settings(archive=str(tmp_path))))
+        with serving(app) as url:
+            status, body = station_get(url, {"net": "CI", "sta": "WBM", "level": "channel", "format": "text"})
+    assert status == 200, body
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ObsPy drops a channel it cannot parse, with a warning
+        got = channels(read_inventory(io.BytesIO(body), format="STATIONTXT"))
+    assert got.keys() == reference.keys()
+    # The columns themselves are what ObsPy's writer prints for the same channels.
+    written = io.StringIO()
+    read_inventory(str(path), format="STATIONXML").write(written, format="STATIONTXT", level="channel")
+    assert orientation_columns(body.decode()) == orientation_columns(written.getvalue())
+    for key, ref in reference.items():
+        mine = got[key]
+        assert mine.azimuth is None and mine.dip is None
+        for name in ("latitude", "longitude", "elevation", "depth", "sample_rate", "end_date"):
+            assert getattr(mine, name) == getattr(ref, name), (key, name)

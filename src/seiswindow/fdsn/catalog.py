@@ -10,6 +10,7 @@ missing file is simply no data.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from ..nstime import utc_day
 from ..store import Store
 from .request import Selection
 
-__all__ = ["ChannelCatalog"]
+__all__ = ["ChannelCatalog", "span_days"]
 
 
 class ChannelCatalog:
@@ -76,6 +77,23 @@ class ChannelCatalog:
                     found.add(nslc)
         return sorted(found)
 
+    def holds(self, nslc: Nslc, start: int, end: int) -> bool:
+        """Whether the archive has a day file of ``nslc`` on a UTC day of ``[start, end]``
+        (``matchtimeseries``: metadata of channels with data in the span).
+
+        One listing per day of the span, of the channel's network where the layout lists
+        per network; cached as :meth:`channels`' listings are.
+
+        Raises:
+            ArchiveError: the store could not be listed.
+        """
+        for day in _days(start, end):
+            listing = self._listing(self._prefix(day, nslc.network), day)
+            at = bisect.bisect_left(listing, nslc)
+            if at < len(listing) and listing[at] == nslc:
+                return True
+        return False
+
     def _day_channels(self, day: dt.date, selection: Selection) -> Iterable[Nslc]:
         networks = selection.network
         if all(p.is_literal for p in networks):
@@ -118,6 +136,11 @@ class ChannelCatalog:
     def _ttl(self, day: dt.date, now: float) -> float:
         today = dt.datetime.fromtimestamp(now, dt.UTC).date()
         return self.ttl_past if day < today - dt.timedelta(days=1) else self.ttl_recent
+
+
+def span_days(start: int, end: int) -> int:
+    """How many UTC days ``[start, end]`` touches (the listings :meth:`ChannelCatalog.holds` reads)."""
+    return (utc_day(end) - utc_day(start)).days + 1
 
 
 def _days(start: int, end: int) -> list[dt.date]:

@@ -51,7 +51,7 @@ DATASELECT_PARAMS = (
     ),
     Param("minimumlength", "xs:double", default="0.0", doc="Minimum continuous segment length (s)"),
     Param("longestonly", "xs:boolean", default="false", doc="Only the longest continuous segment"),
-    Param("format", default="miniseed", options=("miniseed",), doc="Output format"),
+    Param("format", default="miniseed", options=("miniseed", "mseed"), doc="miniSEED (mseed: the same)"),
     _NODATA,
 )
 
@@ -79,7 +79,13 @@ STATION_PARAMS = (
     ),
     Param("includerestricted", "xs:boolean", default="true", doc="Include closed epochs"),
     Param("includeavailability", "xs:boolean", default="false", options=("false",), doc="Only false"),
-    Param("matchtimeseries", "xs:boolean", default="false", options=("false",), doc="Only false"),
+    Param(
+        "matchtimeseries",
+        "xs:boolean",
+        default="false",
+        options=("true", "false"),
+        doc="Only channels with day files in [starttime, endtime] (both needed when true)",
+    ),
     Param("format", default="xml", options=("xml", "text"), doc="Output format"),
     _NODATA,
 )

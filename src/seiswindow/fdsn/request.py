@@ -48,6 +48,8 @@ _ALIASES = {
 }
 _QUALITIES = ("D", "R", "Q", "M", "B")
 _NODATA = {"204": 204, "404": 404}
+#: The dataselect formats, all miniSEED: ``mseed`` is an alias other servers also take.
+_DATASELECT_FORMATS = ("miniseed", "mseed")
 
 _DATASELECT_OPTIONS = ("quality", "minimumlength", "longestonly", "format", "nodata")
 _DATASELECT_PARAMS = frozenset(("starttime", "endtime", *CODE_PARAMS, *_DATASELECT_OPTIONS))
@@ -175,6 +177,8 @@ class StationRequest:
         box: (min latitude, max latitude, min longitude, max longitude) in degrees.
         radius: (latitude, longitude, min radius, max radius) in degrees.
         include_restricted: whether epochs with ``restrictedStatus="closed"`` are kept.
+        match_timeseries: keep only channels with day files in the selection's time span
+            (then every selection has a start and an end).
     """
 
     selections: tuple[Selection, ...]
@@ -188,6 +192,7 @@ class StationRequest:
     box: tuple[float, float, float, float] | None = None
     radius: tuple[float, float, float, float] | None = None
     include_restricted: bool = True
+    match_timeseries: bool = False
 
     def epoch_ok(self, start: int | None, end: int | None) -> bool:
         """Whether an epoch passes the ``startbefore``/``startafter``/``endbefore``/``endafter``
@@ -386,7 +391,8 @@ def parse_dataselect(query: Iterable[tuple[str, str]], body: str | None = None) 
         selections: tuple[Selection, ...] = (_selection(params, times_required=True),)
     else:
         params, selections = _body_request(body, query, _DATASELECT_PARAMS, "dataselect", open_times=False)
-    _choice(params, "format", ("miniseed",), "miniseed")
+    # "mseed" is what other servers also take (and some clients send) for miniSEED.
+    _choice(params, "format", _DATASELECT_FORMATS, "miniseed")
     quality = params.get("quality", "B").upper()
     if quality not in _QUALITIES:
         raise RequestError(f"{params['quality']!r} is not one of {', '.join(_QUALITIES)}", field="quality")
@@ -406,8 +412,8 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
     Raises:
         RequestError: an unknown or repeated parameter, a malformed value, an end not after
             the start, an option this service does not offer (``updatedafter``,
-            ``includeavailability=true``, ``matchtimeseries=true``), or ``format=text``
-            with ``level=response``.
+            ``includeavailability=true``), ``matchtimeseries=true`` without a start and an
+            end, or ``format=text`` with ``level=response``.
     """
     if body is None:
         params = _collect(query, _STATION_PARAMS, "station")
@@ -428,24 +434,42 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
         box=_box(params),
         radius=_radius(params),
         include_restricted=_bool(params, "includerestricted", True),
+        match_timeseries=_match_timeseries(params, selections),
     )
+
+
+def _match_timeseries(params: dict[str, str], selections: tuple[Selection, ...]) -> bool:
+    """Whether ``matchtimeseries=true``.
+
+    Raises:
+        RequestError: not true or false, or true with a selection open in time (the day
+            files of its span are listed, so it needs one).
+    """
+    if not _bool(params, "matchtimeseries", False):
+        return False
+    if any(s.start is None or s.end is None for s in selections):
+        raise RequestError(
+            "matchtimeseries=true needs starttime and endtime: the day files of that span are looked up",
+            field="matchtimeseries",
+        )
+    return True
 
 
 def _refuse_unsupported(params: dict[str, str]) -> None:
     """Raises:
-    RequestError: ``updatedafter``, ``includeavailability=true`` or ``matchtimeseries=true``.
+    RequestError: ``updatedafter`` or ``includeavailability=true``.
     """
     if "updatedafter" in params:
         raise RequestError(
             "updatedafter is not supported: the archive's StationXML carries no update times",
             field="updatedafter",
         )
-    for name, why in (
-        ("includeavailability", "data availability is not reported"),
-        ("matchtimeseries", "matching metadata to time series is not supported"),
-    ):
-        if _bool(params, name, False):
-            raise RequestError(f"{name}=true is not supported: {why}", field=name)
+    if _bool(params, "includeavailability", False):
+        raise RequestError(
+            "includeavailability=true is not supported: the extents of the data are not known without "
+            "reading the day files; matchtimeseries=true keeps the channels that have data",
+            field="includeavailability",
+        )
 
 
 def _level_and_format(params: dict[str, str]) -> tuple[Level, str]:

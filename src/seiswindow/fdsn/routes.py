@@ -76,7 +76,7 @@ def router(
     dataselect = DataselectService(
         extractor, catalog, max_bytes=max_bytes or settings.limits.max_response_bytes
     )
-    station = StationService(archive.store, root=station_root)
+    station = StationService(archive.store, root=station_root, catalog=catalog)
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
     origin = (public_url or "").rstrip("/")

@@ -27,10 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..cache import Cache
-from ..errors import DataError, LimitExceeded, NoSuchKey
+from ..errors import DataError, LimitExceeded, NoSuchKey, RequestError
 from ..model import Nslc
 from ..nstime import format_time
 from ..store import Store
+from .catalog import ChannelCatalog, span_days
 from .request import Level, Selection, StationRequest
 from .stationxml import Document, epoch, find, parse_document, tag, text_lines, to_bytes
 
@@ -43,6 +44,9 @@ _MAX_LISTINGS = 4096
 
 XML_MEDIA_TYPE = "application/xml"
 TEXT_MEDIA_TYPE = "text/plain"
+
+#: Whether a channel has day files in a selection's time span (``matchtimeseries``).
+_HasData = Callable[[Nslc, Selection], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,10 @@ class StationService:
         ttl: seconds listings and parsed files are kept.
         capacity: parsed files kept.
         clock: monotonic seconds, for the caches.
+        catalog: the day files of the archive's waveforms, for ``matchtimeseries=true``
+            (None: refused).
+        max_match_days: the most days a ``matchtimeseries=true`` selection may span (one
+            listing per day and network; more: 413).
     """
 
     def __init__(
@@ -75,8 +83,12 @@ class StationService:
         ttl: float = 600.0,
         capacity: int = 128,
         clock: Callable[[], float] = time.monotonic,
+        catalog: ChannelCatalog | None = None,
+        max_match_days: int = 366,
     ) -> None:
         self.store = store
+        self.catalog = catalog
+        self.max_match_days = max_match_days
         self.root = root.strip("/")
         self.max_files = max_files
         self.max_parallel = max_parallel
@@ -98,14 +110,17 @@ class StationService:
             module_uri: the request's URL, written in ``ModuleURI``.
 
         Raises:
-            LimitExceeded: the request would read more than ``max_files`` files.
+            LimitExceeded: the request would read more than ``max_files`` files, or match
+                time series over more than ``max_match_days`` days.
+            RequestError: ``matchtimeseries=true`` and no catalog to match against.
             ArchiveError: the archive could not be read.
         """
+        has_data = self._has_data(request)
         documents = self._documents_for(request)
         text = request.format == "text"
         # The text format's channel lines carry the instrument sensitivity, inside Response.
         depth = Level.RESPONSE if text and request.level is Level.CHANNEL else request.level
-        networks = _select(documents, request, depth)
+        networks = _select(documents, request, depth, has_data)
         if not networks:
             return None
         if text:
@@ -117,6 +132,36 @@ class StationService:
             for uri, prefix in document.prefixes.items():
                 prefixes.setdefault(uri, prefix)
         return StationAnswer(to_bytes(root, prefixes=prefixes), XML_MEDIA_TYPE)
+
+    def _has_data(self, request: StationRequest) -> _HasData | None:
+        """The ``matchtimeseries`` test of channels, None when not asked for.
+
+        Raises:
+            LimitExceeded: a selection spans more than ``max_match_days`` days.
+            RequestError: no catalog to match against.
+        """
+        if not request.match_timeseries:
+            return None
+        catalog = self.catalog
+        if catalog is None:
+            raise RequestError(
+                "matchtimeseries=true: this service has no waveform archive", field="matchtimeseries"
+            )
+        for selection in request.selections:
+            assert selection.start is not None and selection.end is not None  # parse_station checks
+            days = span_days(selection.start, selection.end)
+            if days > self.max_match_days:
+                raise LimitExceeded(
+                    f"matchtimeseries=true over {days} days, at most {self.max_match_days}: "
+                    "ask for a shorter span",
+                    field="endtime",
+                )
+
+        def has_data(nslc: Nslc, selection: Selection) -> bool:
+            assert selection.start is not None and selection.end is not None
+            return catalog.holds(nslc, selection.start, selection.end)
+
+        return has_data
 
     # -- which files -------------------------------------------------------------------
 
@@ -263,15 +308,18 @@ class _Merged:
     count: int
 
 
-def _select(documents: list[Document], request: StationRequest, depth: Level) -> list[ET.Element]:
+def _select(
+    documents: list[Document], request: StationRequest, depth: Level, has_data: _HasData | None
+) -> list[ET.Element]:
     """Network elements (copies) holding what ``request`` selects, cut at ``depth``.
 
     Each file holds one station, so a network appears in many files: its elements are
     merged by code and start date (compared as times: files write the same date in
     different ways). An element without a start date joins the earliest dated epoch of
-    its code, as it says nothing that would set it apart.
+    its code, as it says nothing that would set it apart. With ``has_data``, only channels
+    it accepts are kept, and stations and networks holding one.
     """
-    merged = _merge(_gather(documents, request, depth))
+    merged = _merge(_gather(documents, request, depth, has_data))
     networks = []
     for _, item in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         item.element.extend(sorted(item.stations, key=lambda s: (s.get("code", ""), s.get("startDate", ""))))
@@ -280,14 +328,16 @@ def _select(documents: list[Document], request: StationRequest, depth: Level) ->
     return networks
 
 
-def _gather(documents: list[Document], request: StationRequest, depth: Level) -> list[_Merged]:
+def _gather(
+    documents: list[Document], request: StationRequest, depth: Level, has_data: _HasData | None
+) -> list[_Merged]:
     """The selected network epochs of every file, unmerged; a network with a malformed
     date is left out (and logged)."""
     found: list[_Merged] = []
     for document in documents:
         for network in document.root.iter(tag("Network")):
             try:
-                selected = _select_network(network, request, depth)
+                selected = _select_network(network, request, depth, has_data)
                 start, _ = epoch(network)
             except DataError as exc:
                 _log.warning("station: %s: network left out: %s", document.key, exc)
@@ -315,7 +365,7 @@ def _merge(found: list[_Merged]) -> dict[tuple[str, int | None], _Merged]:
 
 
 def _select_network(
-    network: ET.Element, request: StationRequest, depth: Level
+    network: ET.Element, request: StationRequest, depth: Level, has_data: _HasData | None
 ) -> tuple[ET.Element, list[ET.Element], int] | None:
     """The network's copy, the copies of its selected stations (empty above station level)
     and their number; None when no station is selected.
@@ -331,7 +381,7 @@ def _select_network(
         return None
     stations = []
     for station in network.findall(tag("Station")):
-        selected = _select_station(code, station, request, depth)
+        selected = _select_station(code, station, request, depth, has_data)
         if selected is not None:
             stations.append(selected)
     if not stations:
@@ -341,7 +391,7 @@ def _select_network(
 
 
 def _select_station(
-    network: str, station: ET.Element, request: StationRequest, depth: Level
+    network: str, station: ET.Element, request: StationRequest, depth: Level, has_data: _HasData | None
 ) -> ET.Element | None:
     """A copy of ``station`` cut at ``depth`` if the request selects it, else None.
 
@@ -351,8 +401,8 @@ def _select_station(
     selections = _station_selections(network, station, request, depth)
     if not selections:
         return None
-    channels = _selected_channels(network, station, selections, request, depth)
-    constrained = not all(s.any_channel for s in selections)
+    channels = _selected_channels(network, station, selections, request, depth, has_data)
+    constrained = has_data is not None or not all(s.any_channel for s in selections)
     if not channels and (constrained or depth.depth >= Level.CHANNEL.depth):
         return None
     return _station_copy(station, channels, depth)
@@ -382,9 +432,15 @@ def _station_selections(
 
 
 def _selected_channels(
-    network: str, station: ET.Element, selections: list[Selection], request: StationRequest, depth: Level
+    network: str,
+    station: ET.Element,
+    selections: list[Selection],
+    request: StationRequest,
+    depth: Level,
+    has_data: _HasData | None,
 ) -> list[ET.Element]:
-    """The channel elements of ``network``'s ``station`` that ``selections`` take.
+    """The channel elements of ``network``'s ``station`` that ``selections`` take (and,
+    with ``has_data``, that have data in the span of a selection taking them).
 
     Raises:
         DataError: a date is malformed.
@@ -395,7 +451,10 @@ def _selected_channels(
         nslc = Nslc(network, code, channel.get("locationCode", "").strip(), channel.get("code", ""))
         c_start, c_end = epoch(channel)
         if (
-            any(s.matches(nslc) and s.overlaps(c_start, c_end) for s in selections)
+            any(
+                s.matches(nslc) and s.overlaps(c_start, c_end) and (has_data is None or has_data(nslc, s))
+                for s in selections
+            )
             and (depth.depth < Level.CHANNEL.depth or request.epoch_ok(c_start, c_end))
             and _open(channel, request)
         ):
