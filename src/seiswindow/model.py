@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import LimitExceeded, RequestError
-from .nstime import NS_PER_S, format_time, parse_time
+from .nstime import NS_PER_S, as_ns, format_time
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,7 +122,8 @@ class Window:
         """Validate codes and times and build a window.
 
         Codes are upper-cased; location blank/spaces/``--`` become ``''``. Times are ISO 8601
-        strings or integer nanoseconds.
+        strings, ``datetime``/``date`` (UTC), ObsPy ``UTCDateTime`` or integer nanoseconds
+        (:func:`~seiswindow.nstime.as_ns`).
 
         Raises:
             RequestError: a code or time is malformed, or ``end`` is not after ``start``;
@@ -132,8 +133,8 @@ class Window:
             _check_code(value, name, index)
             for value, name in zip((network, station, location, channel), _REQUEST_KEYS[:4], strict=True)
         ]
-        t0 = start if isinstance(start, int) else parse_time(start, field="Starttime", index=index)
-        t1 = end if isinstance(end, int) else parse_time(end, field="Endtime", index=index)
+        t0 = as_ns(start, field="Starttime", index=index)
+        t1 = as_ns(end, field="Endtime", index=index)
         if t1 <= t0:
             raise RequestError(
                 f"must be after Starttime ({format_time(t1)} <= {format_time(t0)})",
@@ -185,6 +186,10 @@ class Window:
         net, sta, loc, cha = parts
         return cls.create(net, sta, loc, cha, start, end, index=index)
 
+    def __repr__(self) -> str:
+        # Times as ISO strings (to the microsecond, as ObsPy prints them), not nanoseconds.
+        return f"Window({self.nslc}, {format_time(self.start)}, {format_time(self.end)})"
+
     def to_request(self) -> dict[str, str]:
         """The tutorial's JSON form of this window."""
         return {
@@ -232,6 +237,12 @@ class Segment:
     def delta(self) -> float:
         return 1.0 / self.sampling_rate if self.sampling_rate > 0 else 0.0
 
+    def __repr__(self) -> str:
+        return (
+            f"Segment(start={format_time(self.start)}, end={format_time(self.end)}, "
+            f"sampling_rate={self.sampling_rate:g}, npts={self.npts})"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TraceSpan:
@@ -243,6 +254,10 @@ class TraceSpan:
     start: int
     npts: int
     sampling_rate: float
+
+    def __repr__(self) -> str:
+        start = format_time(self.start)
+        return f"TraceSpan(start={start}, npts={self.npts}, sampling_rate={self.sampling_rate:g})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +273,9 @@ class Gap:
     start: int
     end: int
     samples: int
+
+    def __repr__(self) -> str:
+        return f"Gap(start={format_time(self.start)}, end={format_time(self.end)}, samples={self.samples})"
 
 
 def _seconds(value: Decimal) -> str:
@@ -341,6 +359,16 @@ class WindowResult:
     @property
     def npts(self) -> int:
         return sum(seg.npts for seg in self.segments)
+
+    def __repr__(self) -> str:
+        parts = [repr(self.window), f"status={self.status.value}", f"npts={self.npts}"]
+        if self.segments:
+            parts.append(f"segments={list(self.segments)!r}")
+        if self.gaps:
+            parts.append(f"gaps={list(self.gaps)!r}")
+        if self.message:
+            parts.append(f"message={self.message!r}")
+        return f"WindowResult({', '.join(parts)})"
 
 
 def parse_windows(body: object, *, max_windows: int | None = None) -> list[Window]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
+import numpy as np
 import pytest
 from obspy import UTCDateTime
 
@@ -174,3 +176,61 @@ def test_the_window_count_is_checked_in_one_place() -> None:
     with pytest.raises(LimitExceeded, match="4 windows asked, at most 3 per request") as caught:
         check_count(4, 3)
     assert caught.value.field == "Windows"
+
+
+# -- times as a Python user has them (issue 10, item 11) ---------------------------------
+
+_CET = dt.timezone(dt.timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        UTCDateTime(2022, 1, 1, 23, 55, 0, 71860),
+        dt.datetime(2022, 1, 1, 23, 55, 0, 71860),
+        dt.datetime(2022, 1, 2, 0, 55, 0, 71860, tzinfo=_CET),
+        dt.date(2022, 1, 1),
+        "2022-01-01T23:55:00.07186",
+    ],
+    ids=["UTCDateTime", "naive datetime (UTC)", "aware datetime", "date", "ISO string"],
+)
+def test_windows_take_the_times_seismologists_have(moment: object) -> None:
+    window = Window.from_nslc("CI.WBM..LHZ", moment, "2022-01-03")
+    # ObsPy's UTCDateTime is the oracle of what each means (naive datetimes are UTC to it too).
+    assert window.start == UTCDateTime(moment).ns
+
+
+def test_the_api_extracts_windows_given_as_utcdatetimes(shared_data) -> None:
+    import seiswindow
+
+    t0 = UTCDateTime("2022-01-01T23:59:50")
+    by_object = seiswindow.extract(
+        [Window.from_nslc("CI.WBM..LHZ", t0, t0 + 15)], archive=str(shared_data / "scedc-pds")
+    )
+    by_text = seiswindow.extract(
+        ["CI.WBM..LHZ 2022-01-01T23:59:50 2022-01-02T00:00:05"], archive=str(shared_data / "scedc-pds")
+    )
+    assert by_object[0].window == by_text[0].window
+    assert by_object[0].npts == by_text[0].npts == 16
+
+
+@pytest.mark.parametrize("moment", [3.5, None, dt.datetime(1800, 1, 1), UTCDateTime(2600, 1, 1)])
+def test_times_of_other_kinds_or_eras_are_refused_naming_the_field(moment: object) -> None:
+    with pytest.raises(RequestError, match="Starttime"):
+        Window.from_nslc("CI.WBM..LHZ", moment, "2022-01-03")
+
+
+def test_results_print_times_as_iso_strings() -> None:
+    from seiswindow import Gap, Segment, Status, WindowResult
+
+    window = Window.from_nslc("CI.WBM..LHZ", "2022-01-01T00:00:00", "2022-01-01T00:01:00")
+    start = UTCDateTime("2022-01-01T00:00:00.07186").ns
+    segment = Segment(start, 1.0, np.zeros(3, dtype="int32"))
+    gap = Gap(segment.end, segment.end + 5_000_000_000, 4)
+    text = repr(
+        WindowResult(window, Status.PARTIAL, segments=(segment,), gaps=(gap,), message="4 samples missing")
+    )
+    assert str(UTCDateTime(ns=start)) in text and str(UTCDateTime(ns=segment.end)) in text
+    assert "2022-01-01T00:00:00.000000Z" in text and "2022-01-01T00:01:00.000000Z" in text
+    assert str(start) not in text and str(gap.end) not in text  # no nanosecond integers
+    assert f"{str(UTCDateTime(ns=gap.start))}" in repr(gap) and "samples=4" in repr(gap)
