@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .archive import Archive, layout_named
-from .errors import ConfigError
+from .errors import ArchiveError, ConfigError
 from .model import Limits
 from .store import LocalStore, S3Store, Store
 
@@ -102,12 +102,38 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def open_archive(settings: Settings) -> Archive:
+def open_archive(settings: Settings, *, check: bool = True) -> Archive:
     """The archive the settings name: an S3 bucket, a local directory, or the demo.
 
+    With ``check`` (the default), the archive is asked once whether it holds day files of
+    its layout (one LIST of at most one key): a bucket that does not exist, a private one
+    read anonymously, or a directory one level off is an error here, at start, naming what
+    to set, instead of "no data" for every window.
+
     Raises:
-        ConfigError: the archive or layout is invalid.
+        ConfigError: the archive or layout is invalid, or the archive holds no day file.
     """
+    archive = _open(settings)
+    if check:
+        _check(archive, settings)
+    return archive
+
+
+def _check(archive: Archive, settings: Settings) -> None:
+    root = archive.layout.root
+    try:
+        holds = archive.store.holds(root)
+    except ArchiveError as exc:
+        raise ConfigError(f"the archive {settings.archive!r} cannot be read: {exc}") from exc
+    if not holds:
+        raise ConfigError(
+            f"the archive {settings.archive!r} holds no {root} (the {archive.layout.name} layout's day "
+            "files): check the URL or directory (the archive's root, the folder that holds "
+            f"{root.rstrip('/')}) and SEISWINDOW_LAYOUT"
+        )
+
+
+def _open(settings: Settings) -> Archive:
     url = settings.archive
     if url == "demo":
         from .demo import build_demo_archive, default_demo_root
