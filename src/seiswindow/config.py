@@ -11,7 +11,8 @@ Environment variables:
 - ``SEISWINDOW_SIGNED``: ``1`` to sign S3 requests with the default AWS credentials
   (default: anonymous, as public buckets need).
 - ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``: another S3 endpoint (moto, MinIO).
-- ``SEISWINDOW_MAX_WINDOWS``, ``SEISWINDOW_MAX_WINDOW_SECONDS``,
+- ``SEISWINDOW_MAX_WINDOWS``, ``SEISWINDOW_MAX_SAMPLES`` (estimated from band codes),
+  ``SEISWINDOW_MAX_WINDOW_SECONDS`` (no bound in time by default),
   ``SEISWINDOW_MAX_RESPONSE_BYTES``: request limits.
 - ``SEISWINDOW_MAX_WORKERS``: concurrent file reads (default 16).
 
@@ -82,6 +83,7 @@ class Settings:
         defaults = Limits()
         limits = Limits(
             max_windows=int(number("SEISWINDOW_MAX_WINDOWS", defaults.max_windows)),
+            max_samples=int(number("SEISWINDOW_MAX_SAMPLES", defaults.max_samples)),
             max_window_seconds=float(
                 number("SEISWINDOW_MAX_WINDOW_SECONDS", defaults.max_window_seconds, float)
             ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -301,21 +301,32 @@ def check_count(
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway."""
+    """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway.
+
+    A request is bounded by the samples it would return (``max_samples``, estimated from
+    each channel's band code, see :func:`estimated_rate`), not by days: three days of a
+    1 Hz channel are 260,000 samples, three minutes of a 1 kHz one 180,000.
+    ``max_window_seconds`` is an optional bound in time besides (none by default).
+    """
 
     max_windows: int = 500
-    max_window_seconds: float = 2 * 86_400.0
+    #: Samples a request may return at most, as estimated before reading (int32 samples:
+    #: 200 MB decoded at the default).
+    max_samples: int = 50_000_000
+    max_window_seconds: float = math.inf
     #: Lambda's buffered response limit is 6 MB; the body must fit with its envelope.
     max_response_bytes: int = 6 * 1024 * 1024 - 16 * 1024
 
     def check(self, windows: list[Window]) -> None:
         """Raises:
-        LimitExceeded: too many windows, or a window longer than allowed.
+        LimitExceeded: too many windows, a window longer than allowed, or more samples
+            than ``max_samples`` (the message says the estimate and how it was made).
         """
         check_count(len(windows), self.max_windows)
+        self.check_samples(windows)
         # Decimal, exact: the window in nanoseconds against the limit as configured (its
         # shortest repr), so a window 1 ns too long is refused and the message shows that ns.
-        if not math.isfinite(self.max_window_seconds):  # no limit (settings refuse these)
+        if not math.isfinite(self.max_window_seconds):  # no bound in time
             return
         most = Decimal(repr(self.max_window_seconds))
         for i, window in enumerate(windows):
@@ -326,6 +337,46 @@ class Limits:
                     field="Endtime",
                     index=i,
                 )
+
+    def check_samples(self, windows: Sequence[Window], *, field: str = "Endtime") -> None:
+        """Raises:
+        LimitExceeded: the windows would return more than ``max_samples`` samples, as
+            estimated from their channels' band codes; names the window that crosses it.
+        """
+        total = 0
+        for i, window in enumerate(windows):
+            rate = estimated_rate(window.channel)
+            total += estimated_samples(window)
+            if total > self.max_samples:
+                raise LimitExceeded(
+                    f"the request would return up to {total:,} samples (window {i}, "
+                    f"{window.nslc} for {window.duration_s:g} s, is estimated at up to {rate:g} Hz "
+                    f"from its band code {window.channel[:1]!r}), at most {self.max_samples:,} per "
+                    "request; ask for shorter windows or fewer channels, or split the request",
+                    field=field,
+                    index=i,
+                )
+
+
+#: The highest sample rate of each SEED band code (the first letter of a channel code;
+#: SEED manual, appendix A): what a request is estimated at before anything is read.
+BAND_MAX_RATE: dict[str, float] = {
+    "F": 5000.0, "G": 5000.0, "D": 1000.0, "C": 1000.0, "E": 250.0, "H": 250.0,
+    "S": 80.0, "B": 80.0, "M": 10.0, "L": 1.0, "V": 0.1, "U": 0.01, "W": 0.001,
+    "R": 0.001, "P": 0.0001, "T": 0.00001, "Q": 0.000001,
+}  # fmt: skip
+#: Band codes with no rate of their own (administrative, opaque, irregular, unknown).
+UNKNOWN_BAND_RATE = 5000.0
+
+
+def estimated_rate(channel: str) -> float:
+    """The highest sample rate the channel's band code allows (:data:`BAND_MAX_RATE`)."""
+    return BAND_MAX_RATE.get(channel[:1].upper(), UNKNOWN_BAND_RATE)
+
+
+def estimated_samples(window: Window) -> int:
+    """The most samples ``window`` may return, at :func:`estimated_rate`."""
+    return math.floor((window.end - window.start) / NS_PER_S * estimated_rate(window.channel)) + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,7 +262,9 @@ class Service:
         lim = self.extractor.limits
         return {
             "max_windows": lim.max_windows,
-            "max_window_seconds": lim.max_window_seconds,
+            "max_samples": lim.max_samples,
+            # None: no bound in time (requests are bounded by their samples)
+            "max_window_seconds": lim.max_window_seconds if math.isfinite(lim.max_window_seconds) else None,
             "max_response_bytes": lim.max_response_bytes,
             "max_body_bytes": self.max_body_bytes,
         }

@@ -306,3 +306,17 @@ def test_413_is_decided_while_windows_wait_for_a_slower_one(
     assert answer.status == 413, answer.body[:300]
     assert "and growing" in json.loads(answer.body)["error"]
     assert SlowFirst.yielded == 2 + refused_after  # the two alone, then the refused request's
+
+
+def test_three_days_of_1_hz_are_answered_and_the_bound_is_said(client: httpx.Client) -> None:
+    """Issue 10, item 7: bounded by samples, not days (three days of CI.WBM..LHZ, 2022-001..003)."""
+    limits = client.get("/limits").json()
+    assert limits["max_samples"] == Limits().max_samples and limits["max_window_seconds"] is None
+    answer = _post(client, _request(("CI", "WBM", "LHZ", "", "2022-01-01T00:00:00", "2022-01-04T00:00:00")))
+    assert answer.status_code == 200, answer.text
+    (window,) = answer.json()
+    assert window["status"] in ("ok", "partial") and len(window["data"]) > 250_000
+    too_many = _request(*[("CI", "CCA", "HHZ", "", "2022-01-01T00:00:00", "2022-01-03T00:00:00")] * 2)
+    refused = _post(client, too_many)
+    assert refused.status_code == 413
+    assert "samples" in refused.json()["error"] and "band code 'H'" in refused.json()["error"]
