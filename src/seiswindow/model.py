@@ -301,7 +301,8 @@ def check_count(
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway.
+    """What one request may ask for. Defaults suit a workstation; where the answer travels
+    through Lambda, its transport bounds it to Lambda's 6 MB (``seiswindow.aws.envelope``).
 
     A request is bounded by the samples it would return (``max_samples``, estimated from
     each channel's band code, see :func:`estimated_rate`), not by days: three days of a
@@ -314,8 +315,9 @@ class Limits:
     #: 200 MB decoded at the default).
     max_samples: int = 50_000_000
     max_window_seconds: float = math.inf
-    #: Lambda's buffered response limit is 6 MB; the body must fit with its envelope.
-    max_response_bytes: int = 6 * 1024 * 1024 - 16 * 1024
+    #: The largest answer, as it travels: sized for a workstation or a server. An answer that
+    #: travels through Lambda is bounded further by its transport (6 MB less the envelope).
+    max_response_bytes: int = 1 << 30
 
     def check(self, windows: list[Window]) -> None:
         """Raises:

@@ -249,7 +249,9 @@ def test_three_days_of_a_1_hz_channel_are_allowed_by_default() -> None:
 def test_a_request_over_the_samples_bound_says_its_estimate() -> None:
     windows = [
         Window.from_nslc("CI.WBM..LHZ", "2022-01-01", "2022-01-02"),
-        Window.from_nslc("CI.CCA..HHZ", "2022-01-01", "2022-01-03"),  # at most 250 Hz: 43,200,001 samples, and 86,401 before
+        Window.from_nslc(
+            "CI.CCA..HHZ", "2022-01-01", "2022-01-03"
+        ),  # at most 250 Hz: 43,200,001 samples, and 86,401 before
     ]
     with pytest.raises(LimitExceeded) as info:
         Limits(max_samples=40_000_000).check(windows)
