@@ -150,3 +150,71 @@ def test_version_is_the_package_metadata() -> None:
     proc = run("--version")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"seiswindow {metadata.version('seiswindow')}"
+
+
+# -- issue 10, item 10: outputs, headers, wildcards -------------------------------------
+
+
+def test_an_unknown_output_extension_is_an_error_before_any_read(tmp_path: Path) -> None:
+    out = tmp_path / "x.sac"
+    proc = run(
+        "get",
+        "CI.WBM..LHZ",
+        "2022-01-02T00:00:00",
+        "2022-01-02T00:01:00",
+        "-o",
+        str(out),
+        "--archive",
+        str(DATA / "scedc-pds"),
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "x.sac" in proc.stderr and ".mseed" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_a_get_without_samples_leaves_no_empty_file(tmp_path: Path) -> None:
+    out = tmp_path / "nothing.mseed"
+    proc = run(
+        "get",
+        "CI.NOPE..LHZ",
+        "2022-01-02T00:00:00",
+        "2022-01-02T00:01:00",
+        "-o",
+        str(out),
+        "--archive",
+        str(DATA / "scedc-pds"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 nodata" in proc.stderr and "not written" in proc.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # no temporary left either
+
+
+def test_a_csv_header_row_naming_the_columns_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "windows.csv").write_text(
+        "Network,Station,Location,Channel,Starttime,Endtime\n"
+        "CI,WBM,,LHZ,2022-01-02T00:00:00,2022-01-02T00:01:00\n"
+    )
+    out = tmp_path / "out.json"
+    proc = run("bulk", str(tmp_path / "windows.csv"), "-o", str(out), "--archive", str(DATA / "scedc-pds"))
+    assert proc.returncode == 0, proc.stderr
+    (answer,) = json.loads(out.read_text())
+    window = Window.create("CI", "WBM", "", "LHZ", "2022-01-02T00:00:00", "2022-01-02T00:01:00")
+    assert answer["status"] == "ok" and answer["data"] == oracle(WBM, window)[0].data.tolist()
+
+
+def test_wildcards_resolve_to_the_channels_the_archive_holds(tmp_path: Path) -> None:
+    """CI.*..BHN on 2022-002: the two BHN day files of the sample archive, each equal to
+    ObsPy reading it; a pattern matching nothing is a clear error."""
+    out = tmp_path / "bhn.mseed"
+    t0, t1 = "2022-01-02T05:00:00", "2022-01-02T05:00:30"
+    proc = run("get", "CI.*..BH?", t0, t1, "-o", str(out), "--archive", str(DATA / "scedc-pds"))
+    assert proc.returncode == 0, proc.stderr
+    ours = {tr.id: tr for tr in read(str(out))}
+    files = sorted((DATA / "scedc-pds/continuous_waveforms/2022/2022_002").glob("CI*BH?___2022002.ms"))
+    assert sorted(ours) == sorted(f"CI.{f.name[2:7].rstrip('_')}..{f.name[7:10]}" for f in files)
+    for path in files:
+        tr_id = f"CI.{path.name[2:7].rstrip('_')}..{path.name[7:10]}"
+        window = Window.from_nslc(tr_id, t0, t1)
+        np.testing.assert_array_equal(ours[tr_id].data, oracle([path], window)[0].data)
+    proc = run("get", "CI.ZZ*..BH?", t0, t1, "--archive", str(DATA / "scedc-pds"))
+    assert proc.returncode == 2 and "no channel" in proc.stderr and "CI.ZZ*..BH?" in proc.stderr

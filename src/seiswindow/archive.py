@@ -34,6 +34,9 @@ class Layout(ABC):
     """
 
     name: ClassVar[str]
+    #: The prefix every day file's key starts with: an archive that holds nothing under it
+    #: is not this layout's (a wrong URL, prefix or directory).
+    root: ClassVar[str] = "continuous_waveforms/"
     record_length: ClassVar[int] = 512
     spills_over_midnight: ClassVar[bool] = False
 

@@ -3,32 +3,91 @@
 A thin front-end: parse arguments into settings and windows, call the extractor, hand
 results to an encoder, write the bytes it returns. Exit status: 0 when every window was
 answered (ok, partial or nodata), 1 when a window failed (error), 2 for bad input.
+
+Codes may hold FDSN wildcards (``CI.*..BH?``, ``*`` and ``?``, comma lists): they are resolved
+to the channels the archive holds on the window's days, as FDSN dataselect resolves them.
+The output's format comes from its extension (``.json``; ``.mseed``, ``.miniseed``, ``.ms``);
+any other is an error before anything is read, and the file is written whole or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import orjson
 
 from ._version import version
+from .archive import Archive
 from .config import Settings, open_archive
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
+from .nstime import format_time, parse_time
 
-__all__ = ["main", "read_bulk"]
+__all__ = ["ChannelPattern", "main", "read_bulk"]
+
+_MSEED_SUFFIXES = (".mseed", ".miniseed", ".ms")
+_JSON_SUFFIXES = (".json",)
+#: Header names a CSV's first line may give its columns (any case), in the columns' order.
+_HEADER_NAMES = (
+    ("net", "network"),
+    ("sta", "station"),
+    ("loc", "location"),
+    ("cha", "channel"),
+    ("start", "starttime", "start_time"),
+    ("end", "endtime", "end_time"),
+)
 
 
-def read_bulk(text: str) -> list[Window]:
+@dataclass(frozen=True, slots=True)
+class ChannelPattern:
+    """A window whose codes hold FDSN wildcards: one window per channel it names."""
+
+    codes: tuple[str, str, str, str]
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, codes: Sequence[str], start: str, end: str, *, index: int) -> Window | ChannelPattern:
+        """A :class:`Window` when the codes are literal, else the pattern.
+
+        Raises:
+            RequestError: a code or time is malformed.
+        """
+        if not any(c in code for code in codes for c in "*?,"):
+            net, sta, loc, cha = codes
+            return Window.create(net, sta, loc, cha, start, end, index=index)
+        t0 = parse_time(start, field="Starttime", index=index)
+        t1 = parse_time(end, field="Endtime", index=index)
+        if t1 <= t0:
+            raise RequestError("must be after Starttime", field="Endtime", index=index)
+        net, sta, loc, cha = codes
+        return cls((net, sta, loc, cha), t0, t1)
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.codes)} {format_time(self.start)} {format_time(self.end)}"
+
+
+def _is_header(fields: list[str]) -> bool:
+    return len(fields) == 6 and all(
+        f.lower() in names for f, names in zip(fields, _HEADER_NAMES, strict=True)
+    )
+
+
+def read_bulk(text: str) -> list[Window | ChannelPattern]:
     """Windows from a bulk file: the tutorial's request JSON (``{"Windows": [...]}``), or
     lines ``NET STA LOC CHA START END`` (spaces or commas; ``--`` or an empty field for a
-    blank location; ``#`` starts a comment).
+    blank location; ``#`` starts a comment; a first line naming the columns, e.g.
+    ``network,station,location,channel,starttime,endtime``, is skipped). Codes with FDSN
+    wildcards make a :class:`ChannelPattern`.
 
     Raises:
         RequestError: a line or window is malformed (the message names its number).
@@ -40,19 +99,23 @@ def read_bulk(text: str) -> list[Window]:
             body = orjson.loads(text)  # bounded nesting, unlike json
         except orjson.JSONDecodeError as exc:
             raise RequestError(f"invalid JSON: {exc}") from None
-        return parse_windows(body)
-    windows: list[Window] = []
+        return list(parse_windows(body))
+    windows: list[Window | ChannelPattern] = []
+    seen_line = False
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         fields = [f.strip() for f in line.split(",")] if "," in line else line.split()
+        first, seen_line = not seen_line, True
+        if first and _is_header(fields):
+            continue
         if len(fields) != 6:
             raise RequestError(
                 f"line {number}: expected NET STA LOC CHA START END, got {len(fields)} fields",
                 index=len(windows),
             )
-        windows.append(Window.create(*fields, index=len(windows)))
+        windows.append(ChannelPattern.of(fields[:4], fields[4], fields[5], index=len(windows)))
     if not windows:
         raise RequestError("the bulk file holds no window")
     return windows
@@ -62,18 +125,86 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(archive=args.archive, layout=args.layout, endpoint_url=args.endpoint_url)
 
 
-def _write(results: list[WindowResult], output: str | None, *, segments: bool) -> None:
+def _output_format(output: str | None) -> str:
+    """``json`` or ``mseed``, from the output's name (stdout: JSON).
+
+    Raises:
+        RequestError: the extension names no format seiswindow writes.
+    """
+    if not output or output == "-" or output.lower().endswith(_JSON_SUFFIXES):
+        return "json"
+    if output.lower().endswith(_MSEED_SUFFIXES):
+        return "mseed"
+    known = ", ".join(_JSON_SUFFIXES + _MSEED_SUFFIXES)
+    raise RequestError(
+        f"cannot tell the format of {output!r} from its extension: use {known}", field="output"
+    )
+
+
+def _write(results: list[WindowResult], output: str | None, *, segments: bool) -> bool:
+    """Write the answer; False when there is nothing to write (miniSEED of no sample)."""
     from .encode import encode_json, encode_mseed
 
-    if output and output.lower().endswith((".mseed", ".miniseed", ".ms")):
-        Path(output).write_bytes(encode_mseed(results))
+    if _output_format(output) == "mseed":
+        body = encode_mseed(results)
+        if not body:
+            return False
     else:
-        body = encode_json(results, segments=segments)
-        if output and output != "-":
-            Path(output).write_bytes(body)
-        else:
+        body = bytes(encode_json(results, segments=segments))
+        if not output or output == "-":
             sys.stdout.buffer.write(body + b"\n")
             sys.stdout.flush()
+            return True
+    assert output is not None
+    _write_whole(Path(output), body)
+    return True
+
+
+def _write_whole(path: Path, body: bytes) -> None:
+    """Write ``path`` whole or not at all: a failed or killed write leaves no partial file."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _resolved(items: Sequence[Window | ChannelPattern], settings: Settings, archive: Archive) -> list[Window]:
+    """The windows of ``items``, patterns resolved to the channels the archive holds.
+
+    Raises:
+        RequestError: a pattern matches no channel of the archive in its span.
+    """
+    if all(isinstance(item, Window) for item in items):
+        return [item for item in items if isinstance(item, Window)]
+    from .fdsn.catalog import ChannelCatalog
+    from .fdsn.codes import parse_codes
+    from .fdsn.request import Selection
+
+    catalog = ChannelCatalog(archive.store, archive.layout)
+    windows: list[Window] = []
+    for item in items:
+        if isinstance(item, Window):
+            windows.append(item)
+            continue
+        net, sta, loc, cha = item.codes
+        selection = Selection(
+            parse_codes(net, "network"),
+            parse_codes(sta, "station"),
+            parse_codes(loc, "location"),
+            parse_codes(cha, "channel"),
+            item.start,
+            item.end,
+        )
+        channels = catalog.channels(selection)
+        if not channels:
+            raise RequestError(f"no channel of {archive.url} matches {item}")
+        windows.extend(Window(*nslc, item.start, item.end) for nslc in channels)
+    settings.limits.check(windows)
+    return windows
 
 
 def _progress(done: int, total: int, stream: TextIO) -> None:
@@ -85,9 +216,11 @@ def _progress(done: int, total: int, stream: TextIO) -> None:
     stream.flush()
 
 
-def _run(windows: list[Window], args: argparse.Namespace) -> int:
+def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> int:
+    _output_format(args.output)  # a name seiswindow cannot write fails before any read
     settings = _settings(args)
     archive = open_archive(settings)
+    windows = _resolved(items, settings, archive)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
     with Extractor(archive, limits=settings.limits, max_workers=settings.max_workers) as extractor:
@@ -96,7 +229,8 @@ def _run(windows: list[Window], args: argparse.Namespace) -> int:
             if show:
                 _progress(done, len(windows), sys.stderr)
     answered = [r for r in results if r is not None]
-    _write(answered, args.output, segments=args.segments)
+    if not _write(answered, args.output, segments=args.segments):
+        print(f"no samples: {args.output} not written", file=sys.stderr)
     counts = Counter(r.status for r in answered)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
     print(f"{len(answered)} windows: {summary}", file=sys.stderr)
@@ -109,7 +243,10 @@ def _run(windows: list[Window], args: argparse.Namespace) -> int:
 
 
 def _cmd_get(args: argparse.Namespace) -> int:
-    return _run([Window.from_nslc(args.nslc, args.start, args.end)], args)
+    codes = args.nslc.split(".")
+    if len(codes) != 4:
+        raise RequestError(f"{args.nslc!r} is not NET.STA.LOC.CHA (e.g. CI.WBM..LHZ)", field="nslc")
+    return _run([ChannelPattern.of(codes, args.start, args.end, index=0)], args)
 
 
 def _cmd_bulk(args: argparse.Namespace) -> int:
@@ -144,7 +281,10 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--endpoint-url", help="another S3 endpoint (default: $AWS_ENDPOINT_URL_S3)")
     extracting = argparse.ArgumentParser(add_help=False)
     extracting.add_argument(
-        "-o", "--output", help="file.json (default: JSON on stdout) or file.mseed (miniSEED)"
+        "-o",
+        "--output",
+        help="file.json (default: JSON on stdout) or file.mseed / .miniseed / .ms (miniSEED); "
+        "written whole or not at all",
     )
     extracting.add_argument("--segments", action="store_true", help="JSON: one object per contiguous segment")
     extracting.add_argument(
@@ -161,7 +301,9 @@ def _parser() -> argparse.ArgumentParser:
         help="one window",
         description="Extract one window, e.g. seiswindow get CI.WBM..LHZ 2022-01-01T23:55 2022-01-02T00:05",
     )
-    get.add_argument("nslc", help="NET.STA.LOC.CHA, e.g. CI.WBM..LHZ (blank location: '' or --)")
+    get.add_argument(
+        "nslc", help="NET.STA.LOC.CHA, e.g. CI.WBM..LHZ (blank location: '' or --); FDSN wildcards: CI.*..BH?"
+    )
     get.add_argument("start", help="ISO 8601 UTC start, e.g. 2022-01-01T23:55:00")
     get.add_argument("end", help="ISO 8601 UTC end")
     get.set_defaults(func=_cmd_get)

@@ -11,7 +11,8 @@ Environment variables:
 - ``SEISWINDOW_SIGNED``: ``1`` to sign S3 requests with the default AWS credentials
   (default: anonymous, as public buckets need).
 - ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``: another S3 endpoint (moto, MinIO).
-- ``SEISWINDOW_MAX_WINDOWS``, ``SEISWINDOW_MAX_WINDOW_SECONDS``,
+- ``SEISWINDOW_MAX_WINDOWS``, ``SEISWINDOW_MAX_SAMPLES`` (estimated from band codes),
+  ``SEISWINDOW_MAX_WINDOW_SECONDS`` (no bound in time by default),
   ``SEISWINDOW_MAX_RESPONSE_BYTES``: request limits.
 - ``SEISWINDOW_MAX_WORKERS``: concurrent file reads (default 16).
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .archive import Archive, layout_named
-from .errors import ConfigError
+from .errors import ArchiveError, ConfigError
 from .model import Limits
 from .store import LocalStore, S3Store, Store
 
@@ -82,6 +83,7 @@ class Settings:
         defaults = Limits()
         limits = Limits(
             max_windows=int(number("SEISWINDOW_MAX_WINDOWS", defaults.max_windows)),
+            max_samples=int(number("SEISWINDOW_MAX_SAMPLES", defaults.max_samples)),
             max_window_seconds=float(
                 number("SEISWINDOW_MAX_WINDOW_SECONDS", defaults.max_window_seconds, float)
             ),
@@ -102,12 +104,38 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def open_archive(settings: Settings) -> Archive:
+def open_archive(settings: Settings, *, check: bool = True) -> Archive:
     """The archive the settings name: an S3 bucket, a local directory, or the demo.
 
+    With ``check`` (the default), the archive is asked once whether it holds day files of
+    its layout (one LIST of at most one key): a bucket that does not exist, a private one
+    read anonymously, or a directory one level off is an error here, at start, naming what
+    to set, instead of "no data" for every window.
+
     Raises:
-        ConfigError: the archive or layout is invalid.
+        ConfigError: the archive or layout is invalid, or the archive holds no day file.
     """
+    archive = _open(settings)
+    if check:
+        _check(archive, settings)
+    return archive
+
+
+def _check(archive: Archive, settings: Settings) -> None:
+    root = archive.layout.root
+    try:
+        holds = archive.store.holds(root)
+    except ArchiveError as exc:
+        raise ConfigError(f"the archive {settings.archive!r} cannot be read: {exc}") from exc
+    if not holds:
+        raise ConfigError(
+            f"the archive {settings.archive!r} holds no {root} (the {archive.layout.name} layout's day "
+            "files): check the URL or directory (the archive's root, the folder that holds "
+            f"{root.rstrip('/')}) and SEISWINDOW_LAYOUT"
+        )
+
+
+def _open(settings: Settings) -> Archive:
     url = settings.archive
     if url == "demo":
         from .demo import build_demo_archive, default_demo_root

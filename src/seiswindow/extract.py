@@ -206,7 +206,7 @@ class Extractor:
         stats = FetchStats(meter.requests, meter.bytes)
         found = sorted((o for o in outcomes if o.records is not None), key=lambda o: o.day)
         errors = [o.error for o in outcomes if o.error]
-        decoded_segments, problems = _decoded(window, found)
+        decoded_segments, problems, warnings = _decoded(window, found)
         segments, span = trim_segments(
             decoded_segments, window.start, window.end, grid_origin=_grid_origin(found)
         )
@@ -215,7 +215,7 @@ class Extractor:
         # midnight are read just in case).
         missing = [o.key for o in outcomes if o.missing and _overlaps_day(o.day, window.start, window.end)]
         if not segments:
-            status, message = _without_samples(window, errors, problems, missing, span)
+            status, message = _without_samples(window, errors, problems + warnings, missing, span)
             return WindowResult(window, status, gaps=tuple(gaps), message=message, stats=stats, span=span)
         notes = errors + problems
         partial = bool(gaps) or bool(notes)
@@ -226,18 +226,19 @@ class Extractor:
             Status.PARTIAL if partial else Status.OK,
             segments=tuple(segments),
             gaps=tuple(gaps),
-            message="; ".join(notes),
+            # Warnings about headers of records kept are said, but cost no sample: not partial.
+            message="; ".join(notes + warnings),
             stats=stats,
             span=span,
         )
 
 
-def _decoded(window: Window, found: list[_FileOutcome]) -> tuple[list[DecodedSegment], list[str]]:
-    """The window's channel's segments decoded from the records found, and every problem
-    met reading or decoding them."""
+def _decoded(window: Window, found: list[_FileOutcome]) -> tuple[list[DecodedSegment], list[str], list[str]]:
+    """The window's channel's segments decoded from the records found, every problem met
+    reading or decoding them, and the warnings of records kept."""
     problems = [p for o in found if o.records for p in o.records.problems]
     if not found:
-        return [], problems
+        return [], problems, []
     period = _period_of(found)
     decoded = decode(
         ((o.key, r.offset, r.data, r.headers) for o in found if (r := o.records) is not None),
@@ -247,7 +248,7 @@ def _decoded(window: Window, found: list[_FileOutcome]) -> tuple[list[DecodedSeg
     others = {str(s.nslc) for s in decoded.segments if s.nslc != window.nslc}
     if others:
         problems.append(f"records of other channels ignored: {', '.join(sorted(others))}")
-    return [s for s in decoded.segments if s.nslc == window.nslc], problems
+    return [s for s in decoded.segments if s.nslc == window.nslc], problems, decoded.warnings
 
 
 def _without_samples(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import LimitExceeded, RequestError
-from .nstime import NS_PER_S, format_time, parse_time
+from .nstime import NS_PER_S, as_ns, format_time
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,7 +122,8 @@ class Window:
         """Validate codes and times and build a window.
 
         Codes are upper-cased; location blank/spaces/``--`` become ``''``. Times are ISO 8601
-        strings or integer nanoseconds.
+        strings, ``datetime``/``date`` (UTC), ObsPy ``UTCDateTime`` or integer nanoseconds
+        (:func:`~seiswindow.nstime.as_ns`).
 
         Raises:
             RequestError: a code or time is malformed, or ``end`` is not after ``start``;
@@ -132,8 +133,8 @@ class Window:
             _check_code(value, name, index)
             for value, name in zip((network, station, location, channel), _REQUEST_KEYS[:4], strict=True)
         ]
-        t0 = start if isinstance(start, int) else parse_time(start, field="Starttime", index=index)
-        t1 = end if isinstance(end, int) else parse_time(end, field="Endtime", index=index)
+        t0 = as_ns(start, field="Starttime", index=index)
+        t1 = as_ns(end, field="Endtime", index=index)
         if t1 <= t0:
             raise RequestError(
                 f"must be after Starttime ({format_time(t1)} <= {format_time(t0)})",
@@ -185,6 +186,10 @@ class Window:
         net, sta, loc, cha = parts
         return cls.create(net, sta, loc, cha, start, end, index=index)
 
+    def __repr__(self) -> str:
+        # Times as ISO strings (to the microsecond, as ObsPy prints them), not nanoseconds.
+        return f"Window({self.nslc}, {format_time(self.start)}, {format_time(self.end)})"
+
     def to_request(self) -> dict[str, str]:
         """The tutorial's JSON form of this window."""
         return {
@@ -232,6 +237,12 @@ class Segment:
     def delta(self) -> float:
         return 1.0 / self.sampling_rate if self.sampling_rate > 0 else 0.0
 
+    def __repr__(self) -> str:
+        return (
+            f"Segment(start={format_time(self.start)}, end={format_time(self.end)}, "
+            f"sampling_rate={self.sampling_rate:g}, npts={self.npts})"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TraceSpan:
@@ -243,6 +254,10 @@ class TraceSpan:
     start: int
     npts: int
     sampling_rate: float
+
+    def __repr__(self) -> str:
+        start = format_time(self.start)
+        return f"TraceSpan(start={start}, npts={self.npts}, sampling_rate={self.sampling_rate:g})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +273,9 @@ class Gap:
     start: int
     end: int
     samples: int
+
+    def __repr__(self) -> str:
+        return f"Gap(start={format_time(self.start)}, end={format_time(self.end)}, samples={self.samples})"
 
 
 def _seconds(value: Decimal) -> str:
@@ -283,21 +301,34 @@ def check_count(
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one request may ask for. Defaults suit an AWS Lambda behind API Gateway."""
+    """What one request may ask for. Defaults suit a workstation; where the answer travels
+    through Lambda, its transport bounds it to Lambda's 6 MB (``seiswindow.aws.envelope``).
+
+    A request is bounded by the samples it would return (``max_samples``, estimated from
+    each channel's band code, see :func:`estimated_rate`), not by days: three days of a
+    1 Hz channel are 260,000 samples, three minutes of a 1 kHz one 180,000.
+    ``max_window_seconds`` is an optional bound in time besides (none by default).
+    """
 
     max_windows: int = 500
-    max_window_seconds: float = 2 * 86_400.0
-    #: Lambda's buffered response limit is 6 MB; the body must fit with its envelope.
-    max_response_bytes: int = 6 * 1024 * 1024 - 16 * 1024
+    #: Samples a request may return at most, as estimated before reading (int32 samples:
+    #: 200 MB decoded at the default).
+    max_samples: int = 50_000_000
+    max_window_seconds: float = math.inf
+    #: The largest answer, as it travels: sized for a workstation or a server. An answer that
+    #: travels through Lambda is bounded further by its transport (6 MB less the envelope).
+    max_response_bytes: int = 1 << 30
 
     def check(self, windows: list[Window]) -> None:
         """Raises:
-        LimitExceeded: too many windows, or a window longer than allowed.
+        LimitExceeded: too many windows, a window longer than allowed, or more samples
+            than ``max_samples`` (the message says the estimate and how it was made).
         """
         check_count(len(windows), self.max_windows)
+        self.check_samples(windows)
         # Decimal, exact: the window in nanoseconds against the limit as configured (its
         # shortest repr), so a window 1 ns too long is refused and the message shows that ns.
-        if not math.isfinite(self.max_window_seconds):  # no limit (settings refuse these)
+        if not math.isfinite(self.max_window_seconds):  # no bound in time
             return
         most = Decimal(repr(self.max_window_seconds))
         for i, window in enumerate(windows):
@@ -308,6 +339,46 @@ class Limits:
                     field="Endtime",
                     index=i,
                 )
+
+    def check_samples(self, windows: Sequence[Window], *, field: str = "Endtime") -> None:
+        """Raises:
+        LimitExceeded: the windows would return more than ``max_samples`` samples, as
+            estimated from their channels' band codes; names the window that crosses it.
+        """
+        total = 0
+        for i, window in enumerate(windows):
+            rate = estimated_rate(window.channel)
+            total += estimated_samples(window)
+            if total > self.max_samples:
+                raise LimitExceeded(
+                    f"the request would return up to {total:,} samples (window {i}, "
+                    f"{window.nslc} for {window.duration_s:g} s, is estimated at up to {rate:g} Hz "
+                    f"from its band code {window.channel[:1]!r}), at most {self.max_samples:,} per "
+                    "request; ask for shorter windows or fewer channels, or split the request",
+                    field=field,
+                    index=i,
+                )
+
+
+#: The highest sample rate of each SEED band code (the first letter of a channel code;
+#: SEED manual, appendix A): what a request is estimated at before anything is read.
+BAND_MAX_RATE: dict[str, float] = {
+    "F": 5000.0, "G": 5000.0, "D": 1000.0, "C": 1000.0, "E": 250.0, "H": 250.0,
+    "S": 80.0, "B": 80.0, "M": 10.0, "L": 1.0, "V": 0.1, "U": 0.01, "W": 0.001,
+    "R": 0.001, "P": 0.0001, "T": 0.00001, "Q": 0.000001,
+}  # fmt: skip
+#: Band codes with no rate of their own (administrative, opaque, irregular, unknown).
+UNKNOWN_BAND_RATE = 5000.0
+
+
+def estimated_rate(channel: str) -> float:
+    """The highest sample rate the channel's band code allows (:data:`BAND_MAX_RATE`)."""
+    return BAND_MAX_RATE.get(channel[:1].upper(), UNKNOWN_BAND_RATE)
+
+
+def estimated_samples(window: Window) -> int:
+    """The most samples ``window`` may return, at :func:`estimated_rate`."""
+    return math.floor((window.end - window.start) / NS_PER_S * estimated_rate(window.channel)) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +412,16 @@ class WindowResult:
     @property
     def npts(self) -> int:
         return sum(seg.npts for seg in self.segments)
+
+    def __repr__(self) -> str:
+        parts = [repr(self.window), f"status={self.status.value}", f"npts={self.npts}"]
+        if self.segments:
+            parts.append(f"segments={list(self.segments)!r}")
+        if self.gaps:
+            parts.append(f"gaps={list(self.gaps)!r}")
+        if self.message:
+            parts.append(f"message={self.message!r}")
+        return f"WindowResult({', '.join(parts)})"
 
 
 def parse_windows(body: object, *, max_windows: int | None = None) -> list[Window]:

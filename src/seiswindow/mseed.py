@@ -8,6 +8,8 @@ nothing here decodes Steim or reads header fields by hand.
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,10 +249,46 @@ class DecodedSegment:
 
 @dataclass(slots=True)
 class Decoded:
-    """Segments decoded from some records, and what was wrong with the records left out."""
+    """Segments decoded from some records, what was wrong with the records left out, and
+    the warnings of records kept (libmseed's complaints about a header that leave the
+    samples whole)."""
 
     segments: list[DecodedSegment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+#: libmseed's warnings (``ms_log`` level 1, and the level-2 messages it logs without failing)
+#: that concern a record's header only: its samples decode as they would without them, as
+#: ObsPy (which logs the same warnings) reads them. Surveyed in libmseed 3's unpack.c; every
+#: other message (a failed Steim integrity check, a data offset inside the blockettes, fewer
+#: samples decoded than the header says, any message not listed) leaves the record out.
+_HEADER_WARNINGS = re.compile(
+    r"Number of blockettes in fixed header \(\d+\) does not match the number parsed"
+    r"|Blockette \d+ is present but discarded"
+    r"|unsupported blockette type \d+, skipping"
+    r"|No Blockette 1000 found"
+    r"|Problem mapping Blockette \d+ to extra headers"
+)
+#: The source id libmseed puts before its message ("FDSN:CI_WBM__L_H_Z: Warning: ...").
+_SID_PREFIX = re.compile(r"^\S+: (?=\S)")
+
+
+def _sorted_messages(messages: list[str]) -> tuple[list[str], list[str]]:
+    """``messages`` of one record, as (warnings about its header only, the others)."""
+    header: list[str] = []
+    others: list[str] = []
+    for message in messages:
+        (header if _HEADER_WARNINGS.search(message) else others).append(message)
+    return header, others
+
+
+def _warned(label: str, counts: Counter[str]) -> list[str]:
+    return [
+        f"{label}: {n} record{'s' if n != 1 else ''} kept despite libmseed's warning "
+        f"(about the header, not the samples): {message}"
+        for message, n in counts.items()
+    ]
 
 
 def decode(
@@ -311,24 +349,38 @@ def _decode_record_by_record(
 ) -> Decoded:
     """Decode each record alone, keep those libmseed decodes without complaint."""
     problems: list[str] = []
+    warnings: list[str] = []
     with MS3TraceList() as tracelist:
         for label, data, headers in runs:
             base = headers[0].offset
+            warned: Counter[str] = Counter()
             for i, header in enumerate(headers):
                 record = data[header.offset - base : header.offset - base + header.reclen]
                 # A record that fails may say any sample count: it ends where the next begins.
                 end = min(header.end, headers[i + 1].start - 1) if i + 1 < len(headers) else header.end
-                try:
-                    MS3Record.parse(record, unpack_data=True)
-                    messages = get_error_messages()
-                    if not messages:
-                        tracelist.add_buffer(record, unpack_data=True)
-                        messages = get_error_messages()
-                except MiniSEEDError as exc:
-                    messages = [str(exc)]
-                if messages and (span is None or (end >= span[0] and header.start <= span[1])):
-                    problems.append(BadRecord(header.offset, "; ".join(messages)).describe(label))
-        return Decoded(_segments(tracelist, problems), problems)
+                notes, bad = _decode_one(tracelist, record)
+                if span is not None and not (end >= span[0] and header.start <= span[1]):
+                    continue  # read for context only: costs nothing, says nothing
+                if bad:
+                    problems.append(BadRecord(header.offset, "; ".join(bad)).describe(label))
+                warned.update({_SID_PREFIX.sub("", note) for note in notes})  # once per record
+            warnings.extend(_warned(label, warned))
+        return Decoded(_segments(tracelist, problems), problems, warnings)
+
+
+def _decode_one(tracelist: MS3TraceList, record: bytes) -> tuple[list[str], list[str]]:
+    """Add ``record``'s samples to ``tracelist`` unless libmseed says they cannot be trusted;
+    its messages, as (warnings about the header of a record kept, why it was left out)."""
+    try:
+        MS3Record.parse(record, unpack_data=True)
+        notes, bad = _sorted_messages(get_error_messages())
+        if not bad:
+            tracelist.add_buffer(record, unpack_data=True)
+            more, bad = _sorted_messages(get_error_messages())
+            notes += more
+    except MiniSEEDError as exc:
+        return [], [str(exc)]
+    return notes, bad
 
 
 def _segments(tracelist: MS3TraceList, problems: list[str] | None = None) -> list[DecodedSegment]:

@@ -8,12 +8,14 @@ functions here.
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
 import re
 
 from .errors import RequestError
 
 __all__ = [
     "NS_PER_S",
+    "as_ns",
     "day_start",
     "format_seconds",
     "format_time",
@@ -35,6 +37,51 @@ _ISO = re.compile(
     r"\s*(?P<tz>Z|[+-]00(?::?00)?)?\s*$",
     re.IGNORECASE | re.ASCII,
 )
+
+
+def as_ns(value: object, *, field: str = "time", index: int | None = None) -> int:
+    """A time as a user of the Python API has it, in integer nanoseconds: an ISO 8601 string
+    (see :func:`parse_time`), integer nanoseconds, a ``datetime`` (naive ones are UTC, aware
+    ones converted), a ``date`` (its midnight, UTC), or an ObsPy ``UTCDateTime`` (its ``ns``;
+    ObsPy itself is not imported).
+
+    >>> as_ns(_dt.datetime(2022, 1, 1, 0, 0, 0, 500)) == parse_time("2022-01-01T00:00:00.0005")
+    True
+
+    Raises:
+        RequestError: none of these, or a time outside the era of seismograms (1900-2500).
+    """
+    if isinstance(value, str):
+        return parse_time(value, field=field, index=index)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    ns = getattr(value, "ns", None)  # ObsPy's UTCDateTime keeps its time as integer ns
+    if isinstance(ns, numbers.Integral) and not isinstance(ns, bool):
+        return _in_era(int(ns), field=field, index=index)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
+        midnight = day_start(value.date())
+        of_day = (value.hour * 3600 + value.minute * 60 + value.second) * NS_PER_S + value.microsecond * 1000
+        return _in_era(midnight + of_day, field=field, index=index)
+    if isinstance(value, _dt.date):
+        return _in_era(day_start(value), field=field, index=index)
+    raise RequestError(
+        f"expected a time (ISO 8601 string, datetime, ObsPy UTCDateTime or integer nanoseconds), "
+        f"got {type(value).__name__}",
+        field=field,
+        index=index,
+    )
+
+
+def _in_era(ns: int, *, field: str, index: int | None) -> int:
+    if not _MIN_NS <= ns < _MAX_NS:
+        raise RequestError(
+            f"{ns} ns since 1970 is outside the years {_MIN_YEAR}-{_MAX_YEAR}",
+            field=field,
+            index=index,
+        )
+    return ns
 
 
 def parse_time(text: object, *, field: str = "time", index: int | None = None) -> int:
@@ -111,3 +158,7 @@ def utc_day(ns: int) -> _dt.date:
 def day_start(day: _dt.date) -> int:
     """Nanoseconds at 00:00:00 UTC of ``day``."""
     return (day.toordinal() - _EPOCH_ORDINAL) * _NS_PER_DAY
+
+
+_MIN_NS = day_start(_dt.date(_MIN_YEAR, 1, 1))
+_MAX_NS = day_start(_dt.date(_MAX_YEAR + 1, 1, 1))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from ._version import version
 from .encode import Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
-from .model import Status, Window, WindowResult, parse_windows
+from .model import Limits, Status, Window, WindowResult, parse_windows
 
 __all__ = [
     "HTTP",
@@ -91,11 +92,20 @@ class Transport:
             travel (a Lambda proxy answer escapes or base64-encodes it, for instance).
         binary: the transport carries miniSEED and gzipped bodies; a direct Lambda
             invocation carries JSON only.
+        max_bytes: the largest answer the transport carries, whatever the limits say (a
+            Lambda answer: 6 MB less its envelope); None when only the limits bound it.
     """
 
     name: str
     body_type: type[Body] = Body
     binary: bool = True
+    max_bytes: int | None = None
+
+    def limit(self, limits: Limits) -> int:
+        """The largest answer on this transport under ``limits``."""
+        if self.max_bytes is None:
+            return limits.max_response_bytes
+        return min(limits.max_response_bytes, self.max_bytes)
 
 
 #: Bytes as they are, over HTTP.
@@ -261,7 +271,9 @@ class Service:
         lim = self.extractor.limits
         return {
             "max_windows": lim.max_windows,
-            "max_window_seconds": lim.max_window_seconds,
+            "max_samples": lim.max_samples,
+            # None: no bound in time (requests are bounded by their samples)
+            "max_window_seconds": lim.max_window_seconds if math.isfinite(lim.max_window_seconds) else None,
             "max_response_bytes": lim.max_response_bytes,
             "max_body_bytes": self.max_body_bytes,
         }
@@ -384,7 +396,7 @@ class Service:
         )
         miniseed = options.format is OutputFormat.MINISEED
         out = transport.body_type(
-            limit=self.extractor.limits.max_response_bytes,
+            limit=transport.limit(self.extractor.limits),
             gzip=gzip,
             binary=miniseed,
             advice=_advice(options, gzip=gzip, transport=transport),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
+import numpy as np
 import pytest
 from obspy import UTCDateTime
 
@@ -149,12 +151,14 @@ def test_limits() -> None:
     ],
 )
 def test_window_too_long_says_its_exact_duration(end: str, said: str) -> None:
+    """The optional bound in time (none by default since requests are bounded by samples)."""
+    two_days = Limits(max_window_seconds=172_800, max_samples=10**12)
     [window] = parse_windows({"Windows": [dict(TUTORIAL["Windows"][0], Starttime="2022-01-01", Endtime=end)]})
     with pytest.raises(LimitExceeded) as info:
-        Limits().check([window])
+        two_days.check([window])
     assert said in str(info.value)
     exactly = dataclasses.replace(window, end=window.start + 172_800 * 10**9)
-    Limits().check([exactly])  # two days exactly is allowed
+    two_days.check([exactly])  # two days exactly is allowed
     with pytest.raises(LimitExceeded, match=r"window of 0\.000000002 s, at most 0.000000001 s"):
         Limits(max_window_seconds=1e-9).check([dataclasses.replace(window, end=window.start + 2)])
 
@@ -174,3 +178,93 @@ def test_the_window_count_is_checked_in_one_place() -> None:
     with pytest.raises(LimitExceeded, match="4 windows asked, at most 3 per request") as caught:
         check_count(4, 3)
     assert caught.value.field == "Windows"
+
+
+# -- times as a Python user has them (issue 10, item 11) ---------------------------------
+
+_CET = dt.timezone(dt.timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        UTCDateTime(2022, 1, 1, 23, 55, 0, 71860),
+        dt.datetime(2022, 1, 1, 23, 55, 0, 71860),
+        dt.datetime(2022, 1, 2, 0, 55, 0, 71860, tzinfo=_CET),
+        dt.date(2022, 1, 1),
+        "2022-01-01T23:55:00.07186",
+    ],
+    ids=["UTCDateTime", "naive datetime (UTC)", "aware datetime", "date", "ISO string"],
+)
+def test_windows_take_the_times_seismologists_have(moment: object) -> None:
+    window = Window.from_nslc("CI.WBM..LHZ", moment, "2022-01-03")
+    # ObsPy's UTCDateTime is the oracle of what each means (naive datetimes are UTC to it too).
+    assert window.start == UTCDateTime(moment).ns
+
+
+def test_the_api_extracts_windows_given_as_utcdatetimes(shared_data) -> None:
+    import seiswindow
+
+    t0 = UTCDateTime("2022-01-01T23:59:50")
+    by_object = seiswindow.extract(
+        [Window.from_nslc("CI.WBM..LHZ", t0, t0 + 15)], archive=str(shared_data / "scedc-pds")
+    )
+    by_text = seiswindow.extract(
+        ["CI.WBM..LHZ 2022-01-01T23:59:50 2022-01-02T00:00:05"], archive=str(shared_data / "scedc-pds")
+    )
+    assert by_object[0].window == by_text[0].window
+    assert by_object[0].npts == by_text[0].npts == 16
+
+
+@pytest.mark.parametrize("moment", [3.5, None, dt.datetime(1800, 1, 1), UTCDateTime(2600, 1, 1)])
+def test_times_of_other_kinds_or_eras_are_refused_naming_the_field(moment: object) -> None:
+    with pytest.raises(RequestError, match="Starttime"):
+        Window.from_nslc("CI.WBM..LHZ", moment, "2022-01-03")
+
+
+def test_results_print_times_as_iso_strings() -> None:
+    from seiswindow import Gap, Segment, Status, WindowResult
+
+    window = Window.from_nslc("CI.WBM..LHZ", "2022-01-01T00:00:00", "2022-01-01T00:01:00")
+    start = UTCDateTime("2022-01-01T00:00:00.07186").ns
+    segment = Segment(start, 1.0, np.zeros(3, dtype="int32"))
+    gap = Gap(segment.end, segment.end + 5_000_000_000, 4)
+    text = repr(
+        WindowResult(window, Status.PARTIAL, segments=(segment,), gaps=(gap,), message="4 samples missing")
+    )
+    assert str(UTCDateTime(ns=start)) in text and str(UTCDateTime(ns=segment.end)) in text
+    assert "2022-01-01T00:00:00.000000Z" in text and "2022-01-01T00:01:00.000000Z" in text
+    assert str(start) not in text and str(gap.end) not in text  # no nanosecond integers
+    assert f"{str(UTCDateTime(ns=gap.start))}" in repr(gap) and "samples=4" in repr(gap)
+
+
+# -- requests bounded by samples, not days (issue 10, item 7) ----------------------------
+
+
+def test_three_days_of_a_1_hz_channel_are_allowed_by_default() -> None:
+    window = Window.from_nslc("CI.WBM..LHZ", "2022-01-01", "2022-01-04")
+    Limits().check([window])  # 259,201 samples at most (refused before: over two days)
+
+
+def test_a_request_over_the_samples_bound_says_its_estimate() -> None:
+    windows = [
+        Window.from_nslc("CI.WBM..LHZ", "2022-01-01", "2022-01-02"),
+        Window.from_nslc(
+            "CI.CCA..HHZ", "2022-01-01", "2022-01-03"
+        ),  # at most 250 Hz: 43,200,001 samples, and 86,401 before
+    ]
+    with pytest.raises(LimitExceeded) as info:
+        Limits(max_samples=40_000_000).check(windows)
+    error = info.value
+    assert error.index == 1 and error.field == "Endtime"
+    assert "43,286,402 samples" in str(error) and "250 Hz" in str(error) and "'H'" in str(error)
+    Limits(max_samples=43_286_402).check(windows)  # exactly the bound is allowed
+
+
+@pytest.mark.parametrize(
+    ("channel", "rate"), [("LHZ", 1.0), ("BHN", 80.0), ("HHZ", 250.0), ("VHZ", 0.1), ("XYZ", 5000.0)]
+)
+def test_the_estimate_is_the_band_codes_highest_rate(channel: str, rate: float) -> None:
+    from seiswindow.model import estimated_rate
+
+    assert estimated_rate(channel) == rate

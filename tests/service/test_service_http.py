@@ -23,6 +23,8 @@ from seiswindow.http import TUTORIAL_REQUEST, create_app
 from seiswindow.model import Limits, Window, WindowResult
 from seiswindow.negotiate import accepts_gzip
 from seiswindow.service import Service
+from support.oracle import oracle
+from support.s3server import default_data_root
 from support.serving import serving
 
 SIX_MB = 6 * 1024 * 1024
@@ -306,3 +308,40 @@ def test_413_is_decided_while_windows_wait_for_a_slower_one(
     assert answer.status == 413, answer.body[:300]
     assert "and growing" in json.loads(answer.body)["error"]
     assert SlowFirst.yielded == 2 + refused_after  # the two alone, then the refused request's
+
+
+def test_three_days_of_1_hz_are_answered_and_the_bound_is_said(client: httpx.Client) -> None:
+    """Issue 10, item 7: bounded by samples, not days (three days of CI.WBM..LHZ, 2022-001..003)."""
+    limits = client.get("/limits").json()
+    assert limits["max_samples"] == Limits().max_samples and limits["max_window_seconds"] is None
+    answer = _post(client, _request(("CI", "WBM", "LHZ", "", "2022-01-01T00:00:00", "2022-01-04T00:00:00")))
+    assert answer.status_code == 200, answer.text
+    (window,) = answer.json()
+    assert window["status"] in ("ok", "partial") and len(window["data"]) > 250_000
+    too_many = _request(*[("CI", "CCA", "HHZ", "", "2022-01-01T00:00:00", "2022-01-03T00:00:00")] * 2)
+    refused = _post(client, too_many)
+    assert refused.status_code == 413
+    assert "samples" in refused.json()["error"] and "band code 'H'" in refused.json()["error"]
+
+
+def test_the_local_service_answers_more_than_lambda_could(s3: Any) -> None:
+    """Issue 10, item 6: one day of two 40 Hz channels (7 MB of JSON) is 413 only where the
+    answer travels through Lambda; the local service's default limit is a workstation's."""
+    local = Settings(archive="s3://scedc-pds", endpoint_url=s3.url)
+    assert local.limits.max_response_bytes == Limits().max_response_bytes > SIX_MB
+    with serving(create_app(local)) as url, httpx.Client(base_url=url, timeout=120) as client:
+        answer = _post(client, TWO_DAYS_40HZ)
+        assert answer.status_code == 200, answer.text[:600]
+        assert len(answer.content) > SIX_MB
+        cca, hec = answer.json()
+        day = default_data_root() / "scedc-pds/continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+        window = Window.create("CI", "CCA", "", "BHN", "2022-01-02T00:00:00", "2022-01-02T23:59:59")
+        expected = oracle([day], window)[0]
+        assert cca["starttime"] == str(expected.stats.starttime) and len(cca["data"]) == expected.stats.npts
+        assert hec["network"] == "CI" and hec["data"]
+        # the same request through the local Lambda invoke route: Lambda's 6 MB, so 413
+        invoked = client.post(
+            "/2015-03-31/functions/function/invocations", content=json.dumps(TWO_DAYS_40HZ).encode()
+        )
+        assert invoked.status_code == 413, invoked.text[:300]
+        assert "over the limit of 6275072 bytes" in invoked.json()["error"]

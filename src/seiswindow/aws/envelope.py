@@ -25,7 +25,7 @@ from ..encode import Body
 from ..service import Response, Transport
 from .events import HttpEvent
 
-__all__ = ["DIRECT", "PROXY", "DirectBody", "ProxyBody", "direct_answer", "proxy_answer"]
+__all__ = ["DIRECT", "LAMBDA_MAX_BYTES", "PROXY", "DirectBody", "ProxyBody", "direct_answer", "proxy_answer"]
 
 
 class ProxyBody(Body):
@@ -56,9 +56,12 @@ class DirectBody(Body):
 
 
 #: An API Gateway, Function URL or ALB answer.
-PROXY = Transport("lambda-proxy", body_type=ProxyBody)
+#: Lambda's buffered answer is at most 6 MB (6,291,456 bytes); the body must fit with the
+#: envelope's status and headers.
+LAMBDA_MAX_BYTES = 6 * 1024 * 1024 - 16 * 1024
+PROXY = Transport("lambda-proxy", body_type=ProxyBody, max_bytes=LAMBDA_MAX_BYTES)
 #: A direct invocation's return value: JSON only.
-DIRECT = Transport("lambda-direct", body_type=DirectBody, binary=False)
+DIRECT = Transport("lambda-direct", body_type=DirectBody, binary=False, max_bytes=LAMBDA_MAX_BYTES)
 
 
 def direct_answer(response: Response) -> Any:

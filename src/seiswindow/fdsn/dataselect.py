@@ -133,6 +133,7 @@ class DataselectService:
         check_count(
             len(ordered), limits.max_windows, field="channel", advice="narrow the codes or split the request"
         )
+        limits.check_samples(ordered, field="endtime")
         return ordered
 
     def _fetch(self, windows: list[Window]) -> tuple[dict[Window, list[Record]], list[str]]:

@@ -61,5 +61,14 @@ class Store(ABC):
             ArchiveError: the store could not be listed.
         """
 
+    def holds(self, prefix: str) -> bool:
+        """Whether any object's key starts with ``prefix`` (a cheap check that an archive
+        is where the configuration says; stores override it to stop at the first key).
+
+        Raises:
+            ArchiveError: the store could not be listed.
+        """
+        return bool(self.list(prefix))
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

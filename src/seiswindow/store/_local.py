@@ -72,3 +72,16 @@ class LocalStore(Store):
                 if key.startswith(prefix):
                     keys.append(key)
         return sorted(keys)
+
+    def holds(self, prefix: str) -> bool:
+        directory = prefix.rpartition("/")[0]
+        try:
+            base = self._path(directory) if directory else self.root
+        except NoSuchKey:
+            return False
+        if not base.is_dir():
+            return False
+        for entry in base.rglob("*"):
+            if entry.is_file() and entry.relative_to(self.root).as_posix().startswith(prefix):
+                return True
+        return False

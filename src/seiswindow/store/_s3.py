@@ -92,6 +92,7 @@ class S3Store(Store):
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
         self.max_attempts = max_attempts
+        self.anonymous = anonymous
         self.max_seconds = max_seconds
         self._rng = rng or random.Random()
         config = Config(
@@ -220,7 +221,9 @@ class S3Store(Store):
             raise ArchiveError(f"S3 answered {self.url}{key} with 416 and no object size") from exc
         if code in _RETRYABLE_CODES or (isinstance(status, int) and status >= 500):
             raise _Transient(code or str(status)) from exc
-        raise ArchiveError(f"S3 error reading {self.url}{key}: {code or status}") from exc
+        hint = self._hint(exc)
+        detail = f"{code or status}" + (f"; {hint}" if hint != str(exc) else "")
+        raise ArchiveError(f"S3 error reading {self.url}{key}: {detail}") from exc
 
     def get_range(self, key: str, *, start: int, end: int) -> Chunk:
         if end <= start:
@@ -251,12 +254,43 @@ class S3Store(Store):
                     raise ArchiveError(
                         f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
                     ) from exc
-                raise ArchiveError(f"cannot list {self.url}{prefix}: {exc}") from exc
+                raise ArchiveError(f"cannot list {self.url}{prefix}: {self._hint(exc)}") from exc
             if watch.expired:
                 raise ArchiveError(
                     f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
                 )
         return sorted(keys)
+
+    def holds(self, prefix: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        with Watch(self.max_seconds) as watch:
+            try:
+                page = self._client.list_objects_v2(
+                    Bucket=self.bucket, Prefix=self._full_key(prefix), MaxKeys=1
+                )
+            except (ClientError, BotoCoreError) as exc:
+                if watch.expired:
+                    raise ArchiveError(
+                        f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
+                    ) from exc
+                raise ArchiveError(f"cannot list {self.url}{prefix}: {self._hint(exc)}") from exc
+        return bool(page.get("Contents"))
+
+    def _hint(self, exc: Exception) -> str:
+        """What went wrong, with what to set when the answer says what it is."""
+        error = getattr(exc, "response", {}).get("Error", {})
+        code = str(error.get("Code", ""))
+        if code == "NoSuchBucket":
+            return f"the bucket {self.bucket!r} does not exist (check the archive URL and its region)"
+        if code in ("AccessDenied", "AllAccessDisabled", "403"):
+            if self.anonymous:
+                return (
+                    f"access denied to the bucket {self.bucket!r} for anonymous requests: if it is private, "
+                    "sign requests with your AWS credentials (SEISWINDOW_SIGNED=1)"
+                )
+            return f"access denied to the bucket {self.bucket!r} for these AWS credentials"
+        return str(exc)
 
     def close(self) -> None:
         self._client.close()
