@@ -68,6 +68,7 @@ def test_parameters_reach_the_settings() -> None:
         ArchiveRegion="us-east-2",
         SignedAccess="true",
         MaxWindows="7",
+        MaxSamples="123456",
         MaxWindowSeconds="3600.5",
         MaxResponseBytes="1000000",
         MaxWorkers="4",
@@ -79,7 +80,9 @@ def test_parameters_reach_the_settings() -> None:
         "us-east-2",
     )
     assert settings.signed
-    assert settings.limits == Limits(max_windows=7, max_window_seconds=3600.5, max_response_bytes=1_000_000)
+    assert settings.limits == Limits(
+        max_windows=7, max_samples=123_456, max_window_seconds=3600.5, max_response_bytes=1_000_000
+    )
     assert settings.max_workers == 4
 
 

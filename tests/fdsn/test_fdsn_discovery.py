@@ -90,6 +90,7 @@ def test_public_api_is_exactly_all() -> None:
         "codes",
         "dataselect",
         "meta",
+        "params",
         "request",
         "routes",
         "station",

@@ -13,14 +13,23 @@ Codes are parsed and matched by :mod:`seiswindow.fdsn.codes`; times are integer 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ..errors import RequestError
 from ..model import Nslc
-from ..nstime import format_time, parse_time
+from ..nstime import parse_time
 from .codes import ANY, CODE_PARAMS, CodePattern, parse_codes
+from .params import (
+    check_order,
+    collect,
+    parse_bool,
+    parse_choice,
+    parse_float,
+    parse_nodata,
+    parse_time_param,
+)
 
 __all__ = [
     "DataselectRequest",
@@ -31,23 +40,7 @@ __all__ = [
     "parse_station",
 ]
 
-#: Parameter aliases of both services (FDSN web service specifications 1.1).
-_ALIASES = {
-    "start": "starttime",
-    "end": "endtime",
-    "net": "network",
-    "sta": "station",
-    "loc": "location",
-    "cha": "channel",
-    "minlat": "minlatitude",
-    "maxlat": "maxlatitude",
-    "minlon": "minlongitude",
-    "maxlon": "maxlongitude",
-    "lat": "latitude",
-    "lon": "longitude",
-}
 _QUALITIES = ("D", "R", "Q", "M", "B")
-_NODATA = {"204": 204, "404": 404}
 #: The dataselect formats, all miniSEED: ``mseed`` is an alias other servers also take.
 _DATASELECT_FORMATS = ("miniseed", "mseed")
 
@@ -222,88 +215,14 @@ def _later(time: int | None, limit: int | None, *, open_passes: bool) -> bool:
 # -- parameters ----------------------------------------------------------------------------
 
 
-def _collect(items: Iterable[tuple[str, str]], known: frozenset[str], service: str) -> dict[str, str]:
-    """Parameters by their long name.
-
-    Raises:
-        RequestError: a parameter is unknown, or given twice (under its name or an alias).
-    """
-    params: dict[str, str] = {}
-    for raw_name, value in items:
-        name = raw_name.strip().lower()
-        name = _ALIASES.get(name, name)
-        if name not in known:
-            raise RequestError(f"unknown parameter {raw_name!r} for fdsnws-{service}", field=raw_name)
-        if name in params:
-            raise RequestError(f"parameter {name!r} given more than once", field=name)
-        params[name] = value.strip()
-    return params
-
-
-def _time(params: dict[str, str], name: str) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    return parse_time(value, field=name)
-
-
-def _bool(params: dict[str, str], name: str, default: bool) -> bool:
-    value = params.get(name)
-    if value is None:
-        return default
-    lowered = value.lower()
-    if lowered not in ("true", "false"):
-        raise RequestError(f"{value!r} is not true or false", field=name)
-    return lowered == "true"
-
-
-def _float(params: dict[str, str], name: str, *, low: float, high: float) -> float | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise RequestError(f"{value!r} is not a number", field=name) from None
-    if not math.isfinite(number) or not low <= number <= high:
-        raise RequestError(f"{value!r} is out of range [{low:g}, {high:g}]", field=name)
-    return number
-
-
-def _choice(params: dict[str, str], name: str, choices: Sequence[str], default: str) -> str:
-    value = params.get(name)
-    if value is None:
-        return default
-    if value.lower() not in choices:
-        raise RequestError(f"{value!r} is not one of {', '.join(choices)}", field=name)
-    return value.lower()
-
-
-def _nodata(params: dict[str, str]) -> int:
-    value = params.get("nodata")
-    if value is None:
-        return 204
-    if value not in _NODATA:
-        raise RequestError(f"{value!r} is not 204 or 404", field="nodata")
-    return _NODATA[value]
-
-
-def _check_order(start: int | None, end: int | None) -> None:
-    if start is not None and end is not None and end <= start:
-        raise RequestError(
-            f"endtime {format_time(end)} is not after starttime {format_time(start)}",
-            field="endtime",
-        )
-
-
 def _selection(params: dict[str, str], *, times_required: bool) -> Selection:
     codes = {name: parse_codes(params[name], name) for name in CODE_PARAMS if params.get(name)}
-    start, end = _time(params, "starttime"), _time(params, "endtime")
+    start, end = parse_time_param(params, "starttime"), parse_time_param(params, "endtime")
     if times_required:
         for name, value in (("starttime", start), ("endtime", end)):
             if value is None:
                 raise RequestError(f"{name} is required", field=name)
-    _check_order(start, end)
+    check_order(start, end)
     return Selection(**codes, start=start, end=end)
 
 
@@ -348,7 +267,7 @@ def _line_selection(number: int, fields: list[str], *, open_times: bool) -> Sele
                 times.append(None)
             else:
                 times.append(parse_time(value, field=name))
-        _check_order(times[0], times[1])
+        check_order(times[0], times[1])
     except RequestError as exc:
         raise RequestError(f"line {number}: {exc.detail}", field=exc.field) from None
     return Selection(**codes, start=times[0], end=times[1])
@@ -364,7 +283,7 @@ def _body_request(
             parameters as options.
     """
     options, lines = _split_body(body)
-    params = _collect([*query, *options], known, service)
+    params = collect([*query, *options], known, service)
     misplaced = sorted(set(params) & {"starttime", "endtime", *CODE_PARAMS})
     if misplaced:
         raise RequestError(
@@ -387,22 +306,22 @@ def parse_dataselect(query: Iterable[tuple[str, str]], body: str | None = None) 
             not after the start, a malformed code, or an unsupported format or option value.
     """
     if body is None:
-        params = _collect(query, _DATASELECT_PARAMS, "dataselect")
+        params = collect(query, _DATASELECT_PARAMS, "dataselect")
         selections: tuple[Selection, ...] = (_selection(params, times_required=True),)
     else:
         params, selections = _body_request(body, query, _DATASELECT_PARAMS, "dataselect", open_times=False)
     # "mseed" is what other servers also take (and some clients send) for miniSEED.
-    _choice(params, "format", _DATASELECT_FORMATS, "miniseed")
+    parse_choice(params, "format", _DATASELECT_FORMATS, "miniseed")
     quality = params.get("quality", "B").upper()
     if quality not in _QUALITIES:
         raise RequestError(f"{params['quality']!r} is not one of {', '.join(_QUALITIES)}", field="quality")
-    minimum = _float(params, "minimumlength", low=0.0, high=math.inf) or 0.0
+    minimum = parse_float(params, "minimumlength", low=0.0, high=math.inf) or 0.0
     return DataselectRequest(
         selections=selections,
         quality=quality,
         minimum_length=minimum,
-        longest_only=_bool(params, "longestonly", False),
-        nodata=_nodata(params),
+        longest_only=parse_bool(params, "longestonly", False),
+        nodata=parse_nodata(params),
     )
 
 
@@ -416,7 +335,7 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
             end, or ``format=text`` with ``level=response``.
     """
     if body is None:
-        params = _collect(query, _STATION_PARAMS, "station")
+        params = collect(query, _STATION_PARAMS, "station")
         selections: tuple[Selection, ...] = (_selection(params, times_required=False),)
     else:
         params, selections = _body_request(body, query, _STATION_PARAMS, "station", open_times=True)
@@ -426,14 +345,14 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
         selections=selections,
         level=level,
         format=fmt,
-        nodata=_nodata(params),
-        start_before=_time(params, "startbefore"),
-        start_after=_time(params, "startafter"),
-        end_before=_time(params, "endbefore"),
-        end_after=_time(params, "endafter"),
+        nodata=parse_nodata(params),
+        start_before=parse_time_param(params, "startbefore"),
+        start_after=parse_time_param(params, "startafter"),
+        end_before=parse_time_param(params, "endbefore"),
+        end_after=parse_time_param(params, "endafter"),
         box=_box(params),
         radius=_radius(params),
-        include_restricted=_bool(params, "includerestricted", True),
+        include_restricted=parse_bool(params, "includerestricted", True),
         match_timeseries=_match_timeseries(params, selections),
     )
 
@@ -445,7 +364,7 @@ def _match_timeseries(params: dict[str, str], selections: tuple[Selection, ...])
         RequestError: not true or false, or true with a selection open in time (the day
             files of its span are listed, so it needs one).
     """
-    if not _bool(params, "matchtimeseries", False):
+    if not parse_bool(params, "matchtimeseries", False):
         return False
     if any(s.start is None or s.end is None for s in selections):
         raise RequestError(
@@ -464,7 +383,7 @@ def _refuse_unsupported(params: dict[str, str]) -> None:
             "updatedafter is not supported: the archive's StationXML carries no update times",
             field="updatedafter",
         )
-    if _bool(params, "includeavailability", False):
+    if parse_bool(params, "includeavailability", False):
         raise RequestError(
             "includeavailability=true is not supported: the extents of the data are not known without "
             "reading the day files; matchtimeseries=true keeps the channels that have data",
@@ -476,8 +395,8 @@ def _level_and_format(params: dict[str, str]) -> tuple[Level, str]:
     """Raises:
     RequestError: an unknown level or format, or ``format=text`` with ``level=response``.
     """
-    level = Level(_choice(params, "level", [lv.value for lv in Level], Level.STATION.value))
-    fmt = _choice(params, "format", ("xml", "text"), "xml")
+    level = Level(parse_choice(params, "level", [lv.value for lv in Level], Level.STATION.value))
+    fmt = parse_choice(params, "format", ("xml", "text"), "xml")
     if fmt == "text" and level is Level.RESPONSE:
         raise RequestError("format=text has no response level; use format=xml", field="format")
     return level, fmt
@@ -491,7 +410,9 @@ def _box(params: dict[str, str]) -> tuple[float, float, float, float] | None:
         RequestError: a value is not a number in range, or the latitudes are reversed.
     """
     values = [
-        _float(params, name, low=-90.0 if "lat" in name else -180.0, high=90.0 if "lat" in name else 180.0)
+        parse_float(
+            params, name, low=-90.0 if "lat" in name else -180.0, high=90.0 if "lat" in name else 180.0
+        )
         for name in _STATION_BOX
     ]
     if all(v is None for v in values):
@@ -513,12 +434,17 @@ def _radius(params: dict[str, str]) -> tuple[float, float, float, float] | None:
     if not any(name in params for name in _STATION_RADIUS):
         return None
     given = (
-        _float(params, "latitude", low=-90.0, high=90.0),
-        _float(params, "longitude", low=-180.0, high=180.0),
-        _float(params, "minradius", low=0.0, high=180.0),
-        _float(params, "maxradius", low=0.0, high=180.0),
+        parse_float(params, "latitude", low=-90.0, high=90.0),
+        parse_float(params, "longitude", low=-180.0, high=180.0),
+        parse_float(params, "minradius", low=0.0, high=180.0),
+        parse_float(params, "maxradius", low=0.0, high=180.0),
     )
     lat, lon, rmin, rmax = (d if v is None else v for v, d in zip(given, (0.0, 0.0, 0.0, 180.0), strict=True))
     if rmin > rmax:
         raise RequestError("minradius is larger than maxradius", field="minradius")
     return lat, lon, rmin, rmax
+
+
+def _bound(name: str) -> float:
+    """The largest magnitude of a latitude or longitude parameter."""
+    return 90.0 if "lat" in name else 180.0
