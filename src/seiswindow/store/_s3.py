@@ -25,6 +25,8 @@ _BACKOFF_CAP_S = 2.0
 #: The asked part of an object: ``(start, end)`` for a range, ``length`` for a suffix, or
 #: None for the whole object.
 _Want = tuple[int, int] | int | None
+#: Keys of a listing (a name of its own: inside S3Store, ``list`` is the method).
+_Keys = list[str]
 
 
 class _Transient(Exception):
@@ -237,45 +239,39 @@ class S3Store(Store):
         return self._get(key, None, None)
 
     def list(self, prefix: str) -> list[str]:
+        return sorted(self._listing(prefix, whole=True))
+
+    def holds(self, prefix: str) -> bool:
+        return bool(self._listing(prefix, whole=False))
+
+    def _listing(self, prefix: str, *, whole: bool) -> _Keys:
+        """The keys under ``prefix``: all of them (``whole``), or at most the first one.
+
+        Raises:
+            ArchiveError: the listing failed, or its time budget ran out.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        keys: list[str] = []
+        keys: _Keys = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._full_key(prefix)}
+        if not whole:
+            kwargs["MaxKeys"] = 1
+        out_of_time = f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
         with Watch(self.max_seconds) as watch:
             try:
                 while True:
                     page = self._client.list_objects_v2(**kwargs)
                     keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
-                    if not page.get("IsTruncated"):
+                    if not whole or not page.get("IsTruncated"):
                         break
                     kwargs["ContinuationToken"] = page["NextContinuationToken"]
             except (ClientError, BotoCoreError) as exc:
                 if watch.expired:
-                    raise ArchiveError(
-                        f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
-                    ) from exc
+                    raise ArchiveError(out_of_time) from exc
                 raise ArchiveError(f"cannot list {self.url}{prefix}: {self._hint(exc)}") from exc
             if watch.expired:
-                raise ArchiveError(
-                    f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
-                )
-        return sorted(keys)
-
-    def holds(self, prefix: str) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        with Watch(self.max_seconds) as watch:
-            try:
-                page = self._client.list_objects_v2(
-                    Bucket=self.bucket, Prefix=self._full_key(prefix), MaxKeys=1
-                )
-            except (ClientError, BotoCoreError) as exc:
-                if watch.expired:
-                    raise ArchiveError(
-                        f"cannot list {self.url}{prefix}: the time budget ({self.max_seconds:g} s) ran out"
-                    ) from exc
-                raise ArchiveError(f"cannot list {self.url}{prefix}: {self._hint(exc)}") from exc
-        return bool(page.get("Contents"))
+                raise ArchiveError(out_of_time)
+        return keys
 
     def _hint(self, exc: Exception) -> str:
         """What went wrong, with what to set when the answer says what it is."""
