@@ -169,7 +169,7 @@ _half = st.sampled_from([-HALF_NS, HALF_NS])
 _inside_day = st.integers(1_000, 8_640_000 - 1_000)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(k=_inside_day, length=st.integers(0, 3_000), a=_half, b=_half)
 @example(k=4_319_999, length=55, a=HALF_NS, b=-HALF_NS)  # 12:00:00 -> 12:00:00.55
 def test_ties_on_one_day_are_obspys(
@@ -181,12 +181,13 @@ def test_ties_on_one_day_are_obspys(
     _assert_obspy_and_no_gap(_extract(extractor, t0, t1), obspy_trim(ties.merged, t0, t1))
 
 
-#: Samples counted from day 1's last one back (0 is 23:59:59.995) and from day 2's first on.
-_before_midnight = st.integers(0, 60_000)
-_after_midnight = st.integers(0, 60_000)
+#: Samples counted from day 1's last one back (0 is 23:59:59.995) and from day 2's first on;
+#: negative ones are on the other side of midnight (a window on one day, its neighbour read).
+_before_midnight = st.integers(-600, 60_000)
+_after_midnight = st.integers(-600, 60_000)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(back=_before_midnight, on=_after_midnight, a=_half, b=_half)
 @example(back=29_999, on=30_054, a=HALF_NS, b=-HALF_NS)  # the 23:55:00 -> 00:05:00.55
 @example(back=0, on=0, a=HALF_NS, b=HALF_NS)  # 00:00:00 -> 00:00:00.01: the sample after midnight

@@ -204,7 +204,7 @@ def _sample_time(trace: Trace, k: int) -> int:
     where=st.floats(0.0, 1.0),
     length=st.integers(0, 400),
     signs=st.tuples(st.sampled_from([-1, 1]), st.sampled_from([-1, 1])),
-    margins=st.tuples(st.integers(1, 600), st.integers(1, 600)),
+    margins=st.tuples(st.integers(2, 600), st.integers(2, 600)),
 )
 def test_ties_are_counted_from_the_traces_ends(
     whole_day: Trace, where: float, length: int, signs: tuple[int, int], margins: tuple[int, int]
@@ -219,7 +219,7 @@ def test_ties_are_counted_from_the_traces_ends(
     t0, t1 = _sample_time(day, k) + signs[0] * half, _sample_time(day, k + length) + signs[1] * half
     if t1 <= t0:
         return
-    first = k - margins[0]  # the records read: some more than the window
+    first = k - margins[0]  # the records read: the window and at least a period more
     piece = Segment(_sample_time(day, first), rate, day.data[first : k + length + margins[1]])
     grid = (day.stats.starttime.ns, day.stats.endtime.ns)
     segments, span = trim_segments([piece], t0, t1, grid_origin=grid[0], grid_end=grid[1])
