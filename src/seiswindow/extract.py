@@ -207,8 +207,9 @@ class Extractor:
         found = sorted((o for o in outcomes if o.records is not None), key=lambda o: o.day)
         errors = [o.error for o in outcomes if o.error]
         decoded_segments, problems, warnings = _decoded(window, found)
+        grid_origin, grid_end = _trace_ends(found)
         segments, span = trim_segments(
-            decoded_segments, window.start, window.end, grid_origin=_grid_origin(found)
+            decoded_segments, window.start, window.end, grid_origin=grid_origin, grid_end=grid_end
         )
         gaps = find_gaps(segments, window.start, window.end, span=span)
         # Only files of days the window itself touches count as missing (neighbours near
@@ -287,11 +288,14 @@ def _period_of(found: list[_FileOutcome]) -> int:
     return max(periods, default=0)
 
 
-def _grid_origin(found: list[_FileOutcome]) -> int | None:
-    """The instant the window's samples are put on the grid of: the start of the earliest
-    day file's first record that fits its neighbours, as ObsPy reading the files has it."""
+def _trace_ends(found: list[_FileOutcome]) -> tuple[int | None, int | None]:
+    """The first and last sample of the trace ObsPy merges from the day files read: the
+    start of the earliest file's first record that fits its neighbours (the grid every
+    sample is put on) and the end of the latest file's last record (with the start, what
+    ``Stream.trim`` counts a window's bounds from, which decides exact ties)."""
     origins = [o.records.file_start for o in found if o.records and o.records.file_start is not None]
-    return min(origins, default=None)
+    ends = [o.records.file_end for o in found if o.records and o.records.file_end is not None]
+    return min(origins, default=None), max(ends, default=None)
 
 
 def _overlaps_day(day: dt.date, start: int, end: int) -> bool:

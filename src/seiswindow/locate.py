@@ -311,7 +311,9 @@ class Locator:
         odd = [h for h in left_out if h.end >= t0 and h.start <= t1]
         records = with_left_out(key, a * index.reclen, data, records, odd)
         grid = self._grid_start(key, index, headers, meter)
-        return with_bad(key, records, left_out, concerning(bad, headers, t0, t1), file_start=grid)
+        _, file_end = index.anchors[index.nrecords - 1]
+        bad_near = concerning(bad, headers, t0, t1)
+        return with_bad(key, records, left_out, bad_near, file_start=grid, file_end=file_end)
 
     def _extend(
         self,

@@ -40,6 +40,10 @@ class Records:
     #: records among ``data`` that parsed but were left out (they do not fit their
     #: neighbours, see :mod:`seiswindow.screen`): never decoded.
     left_out: tuple[RecordHeader, ...] = ()
+    #: time of the last sample of the file's last record: with ``file_start``, the ends
+    #: of the trace ObsPy reads, which ``Stream.trim`` counts a window's bounds from
+    #: (that decides exact half-sample ties, see :mod:`seiswindow.trim`).
+    file_end: int | None = None
 
 
 def cut(
@@ -90,13 +94,14 @@ def pick_whole(
     if context:
         keep = _nearest_either_side(kept, keep, t0, t1)
     file_start = kept[0].start if kept else None
+    file_end = max((h.end for h in kept), default=None)
     period = period_of(kept)
     near = concerning(bad, sorted(kept, key=lambda h: h.offset), t0 - period, t1 + period)
     # Records left out that overlap the span go along (never decoded): a record-level
     # service passes the archive's own records on as they are.
     odd = [h for h in left_out if h.end >= t0 - period and h.start <= t1 + period]
     if not keep and not odd:
-        return with_bad(key, None, [], near, file_start=file_start)
+        return with_bad(key, None, [], near, file_start=file_start, file_end=file_end)
     pieces: list[bytes] = []
     rebased: list[RecordHeader] = []
     position = 0
@@ -106,7 +111,7 @@ def pick_whole(
         position += h.reclen
     problems = tuple(b.describe(key) for b in near)
     headers, odd_rebased = rebased[: len(keep)], tuple(rebased[len(keep) :])
-    return Records(key, 0, b"".join(pieces), headers, problems, file_start, odd_rebased)
+    return Records(key, 0, b"".join(pieces), headers, problems, file_start, odd_rebased, file_end)
 
 
 def _nearest_either_side(
@@ -174,12 +179,14 @@ def with_bad(
     bad: list[BadRecord],
     *,
     file_start: int | None,
+    file_end: int | None = None,
 ) -> Records | None:
     """``records`` with the bad records that concern them (see :func:`concerning`); when
     no good record holds samples of the span, the problems alone, or None without any."""
     problems = tuple(b.describe(key) for b in bad)
     if records is None:
-        return Records(key, 0, b"", [], problems, file_start) if problems else None
+        return Records(key, 0, b"", [], problems, file_start, file_end=file_end) if problems else None
     end = records.offset + len(records.data)
     inside = tuple(h for h in left_out if records.offset <= h.offset < end)
-    return replace(records, file_start=file_start, problems=records.problems + problems, left_out=inside)
+    problems = records.problems + problems
+    return replace(records, file_start=file_start, file_end=file_end, problems=problems, left_out=inside)

@@ -281,17 +281,29 @@ def _chain_offsets(chain: list[Segment]) -> list[int]:
     return offsets
 
 
+def _snapped(t0: int, t1: int, trace: tuple[int, int], sr: float) -> tuple[int, int]:
+    """``Stream.trim``'s first step: ``t0`` moved onto a sample counted from the merged
+    trace's first sample, ``t1`` onto one counted back from its last (``trace``).
+
+    At an exact tie the product of float seconds and the rate lands a hair either side of
+    ``k + 1/2`` (``-244.49999999999997``, ``-144.5``), so which sample a tie keeps depends
+    on how far the bound is from the trace's ends: counting from anywhere else (the
+    records read around the window) decides some ties the other way.
+    """
+    first, last = trace
+    return (
+        _shift(first, round_away(seconds(t0, first) * sr), sr),
+        _shift(last, round_away(seconds(t1, last) * sr), sr),
+    )
+
+
 def _kept_range(origin: int, total: int, sr: float, t0: int, t1: int) -> tuple[int, int, int] | None:
     """``(new_start, first, count)``: the samples of a trace of ``total`` samples from
-    ``origin`` that ``Trace.trim(t0, t1, nearest_sample=True)`` keeps, or None."""
+    ``origin`` that ``Trace._ltrim`` and ``Trace._rtrim`` keep of bounds already on its
+    samples (:func:`_snapped`), or None."""
     end = _shift(origin, total - 1, sr)
-    # Stream.trim first moves both bounds onto the trace's samples (a tie at half a sample
-    # moves the start later and the end earlier) ...
-    t0 = _shift(origin, round_away(seconds(t0, origin) * sr), sr)
-    t1 = _shift(end, round_away(seconds(t1, end) * sr), sr)
     if t0 > t1 or t0 > end:
         return None
-    # ... then Trace._ltrim and Trace._rtrim cut at those samples.
     left = max(round_away(seconds(t0, origin) * sr), 0)
     new_start = _shift(origin, left, sr) if left > 0 else origin
     if t1 < new_start:
@@ -303,15 +315,22 @@ def _kept_range(origin: int, total: int, sr: float, t0: int, t1: int) -> tuple[i
 
 
 def _trim_chain(
-    chain: list[Segment], t0: int, t1: int, grid_origin: int | None
+    chain: list[Segment], t0: int, t1: int, grid: tuple[int | None, int | None]
 ) -> tuple[list[Segment], TraceSpan | None]:
     """Trim segments of one rate, in time order and not overlapping, as ObsPy trims the one
     trace that ``Stream.merge()`` makes of them (gaps as masked samples on the grid of the
-    first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``."""
+    first segment): ``Stream.trim(t0, t1)`` with ``nearest_sample=True``. ``grid`` is the
+    merged trace's first and last sample, where known (else the chain's)."""
     sr = chain[0].sampling_rate
+    grid_origin, grid_end = grid
     origin = _on_grid(chain[0].start, grid_origin, sr)
     offsets = _chain_offsets(chain)
-    kept = _kept_range(origin, offsets[-1] + chain[-1].npts, sr, t0, t1)
+    total = offsets[-1] + chain[-1].npts
+    end = _shift(origin, total - 1, sr)
+    # The trace ObsPy reads holds the chain: its ends, on its grid, are never inside it.
+    first = origin if grid_origin is None else min(grid_origin, origin)
+    last = end if grid_end is None else max(_on_grid(grid_end, first, sr), end)
+    kept = _kept_range(origin, total, sr, *_snapped(t0, t1, (first, last), sr))
     if kept is None:
         return [], None
     new_start, lo, count = kept
@@ -341,17 +360,26 @@ def _chains(segments: list[Segment]) -> list[list[Segment]]:
 
 
 def trim_segments(
-    decoded: Iterable[_Samples], t0: int, t1: int, *, grid_origin: int | None = None
+    decoded: Iterable[_Samples],
+    t0: int,
+    t1: int,
+    *,
+    grid_origin: int | None = None,
+    grid_end: int | None = None,
 ) -> tuple[list[Segment], TraceSpan | None]:
     """Cut segments to ``[t0, t1]`` with ObsPy's ``Stream.merge().trim(t0, t1)`` semantics.
 
     Segments of one rate that follow each other are trimmed together on one sample grid
     (as ObsPy's merged trace); overlapping segments, or a change of rate, start a new
     chain that is trimmed on its own grid. ``grid_origin`` is the start of the first record
-    of the day file: sample times are put on its grid, as ObsPy reading that file does
-    (record headers may disagree with it by a microsecond, which decides exact ties at
-    half a sample). Also returns the trimmed trace's grid (of the first chain, the trace
-    ObsPy keeps), which starts or ends inside a gap when the window does.
+    of the (first) day file: sample times are put on its grid, as ObsPy reading that file
+    does (record headers may disagree with it by a microsecond, which decides exact ties at
+    half a sample). ``grid_end`` is the last sample of the last day file ObsPy reads: with
+    ``grid_origin``, the ends of ObsPy's merged trace, which ``Stream.trim`` counts ``t0``
+    and ``t1`` from, and so decide the other exact ties (see :func:`_snapped`); without
+    them the segments' own ends stand in. Also returns the trimmed trace's grid (of the
+    first chain, the trace ObsPy keeps), which starts or ends inside a gap when the window
+    does.
     """
     segments = [Segment(s.start, s.sampling_rate, s.samples) for s in decoded if len(s.samples)]
     segments.sort(key=lambda s: s.start)
@@ -362,29 +390,57 @@ def trim_segments(
         # After an overlap ObsPy's merged trace goes on, on one grid: so do we. After a
         # change of rate it would not merge: that chain keeps its own grid.
         same_rate = chain[0].sampling_rate == chains[0][0].sampling_rate
-        trimmed, chain_span = _trim_chain(chain, t0, t1, grid_origin if same_rate else None)
+        grid = (grid_origin, grid_end) if same_rate else (None, None)
+        trimmed, chain_span = _trim_chain(chain, t0, t1, grid)
         pieces.extend(trimmed)
         if k == 0:
             span = chain_span
     return pieces, span
 
 
+def _held(periods: float, sampling_rate: float) -> int:
+    """How many samples a window holds beyond its data's first (or last) sample when its
+    bound is ``periods`` sample periods beyond it: those 1, 2, ... periods out, short of
+    ``periods + 1/2``. A sample exactly half a period outside the bound is not held: at a
+    tie ``Stream.trim`` moves the start later and the end earlier. (Half a microsecond of
+    slack, in periods, absorbs the float error of ``periods``; ObsPy's times differ by
+    whole microseconds.)"""
+    return max(0, math.ceil(periods - 0.5 - 0.5e-6 * sampling_rate))
+
+
+def _edge_gaps(first: Segment, last: Segment, t0: int, t1: int, span: TraceSpan | None) -> tuple[int, int]:
+    """Samples missing before ``first`` and after ``last`` within ``[t0, t1]``. Where
+    ObsPy's trimmed trace reaches past the data (``span``: it begins or ends in a gap of
+    the data) its masked samples are the count; elsewhere (the data stop, a day file is
+    missing) the samples of the data's grid the window holds."""
+    sr = first.sampling_rate
+    lead = _held(seconds(first.start, t0) * sr, sr)
+    trail = _held(seconds(t1, last.end) * last.sampling_rate, last.sampling_rate)
+    if span is not None and span.npts and span.sampling_rate == sr:
+        if span.start < first.start:
+            lead = round(seconds(first.start, span.start) * sr)
+        span_end = _shift(span.start, span.npts - 1, sr)
+        if span_end > last.end and last.sampling_rate == sr:
+            trail = round(seconds(span_end, last.end) * sr)
+    return lead, trail
+
+
 def find_gaps(segments: Sequence[Segment], t0: int, t1: int, *, span: TraceSpan | None = None) -> list[Gap]:
     """Gaps (and overlaps) between segments and at the window's ends, counted in samples
     as ObsPy's ``Stream.get_gaps()`` counts them (a window that lies wholly in a gap of
-    the data, ``span`` without segments, is one gap of ``span.npts`` samples)."""
+    the data, ``span`` without segments, is one gap of ``span.npts`` samples). A bound
+    exactly half a sample from the data is no gap: no sample is missing there."""
     if not segments:
         return [Gap(t0, t1, span.npts)] if span is not None else []
     gaps = []
     first, last = segments[0], segments[-1]
-    lead = round_away(seconds(first.start, t0) * first.sampling_rate)
+    lead, trail = _edge_gaps(first, last, t0, t1, span)
     if lead > 0:
         gaps.append(Gap(t0, first.start, lead))
     for prev, seg in zip(segments, segments[1:], strict=False):
         missing = _samples_between(seg.start, prev.end, prev.sampling_rate)
         if missing != 0:
             gaps.append(Gap(prev.end, seg.start, missing))
-    trail = round_away(seconds(t1, last.end) * last.sampling_rate)
     if trail > 0:
         gaps.append(Gap(last.end, t1, trail))
     return gaps

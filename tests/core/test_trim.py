@@ -179,6 +179,77 @@ def test_find_gaps_counts_the_window_ends(real: Trace) -> None:
     assert [g.samples for g in gaps] == [lead, trail]
 
 
+@pytest.fixture(scope="module", params=[*sorted(DAY_FILES), "100 Hz"])
+def whole_day(request: pytest.FixtureRequest, shared_data: Path) -> Trace:
+    """A real day file as ObsPy reads and merges it (one continuous trace), or six hours
+    at 100 Hz with samples at .005 s, where one exact tie in ten is a float product a
+    hair off ``k + 1/2`` (at 1 and 40 Hz they are exact)."""
+    if request.param == "100 Hz":
+        rng = np.random.default_rng(10)
+        header = {"network": "SY", "station": "TIE", "channel": "HHZ", "sampling_rate": 100.0}
+        header["starttime"] = UTCDateTime("2024-01-01T00:00:00.005")
+        return Trace(rng.integers(-5000, 5000, 6 * 360_000, dtype=np.int32), header=header)
+    [trace] = obspy.read(str(shared_data / DAY_FILES[request.param])).merge()
+    assert not np.ma.is_masked(trace.data)
+    return trace
+
+
+def _sample_time(trace: Trace, k: int) -> int:
+    """Sample ``k`` of ``trace``, as ObsPy computes it."""
+    return int(trace.stats.starttime.ns + round(k * trace.stats.delta * 1e9))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    where=st.floats(0.0, 1.0),
+    length=st.integers(0, 400),
+    signs=st.tuples(st.sampled_from([-1, 1]), st.sampled_from([-1, 1])),
+    margins=st.tuples(st.integers(2, 600), st.integers(2, 600)),
+)
+def test_ties_are_counted_from_the_traces_ends(
+    whole_day: Trace, where: float, length: int, signs: tuple[int, int], margins: tuple[int, int]
+) -> None:
+    """The records read around a window deep inside a day, trimmed at bounds exactly half
+    a sample from the data: the samples ObsPy keeps of the whole day's trace, whose ends
+    (``grid_origin``, ``grid_end``) are what ``Stream.trim`` counts the bounds from."""
+    day = whole_day
+    npts, rate = day.stats.npts, day.stats.sampling_rate
+    half = int(round(0.5e9 / rate))
+    k = 700 + int(where * (npts - length - 1400))
+    t0, t1 = _sample_time(day, k) + signs[0] * half, _sample_time(day, k + length) + signs[1] * half
+    if t1 <= t0:
+        return
+    first = k - margins[0]  # the records read: the window and at least a period more
+    piece = Segment(_sample_time(day, first), rate, day.data[first : k + length + margins[1]])
+    grid = (day.stats.starttime.ns, day.stats.endtime.ns)
+    segments, span = trim_segments([piece], t0, t1, grid_origin=grid[0], grid_end=grid[1])
+    whole = Stream([Trace(day.data, header=day.stats.copy())])
+    try:
+        [trace] = whole.trim(UTCDateTime(ns=t0), UTCDateTime(ns=t1))
+    except ValueError:  # the bounds, moved onto samples, cross
+        assert segments == [] and span is None
+        return
+    assert span is not None
+    assert (span.start, span.npts) == (trace.stats.starttime.ns, trace.stats.npts)
+    [segment] = segments
+    np.testing.assert_array_equal(segment.samples, trace.data)
+    assert find_gaps(segments, t0, t1, span=span) == []
+
+
+@pytest.mark.parametrize("offset", [0.5, 0.4999, 0.5001, 1.5, 2.5, 2.51])
+def test_find_gaps_at_the_window_ends_holds_no_tie(real: Trace, offset: float) -> None:
+    """Bounds ``offset`` periods outside the data: the samples the window would hold there
+    are those less than ``offset + 1/2`` periods out, a sample exactly half a period
+    outside a bound is not in the window (as Stream.trim moves a tied start later and a
+    tied end earlier on a trace that has it)."""
+    [trace] = _traces(real, [(100, 200, False)])
+    delta = real.stats.delta
+    t0, t1 = _window(real, (100 - offset) * delta, (199 + offset) * delta)
+    held = int(np.ceil(round(offset - 0.5, 9)))
+    gaps = find_gaps(_segments([trace]), t0.ns, t1.ns)
+    assert [g.samples for g in gaps] == ([held, held] if held else [])
+
+
 @pytest.mark.parametrize("x", [2.5, -2.5, 0.5, -0.5, 1.4999, 3.0, -7.51, 0.0, 1e6 + 0.5])
 def test_round_away_is_obspys(x: float) -> None:
     assert round_away(x) == obspy_round_away(x)
