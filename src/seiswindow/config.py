@@ -15,6 +15,8 @@ Environment variables:
   ``SEISWINDOW_MAX_WINDOW_SECONDS`` (no bound in time by default),
   ``SEISWINDOW_MAX_RESPONSE_BYTES``: request limits.
 - ``SEISWINDOW_MAX_WORKERS``: concurrent file reads (default 16).
+- ``SEISWINDOW_RESULTS``: ``s3://bucket[/prefix]`` where Lambda hands over answers larger than
+  its 6 MB (a presigned URL instead of 413); unset: 413 with advice.
 
 The demo archive (``demo``) is built under ``Settings.demo_root`` when given, else under
 the XDG cache directory of this process's environment (``XDG_CACHE_HOME``, ``HOME``).
@@ -56,6 +58,8 @@ class Settings:
     signed: bool = False
     limits: Limits = field(default_factory=Limits)
     max_workers: int = 16
+    #: ``s3://bucket[/prefix]`` for answers too large for Lambda (seiswindow.aws.results).
+    results: str | None = None
     #: where ``archive="demo"`` is built; None: the XDG cache directory (see above)
     demo_root: str | None = None
 
@@ -97,6 +101,7 @@ class Settings:
             "signed": env.get("SEISWINDOW_SIGNED", "").lower() in ("1", "true", "yes"),
             "limits": limits,
             "max_workers": int(number("SEISWINDOW_MAX_WORKERS", 16)),
+            "results": env.get("SEISWINDOW_RESULTS") or None,
         }
         if not values["region"]:
             values["region"] = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None

@@ -217,3 +217,27 @@ def test_samconfig_example_deploys_the_template_as_it_needs() -> None:
     assert deploy["capabilities"] == "CAPABILITY_IAM"
     assert deploy["resolve_image_repos"] is True
     assert config["default"]["global"]["parameters"]["region"] == "us-west-2"
+
+
+def test_large_answers_get_a_bucket_that_forgets_and_a_role_that_writes_only_there() -> None:
+    """Issue 10, item 8: the optional results bucket, its lifecycle rule, least privilege."""
+    parameters = {"LargeAnswers": "results-bucket"}
+    assert is_active("HasResults", TEMPLATE_DATA, parameters)
+    assert not is_active("HasResults", TEMPLATE_DATA, {})
+    bucket = RESOURCES["ResultsBucket"]
+    assert bucket["Condition"] == "HasResults"
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["Prefix"], rule["ExpirationInDays"]) == ("Enabled", "results/", 1)
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+    role = resolve(RESOURCES["FunctionRole"]["Properties"], TEMPLATE_DATA, parameters)
+    s3 = [s for s in _statements(role) if _actions(s)[0].startswith("s3:")]
+    assert s3 == [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": {"Fn::Sub": "${ResultsBucket.Arn}/results/*"},
+        }
+    ]
+    env = resolve(FUNCTION["Properties"]["Environment"]["Variables"], TEMPLATE_DATA, parameters)
+    assert env["SEISWINDOW_RESULTS"] == {"Fn::Sub": "s3://${ResultsBucket}/results"}
+    assert Settings.from_env(_environment()).results is None  # by default: 413, no bucket

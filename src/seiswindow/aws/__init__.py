@@ -31,7 +31,7 @@ ObsPy nor FastAPI is imported on the path of requests for windows.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, open_service
 from ..service import Service
@@ -39,9 +39,13 @@ from .dispatch import handle_event
 from .emulator import LocalContext, invoke
 from .events import HttpEvent, parse_event
 
+if TYPE_CHECKING:
+    from .results import ResultsBucket
+
 __all__ = ["HttpEvent", "LocalContext", "default_service", "handle_event", "handler", "invoke", "parse_event"]
 
 _SERVICE: Service | None = None
+_RESULTS: ResultsBucket | None = None
 _SERVICE_LOCK = threading.Lock()
 
 
@@ -52,11 +56,16 @@ def default_service() -> Service:
         ConfigError: the environment names an invalid archive or limits (the Lambda
             fails visibly rather than answering from a wrong archive).
     """
-    global _SERVICE
+    global _SERVICE, _RESULTS
     if _SERVICE is None:
         with _SERVICE_LOCK:
             if _SERVICE is None:
-                _SERVICE = open_service(Settings.from_env())
+                settings = Settings.from_env()
+                if settings.results:
+                    from .results import ResultsBucket
+
+                    _RESULTS = ResultsBucket(settings.results, endpoint_url=settings.endpoint_url)
+                _SERVICE = open_service(settings)
     return _SERVICE
 
 
@@ -66,4 +75,5 @@ def handler(event: Any, context: Any) -> Any:
     Raises:
         ConfigError: at the first event, when the environment is misconfigured.
     """
-    return handle_event(event, context, service=default_service())
+    service = default_service()
+    return handle_event(event, context, service=service, results=_RESULTS)

@@ -16,16 +16,20 @@ Every failure is answered through :meth:`Service.failure`, so its status comes f
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ..errors import MethodNotAllowed, NoSuchRoute, RequestError, SeisWindowError
 from ..negotiate import negotiate
-from ..service import Response, Service, new_request_id
+from ..service import HTTP, Response, Service, Transport, new_request_id
 from .envelope import DIRECT, PROXY, direct_answer, proxy_answer
 from .events import HttpEvent, parse_event
 from .fdsn import answer_fdsn, is_fdsn
+
+if TYPE_CHECKING:
+    from .results import ResultsBucket
 
 __all__ = ["handle_event"]
 
@@ -33,15 +37,16 @@ __all__ = ["handle_event"]
 _ALLOW = ("GET", "POST")
 
 
-def handle_event(event: Any, context: Any, *, service: Service) -> Any:
+def handle_event(event: Any, context: Any, *, service: Service, results: ResultsBucket | None = None) -> Any:
     """Answer one Lambda event with ``service`` (the handler with its service given, so
-    the local HTTP app and tests use their own)."""
+    the local HTTP app and tests use their own); with ``results``, answers too large for
+    Lambda are handed over through that bucket instead of 413 (:mod:`.results`)."""
     request_id = str(getattr(context, "aws_request_id", "") or new_request_id())
     http = parse_event(event)
     if http is None:
-        return direct_answer(_direct(event, service, request_id))
+        return direct_answer(_direct(event, service, request_id, results))
     try:
-        response = _route(http, service, request_id, context)
+        response = _route(http, service, request_id, context, results)
     except SeisWindowError as exc:
         allow = exc.allow if isinstance(exc, MethodNotAllowed) else ()
         headers = {"Allow": ", ".join(allow)} if allow else None
@@ -65,15 +70,43 @@ def _direct_body(event: Any) -> bytes:
         raise RequestError(f"the event is not JSON: {exc}") from None
 
 
-def _direct(event: Any, service: Service, request_id: str) -> Response:
+def _direct(event: Any, service: Service, request_id: str, results: ResultsBucket | None) -> Response:
     try:
         body = _direct_body(event)
     except RequestError as exc:
         return service.failure(exc, request_id=request_id)
-    return service.timewindows(body, transport=DIRECT, request_id=request_id)
+    return _windows(service, results, body, transport=DIRECT, request_id=request_id)
 
 
-def _route(http: HttpEvent, service: Service, request_id: str, context: Any) -> Response:
+def _windows(
+    service: Service, results: ResultsBucket | None, body: bytes, *, transport: Transport, **options: Any
+) -> Response:
+    """The answer to a request for windows; one too large for Lambda goes through ``results``.
+
+    The answer is first made for Lambda; only when that is 413 for its size is it made again
+    bounded by the limits alone and stored (reading twice is the price of the rare large
+    answer, paid by no other).
+    """
+    if results is None:
+        return service.timewindows(body, transport=transport, **options)
+    prepared = service.prepare(body, transport=transport, **options)
+    if isinstance(prepared, Response):
+        return prepared
+    response = service.answer(prepared)
+    if response.status != 413:
+        return response
+    whole = service.answer(dataclasses.replace(prepared, transport=HTTP))
+    if whole.status != 200:
+        return whole
+    try:
+        return results.hand_over(whole, request_id=prepared.request_id)
+    except Exception as exc:  # botocore's errors have no common base worth naming here
+        return service.failure(exc, request_id=prepared.request_id)
+
+
+def _route(
+    http: HttpEvent, service: Service, request_id: str, context: Any, results: ResultsBucket | None = None
+) -> Response:
     """The answer to a proxy event.
 
     Raises:
@@ -85,7 +118,9 @@ def _route(http: HttpEvent, service: Service, request_id: str, context: Any) -> 
         return answer_fdsn(http, service, context)
     if http.method == "POST":
         asked = negotiate(http.headers)
-        return service.timewindows(
+        return _windows(
+            service,
+            results,
             http.body_bytes(),
             query=http.query,
             default_format=asked.format,
