@@ -155,11 +155,11 @@ def test_version_is_the_package_metadata() -> None:
 # -- issue 10, item 10: outputs, headers, wildcards -------------------------------------
 
 
-def test_an_unknown_output_extension_is_an_error_before_any_read(tmp_path: Path) -> None:
-    out = tmp_path / "x.sac"
-    proc = run(
+def _get_minute(nslc: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """``seiswindow get`` of one minute of 2022-002 from the sample archive into ``out``."""
+    return run(
         "get",
-        "CI.WBM..LHZ",
+        nslc,
         "2022-01-02T00:00:00",
         "2022-01-02T00:01:00",
         "-o",
@@ -167,6 +167,11 @@ def test_an_unknown_output_extension_is_an_error_before_any_read(tmp_path: Path)
         "--archive",
         str(DATA / "scedc-pds"),
     )
+
+
+def test_an_unknown_output_extension_is_an_error_before_any_read(tmp_path: Path) -> None:
+    out = tmp_path / "x.sac"
+    proc = _get_minute("CI.WBM..LHZ", out)
     assert proc.returncode == 2, proc.stderr
     assert "x.sac" in proc.stderr and ".mseed" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
@@ -174,16 +179,7 @@ def test_an_unknown_output_extension_is_an_error_before_any_read(tmp_path: Path)
 
 def test_a_get_without_samples_leaves_no_empty_file(tmp_path: Path) -> None:
     out = tmp_path / "nothing.mseed"
-    proc = run(
-        "get",
-        "CI.NOPE..LHZ",
-        "2022-01-02T00:00:00",
-        "2022-01-02T00:01:00",
-        "-o",
-        str(out),
-        "--archive",
-        str(DATA / "scedc-pds"),
-    )
+    proc = _get_minute("CI.NOPE..LHZ", out)
     assert proc.returncode == 0, proc.stderr
     assert "1 nodata" in proc.stderr and "not written" in proc.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []  # no temporary left either
