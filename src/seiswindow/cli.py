@@ -172,7 +172,7 @@ def _write_whole(path: Path, body: bytes) -> None:
         raise
 
 
-def _resolved(items: Sequence[Window | ChannelPattern], settings: Settings, archive: Archive) -> list[Window]:
+def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> list[Window]:
     """The windows of ``items``, patterns resolved to the channels the archive holds.
 
     Raises:
@@ -203,8 +203,7 @@ def _resolved(items: Sequence[Window | ChannelPattern], settings: Settings, arch
         if not channels:
             raise RequestError(f"no channel of {archive.url} matches {item}")
         windows.extend(Window(*nslc, item.start, item.end) for nslc in channels)
-    settings.limits.check(windows)
-    return windows
+    return windows  # the extractor checks them against the limits, as every other request
 
 
 def _progress(done: int, total: int, stream: TextIO) -> None:
@@ -220,7 +219,7 @@ def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> 
     _output_format(args.output)  # a name seiswindow cannot write fails before any read
     settings = _settings(args)
     archive = open_archive(settings)
-    windows = _resolved(items, settings, archive)
+    windows = _resolved(items, archive)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
     with Extractor(archive, limits=settings.limits, max_workers=settings.max_workers) as extractor:
