@@ -132,22 +132,30 @@ class Extractor:
     def records(self, window: Window) -> tuple[list[Records], list[str]]:
         """The archive's own records overlapping ``window`` (for record-level services such
         as FDSN dataselect), in time order, and the problems met."""
-        meter = Meter()
-        outcomes = [
-            self._files.submit(self._read_file, key, day, window, meter, False)
-            for day, key in self._plan(window)
-        ]
+        futures = [self._files.submit(self.file_records, window, day, key) for day, key in self.plan(window)]
         found: list[Records] = []
         problems: list[str] = []
-        for future in outcomes:
-            outcome = future.result()
-            if outcome.records is not None:
-                found.append(outcome.records)
-                problems.extend(outcome.records.problems)
-            if outcome.error:
-                problems.append(outcome.error)
+        for future in futures:
+            records, file_problems = future.result()
+            if records is not None:
+                found.append(records)
+            problems.extend(file_problems)
         found.sort(key=lambda r: r.headers[0].start if r.headers else 0)
         return found, problems
+
+    def plan(self, window: Window) -> list[tuple[dt.date, str]]:
+        """The day files that may hold samples of ``window``, in day order, with their keys."""
+        return self._plan(window)
+
+    def file_records(self, window: Window, day: dt.date, key: str) -> tuple[Records | None, list[str]]:
+        """The records of one day file (``key``, of ``day``) overlapping ``window``, read in
+        the calling thread, and the problems met (a missing file is none: it has no records).
+        What a service that streams file by file reads."""
+        outcome = self._read_file(key, day, window, Meter(), False)
+        problems = list(outcome.records.problems) if outcome.records is not None else []
+        if outcome.error:
+            problems.append(outcome.error)
+        return outcome.records, problems
 
     # -- steps ------------------------------------------------------------------------
 

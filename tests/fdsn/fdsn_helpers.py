@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi import FastAPI
 from obspy import Stream, UTCDateTime
+from obspy.io.mseed.util import get_record_information
 
 from seiswindow.archive import layout_named
 from seiswindow.config import Settings, open_archive
@@ -84,3 +86,19 @@ def assert_same_stream(ours: Stream, theirs: Stream) -> None:
         assert mine.stats.npts == ref.stats.npts, (mine, ref)
         assert mine.data.dtype == ref.data.dtype
         assert (mine.data == ref.data).all()
+
+
+def records_overlapping(path: Path, t0: UTCDateTime, t1: UTCDateTime) -> bytes:
+    """The file's records holding a sample within half a period of ``[t0, t1]``, read with
+    ObsPy's own record parser: what a record-level service must return, byte for byte."""
+    data = path.read_bytes()
+    out, offset = [], 0
+    while offset < len(data):
+        info = get_record_information(io.BytesIO(data), offset=offset)
+        length = info["record_length"]
+        half = 0.5 / info["samp_rate"]
+        last = info["starttime"] + (info["npts"] - 1) / info["samp_rate"]
+        if last >= t0 - half and info["starttime"] <= t1 + half:
+            out.append(data[offset : offset + length])
+        offset += length
+    return b"".join(out)

@@ -2,7 +2,8 @@
 bytes out. It touches no archive bytes and decides nothing the services decide.
 
 Every answer's status is known before its first byte: errors (as FDSN error text), no data
-(204, or 404 when asked), or 200 with a body the service has already gathered.
+(204, or 404 when asked), or 200 with a body the service has gathered or, for a large answer
+whose bound fits the limit, streams file by file (:mod:`seiswindow.fdsn.dataselect`).
 
 The handlers are coroutines, so nothing that takes CPU or waits on the store runs in them:
 parsing (a POST body may hold thousands of lines), wildcard resolution, S3 reads and
@@ -101,12 +102,14 @@ def router(
         body = await _body(request) if request.method == "POST" else None
         parsed = await run_in_threadpool(parse_dataselect, request.query_params.multi_items(), body)
         answer = await run_in_threadpool(dataselect.answer, parsed)
-        if not answer.records:
+        if answer.empty:
             return _no_data(request, origin, parsed.nodata, submitted)
+        # A streamed answer's length is not known before it is sent (chunked transfer).
+        size = answer.size
         return StreamingResponse(
             answer.chunks(),
             media_type=MSEED_MEDIA_TYPE,
-            headers={"Content-Length": str(answer.size)},
+            headers={} if size is None else {"Content-Length": str(size)},
         )
 
     async def station_query(request: Request) -> Response:
