@@ -59,6 +59,11 @@ log = logging.getLogger(__name__)
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off", "")
 _FORMATS = {"json": OutputFormat.JSON, "miniseed": OutputFormat.MINISEED, "mseed": OutputFormat.MINISEED}
+#: Windows of an answer sent while it is made are read in order, no more at once than this
+#: many samples as estimated from their band codes (and always one): decoded samples and
+#: encoded windows waiting for an earlier one stay bounded (a few hundred MB of JSON at most)
+#: however many windows the answer holds. An answer gathered whole reads every window at once.
+SAMPLES_AHEAD = 8_000_000
 #: Encoded windows that wait for an earlier, slower one may take this many times the
 #: response limit before the request is refused (gzip rarely shrinks JSON samples 16x).
 _PENDING_FACTOR = 16
@@ -413,14 +418,15 @@ class Service:
             advice=_advice(options, gzip=prepared.gzip, transport=transport),
         )
         statuses: list[Status] = [Status.NODATA] * len(prepared.windows)
-        steps = self._write(prepared, out, statuses)
+        streams = transport.streams and options.format.most_bytes(prepared.windows) <= out.limit
+        steps = self._write(prepared, out, statuses, samples_ahead=SAMPLES_AHEAD if streams else None)
         headers = {
             "Content-Type": options.format.media_type,
             "Vary": "Accept, Accept-Encoding",
             "X-Request-Id": rid,
         }
         sent: list[bytes] = []
-        if transport.streams and options.format.most_bytes(prepared.windows) <= out.limit:
+        if streams:
             # Its status cannot change any more: the answer may go while it is made.
             size = 0
             for _ in steps:
@@ -442,10 +448,13 @@ class Service:
                 return Response(204, headers, b"")
         return Response(200, headers, payload, base64=out.base64)
 
-    def _write(self, prepared: Prepared, out: Body, statuses: list[Status]) -> Iterator[None]:
+    def _write(
+        self, prepared: Prepared, out: Body, statuses: list[Status], *, samples_ahead: int | None
+    ) -> Iterator[None]:
         """Extract, encode each window as it completes (its samples are dropped then) and
         write it into ``out`` in request order; yields after each window. Stops (raising)
-        as soon as the answer is known to be too large."""
+        as soon as the answer is known to be too large. ``samples_ahead`` bounds the windows
+        read at once (see :meth:`~seiswindow.extract.Extractor.iter_extract`)."""
         miniseed = prepared.options.format is OutputFormat.MINISEED
         segments = prepared.options.segments
 
@@ -463,7 +472,7 @@ class Service:
         if not miniseed:
             out.write(b"[")
         writer = _InOrder(out, b"" if miniseed else b",")
-        results = self.extractor.iter_extract(prepared.windows)
+        results = self.extractor.iter_extract(prepared.windows, samples_ahead=samples_ahead)
         try:
             for index, result in results:
                 piece, statuses[index] = encode(result)
