@@ -23,7 +23,11 @@ from obspy.clients.fdsn.header import FDSNNoDataException
 from seiswindow.archive import layout_named
 from seiswindow.config import Settings, open_station_table
 from seiswindow.errors import ConfigError
+from seiswindow.fdsn import ChannelCatalog, StationService, parse_station
+from seiswindow.fdsn.dayfiles import DayFileStations
+from seiswindow.fdsn.stationtable import parse_station_table
 from seiswindow.model import Nslc
+from support.memstore import MemoryStore
 from support.s3server import S3Proxy
 
 T0 = UTCDateTime("2022-01-01T00:00:00")
@@ -235,3 +239,85 @@ def test_the_table_is_named_by_the_environment(station_table: Path) -> None:
     table = open_station_table(settings)
     assert table is not None and {(r.network, r.station) for r in table.rows} == set(SYNTHETIC_STATIONS)
     assert open_station_table(Settings()) is None
+
+
+def test_one_small_read_per_channel_then_none(s3: S3Proxy, station_table: Path, shared_data: Path) -> None:
+    """Sample rates cost one ranged read of a day file's first bytes per channel, once; the
+    second request is answered from the cached listings and rates."""
+    with serve_fdsn("scedc-pds", s3.url, stations=str(station_table)) as url:
+        s3.reset()
+        Client(url, _discover_services=False).get_stations(starttime=T0, endtime=T1, level="channel", **CODES)
+        reads = [r for r in s3.records if r.method == "GET" and "continuous_waveforms/20" in r.path]
+        layout = layout_named("scedc")
+        expected_keys = {layout.key(nslc, days[0]) for nslc, days in expected_channels(shared_data).items()}
+        assert sorted(r.key for r in reads) == sorted(expected_keys)
+        assert all(r.range is not None and r.body_bytes <= 256 for r in reads)
+        s3.reset()
+        Client(url, _discover_services=False).get_stations(starttime=T0, endtime=T1, level="channel", **CODES)
+        assert s3.records == []
+
+
+def test_a_request_without_a_span_does_not_list_the_archive(scedc_table_url: str) -> None:
+    with pytest.raises(FDSNNoDataException):
+        Client(scedc_table_url).get_stations(level="station", **CODES)
+
+
+def test_a_channel_level_table_gives_each_channel_its_place(
+    s3proxy: S3Proxy, tmp_path: Path, shared_data: Path
+) -> None:
+    header = (
+        "#Network | Station | Location | Channel | Latitude | Longitude | Elevation | Depth | Azimuth | Dip | "
+        "SensorDescription | Scale | ScaleFreq | ScaleUnits | SampleRate | StartTime | EndTime"
+    )
+    row = "BK|THIS|00|LHZ|35.5|-118.5|300.0|2.5|0.0|-90.0|synthetic||||1.0|2000-01-01T00:00:00|"
+    table = tmp_path / "channels.txt"
+    table.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    with serve_fdsn("scedc-pds", s3proxy.url, stations=str(table)) as url:
+        inventory = Client(url).get_stations(network="BK", starttime=T0, endtime=T1, level="channel")
+    [channel] = [cha for net in inventory for sta in net for cha in sta]
+    assert (channel.latitude, channel.longitude, channel.elevation) == (35.5, -118.5, 300.0)
+    assert (channel.depth, channel.azimuth, channel.dip) == (2.5, 0.0, -90.0)
+    assert (inventory[0][0].latitude, inventory[0][0].longitude) == (35.5, -118.5)
+
+
+def test_ncedc_wildcard_networks_are_resolved_against_the_table(
+    s3proxy: S3Proxy, tmp_path: Path, shared_data: Path
+) -> None:
+    table = write_station_table(
+        tmp_path / "stations.txt", {("BK", "THIS"): SYNTHETIC_STATIONS[("BK", "THIS")]}
+    )
+    with serve_fdsn("ncedc-pds", s3proxy.url, stations=str(table)) as url:
+        inventory = Client(url).get_stations(network="*", starttime=T0, endtime=T1, level="channel")
+    got = {Nslc(n.code, s.code, c.location_code, c.code): c for n in inventory for s in n for c in s}
+    assert list(got) == [Nslc("BK", "THIS", "00", "LHZ")]  # RUSS and YUBA: no coordinates
+    path = (
+        shared_data
+        / "ncedc-pds"
+        / layout_named("ncedc").key(Nslc("BK", "THIS", "00", "LHZ"), dt.date(2022, 1, 2))
+    )
+    assert (
+        got[Nslc("BK", "THIS", "00", "LHZ")].sample_rate
+        == read(str(path), headonly=True)[0].stats.sampling_rate
+    )
+
+
+def test_a_channel_whose_file_gives_no_sample_rate_is_left_out(
+    shared_data: Path, station_table: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    layout = layout_named("scedc")
+    root = shared_data / "scedc-pds"
+    objects = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    fox2 = layout.key(Nslc("CI", "FOX2", "", "LHZ"), dt.date(2022, 1, 2))
+    objects[fox2] = b"\x00" * 512 + objects[fox2][512:]  # its first record is gone
+    store = MemoryStore(objects)
+    catalog = ChannelCatalog(store, layout)
+    table = parse_station_table(station_table.read_bytes(), source="t")
+    service = StationService(
+        store, layout=layout, catalog=catalog, day_files=DayFileStations(store, layout, catalog, table)
+    )
+    params = [("starttime", str(T0)), ("endtime", str(T1)), *CODES.items()]
+    answer = service.answer(parse_station([*params, ("level", "channel")], None), module_uri="x")
+    assert answer is not None
+    inventory = read_inventory(io.BytesIO(answer.body))
+    assert {(n.code, s.code) for n in inventory for s in n} == {("BK", "THIS"), ("CI", "NCH")}
+    assert f"no sample rate from {fox2}" in caplog.text

@@ -13,7 +13,8 @@ answers them with an entry built from what is known, and nothing else:
   channel's are the station's unless the table is channel level, Depth 0 unless the table
   gives one;
 - SampleRate: the header of the first record of the channel's first day file (one ranged
-  read, cached per file);
+  read, cached per file); a channel whose file gives none is left out of channel-level
+  answers (ObsPy drops a channel without a SampleRate), with a warning;
 - a ``Comment`` saying so, and no Response (``level=response`` answers the channel without).
 
 A station with no coordinates in the table gets no entry: StationXML requires Latitude,
@@ -151,14 +152,19 @@ class DayFileStations:
         if not placed:
             return None
         rates = self._rates_of([c for codes in placed for c in stations[codes]], request.level)
+        if rates:
+            # ObsPy drops a channel without SampleRate: one whose file gives none is left out.
+            stations = {codes: [c for c in stations[codes] if rates[c.nslc] is not None] for codes in placed}
         root = ET.Element(tag("FDSNStationXML"), {"schemaVersion": "1.2"})
         ET.SubElement(root, tag("Source")).text = "seiswindow"
         networks: dict[str, ET.Element] = {}
         for (network, station), place in sorted(placed.items()):
+            if not stations[(network, station)]:
+                continue
             if network not in networks:
                 networks[network] = ET.SubElement(root, tag("Network"), {"code": network})
             networks[network].append(self._station(place, stations[(network, station)], rates))
-        return Document("seiswindow:day-files", root, {})
+        return Document("seiswindow:day-files", root, {}) if networks else None
 
     # -- which channels ------------------------------------------------------------------
 
