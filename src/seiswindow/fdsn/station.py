@@ -111,7 +111,9 @@ class StationService:
     # -- public ------------------------------------------------------------------------
 
     def answer(self, request: StationRequest, *, module_uri: str) -> StationAnswer | None:
-        """The StationXML (or text) answering ``request``, or None when nothing matches.
+        """The StationXML (or text) answering ``request``, or None when nothing matches:
+        the archive's StationXML files, and the entries ``day_files`` builds for stations
+        without one (filtered alike).
 
         Args:
             request: the parsed request.
