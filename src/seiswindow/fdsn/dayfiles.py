@@ -56,7 +56,8 @@ _log = logging.getLogger(__name__)
 COMMENT = (
     "Built by seiswindow from the archive's day files and the operator's station table: "
     "the archive has no StationXML for this station. Codes, epochs (days with files in the span "
-    "asked for) and sample rate come from the day files, coordinates from the table; no response."
+    "asked for) and sample rate come from the day files, coordinates from the table (Depth 0 "
+    "when it gives none); no response."
 )
 #: Bytes read from the start of a day file: a miniSEED 2 fixed header with its blockettes.
 _PROBE_BYTES = 256
