@@ -10,6 +10,9 @@ PORT ?= 9000
 # The service's archive: $SEISWINDOW_ARCHIVE when set, else the offline demo (works with no
 # network or AWS account); ARCHIVE=s3://scedc-pds serves the public SCEDC bucket, anonymously.
 ARCHIVE ?= $(or $(SEISWINDOW_ARCHIVE),demo)
+# A station table (FDSN station text) listing stations that have day files but no StationXML
+# (docs/fdsn.md, "Stations without StationXML"); empty: $SEISWINDOW_STATIONS, or none.
+STATIONS ?=
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
 .PHONY: install install-dev serve demo test lint bench clean
@@ -31,7 +34,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## serve: the service on $(HOST):$(PORT), on $(ARCHIVE) (demo: generated offline archive)
 serve: install
-	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE)
+	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE) $(if $(STATIONS),--stations $(STATIONS))
 
 ## demo: the service on the offline demo archive (no network, no AWS)
 demo: install

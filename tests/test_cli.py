@@ -214,3 +214,16 @@ def test_wildcards_resolve_to_the_channels_the_archive_holds(tmp_path: Path) -> 
         np.testing.assert_array_equal(ours[tr_id].data, oracle([path], window)[0].data)
     proc = run("get", "CI.ZZ*..BH?", t0, t1, "--archive", str(DATA / "scedc-pds"))
     assert proc.returncode == 2 and "no channel" in proc.stderr and "CI.ZZ*..BH?" in proc.stderr
+
+
+def test_serve_refuses_a_station_table_it_cannot_read(tmp_path: Path) -> None:
+    """`serve --stations` (or $SEISWINDOW_STATIONS) is read at start: a bad table stops it."""
+    missing = str(tmp_path / "no-such-table.txt")
+    archive = str(DATA / "scedc-pds")
+    for args, env in (
+        (["serve", "--archive", archive, "--port", "0", "--stations", missing], None),
+        (["serve", "--archive", archive, "--port", "0"], {"SEISWINDOW_STATIONS": missing}),
+    ):
+        done = run(*args, env=env)
+        assert done.returncode != 0
+        assert "station table" in done.stderr and "no-such-table.txt" in done.stderr, done.stderr

@@ -49,6 +49,8 @@ LAYERS: dict[str, int] = {
     # 7: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 7,
     "seiswindow.fdsn.": 7,
+    "seiswindow.fdsn.stationtable": 7,  # the operator's station table (parsing, no I/O)
+    "seiswindow.fdsn.dayfiles": 7,  # entries of stations with day files but no StationXML
     "seiswindow.fdsn": 7,
     "seiswindow.synth": 7,
     "seiswindow.demo_archive": 7,
