@@ -203,8 +203,8 @@ def test_a_bug_after_the_answer_began_cuts_it_short_and_is_logged(
     calls = {"n": 0}
     original = service.extractor.iter_extract
 
-    def failing(windows: list[Window]) -> Iterator[tuple[int, Any]]:
-        for item in original(windows):
+    def failing(windows: list[Window], **options: Any) -> Iterator[tuple[int, Any]]:
+        for item in original(windows, **options):
             calls["n"] += 1
             if calls["n"] == 2:
                 raise RuntimeError("boom")
