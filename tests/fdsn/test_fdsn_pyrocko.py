@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fdsn_helpers import serve_fdsn
 from obspy import Inventory, Stream, UTCDateTime, read_inventory
 
 from seiswindow.model import Nslc
+from support.s3server import S3Proxy
 
 REPO = Path(__file__).resolve().parents[2]
 PYROCKO_PYTHON = REPO / ".venv-pyrocko" / "bin" / "python"
@@ -90,25 +92,29 @@ CALLS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def pyrocko(scedc_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every call of ``CALLS`` made by Pyrocko's client against the SCEDC services, once."""
+def _run_pyrocko(site: str, calls: dict[str, dict[str, Any]], home: Path) -> dict[str, Any]:
+    """Pyrocko's client making ``calls`` against ``site``, in its own environment."""
     if not PYROCKO_PYTHON.is_file():
         pytest.fail(f"{PYROCKO_PYTHON} missing: run `make install-pyrocko`", pytrace=False)
     # A HOME of its own: a developer's ~/.pyrocko/config.pf (timeouts, cache) must not apply.
-    env = {**os.environ, "HOME": str(tmp_path_factory.mktemp("pyrocko-home"))}
     done = subprocess.run(
         [str(PYROCKO_PYTHON), str(DRIVER)],
-        input=json.dumps({"site": scedc_url, "calls": CALLS}),
+        input=json.dumps({"site": site, "calls": calls}),
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "HOME": str(home)},
         timeout=240,
         check=False,
     )
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
     return report
+
+
+@pytest.fixture(scope="module")
+def pyrocko(scedc_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every call of ``CALLS`` made by Pyrocko's client against the SCEDC services, once."""
+    return _run_pyrocko(scedc_url, CALLS, tmp_path_factory.mktemp("pyrocko-home"))
 
 
 def _inventory(shared_data: Path) -> Inventory:
@@ -239,3 +245,10 @@ def test_pyrocko_waveforms_with_wildcards(
 def test_pyrocko_sees_no_data_as_an_empty_result(pyrocko: dict[str, Any], name: str) -> None:
     # 204: Pyrocko's own "no data" exception, not a download failure of another kind.
     assert pyrocko["results"][name]["error"] == "EmptyResult", pyrocko["results"][name]
+
+
+def test_pyrocko_sees_413_as_request_entity_too_large(s3proxy: S3Proxy, tmp_path: Path) -> None:
+    # Five minutes of CI.CCA..BHN are about 19 kB of records: over a 10 kB limit.
+    with serve_fdsn("scedc-pds", s3proxy.url, max_bytes=10_000) as url:
+        report = _run_pyrocko(url, {"cca": CALLS["cca"]}, tmp_path)
+    assert report["results"]["cca"]["error"] == "RequestEntityTooLarge", report
