@@ -9,7 +9,7 @@ compares the report with ObsPy reading the archive's files.
 Input (stdin): ``{"site": base URL, "calls": {name: call}}``, a call being one of
 ``{"wadl": service}``, ``{"station": kwargs, "selection": lines|None, "at": t}``,
 ``{"dataselect": kwargs, "selection": lines|None, "tmin": t, "tmax": t}`` (times as
-``YYYY-MM-DD HH:MM:SS``). Output (stdout): ``{"warnings": [...], "results": {name: result}}``;
+``YYYY-MM-DD HH:MM:SS``); a call may name a ``site`` of its own. Output (stdout): ``{"warnings": [...], "results": {name: result}}``;
 a result is ``{"error": class name, "message": text}`` when the client raised.
 """
 
@@ -123,7 +123,8 @@ def main() -> None:
     request = json.load(sys.stdin)
     warnings = _Warnings()
     logging.getLogger("pyrocko").addHandler(warnings)
-    results = {name: _run(request["site"], call) for name, call in request["calls"].items()}
+    calls = request["calls"].items()
+    results = {name: _run(call.get("site", request["site"]), call) for name, call in calls}
     json.dump({"warnings": warnings.messages, "results": results}, sys.stdout)
 
 

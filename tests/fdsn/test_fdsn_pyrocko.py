@@ -112,9 +112,13 @@ def _run_pyrocko(site: str, calls: dict[str, dict[str, Any]], home: Path) -> dic
 
 
 @pytest.fixture(scope="module")
-def pyrocko(scedc_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every call of ``CALLS`` made by Pyrocko's client against the SCEDC services, once."""
-    return _run_pyrocko(scedc_url, CALLS, tmp_path_factory.mktemp("pyrocko-home"))
+def pyrocko(scedc_url: str, s3proxy: S3Proxy, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every call of ``CALLS`` made by Pyrocko's client against the SCEDC services, once (one
+    process: importing Pyrocko takes seconds), and ``too_large``: the five minutes of ``cca``
+    from a server whose byte limit they exceed (29 records of 512 bytes, 14848 bytes, over 10 kB)."""
+    with serve_fdsn("scedc-pds", s3proxy.url, max_bytes=10_000) as small:
+        calls = {**CALLS, "too_large": {**CALLS["cca"], "site": small}}
+        return _run_pyrocko(scedc_url, calls, tmp_path_factory.mktemp("pyrocko-home"))
 
 
 def _inventory(shared_data: Path) -> Inventory:
@@ -247,8 +251,6 @@ def test_pyrocko_sees_no_data_as_an_empty_result(pyrocko: dict[str, Any], name: 
     assert pyrocko["results"][name]["error"] == "EmptyResult", pyrocko["results"][name]
 
 
-def test_pyrocko_sees_413_as_request_entity_too_large(s3proxy: S3Proxy, tmp_path: Path) -> None:
-    # Five minutes of CI.CCA..BHN are about 19 kB of records: over a 10 kB limit.
-    with serve_fdsn("scedc-pds", s3proxy.url, max_bytes=10_000) as url:
-        report = _run_pyrocko(url, {"cca": CALLS["cca"]}, tmp_path)
-    assert report["results"]["cca"]["error"] == "RequestEntityTooLarge", report
+def test_pyrocko_sees_413_as_request_entity_too_large(pyrocko: dict[str, Any]) -> None:
+    too_large = pyrocko["results"]["too_large"]
+    assert too_large["error"] == "RequestEntityTooLarge", too_large
