@@ -15,7 +15,7 @@ ARCHIVE ?= $(or $(SEISWINDOW_ARCHIVE),demo)
 STATIONS ?=
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install install-dev serve demo test lint bench clean
+.PHONY: install install-dev install-pyrocko serve demo test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ $(VENV)/.installed-dev: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --inexact --all-extras
 	touch $@
 
+# Pyrocko's FDSN client for tests/fdsn/test_fdsn_pyrocko.py, in an environment of its own: its
+# Python 3.11 wheels need numpy<2 (pyproject.toml's `pyrocko` group conflicts with `dev`).
+PYROCKO_VENV := .venv-pyrocko
+$(PYROCKO_VENV)/.installed: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(abspath $(PYROCKO_VENV)) $(UV) sync --frozen --only-group pyrocko --python $(BIN)/python
+	touch $@
+
 install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
+install-pyrocko: $(PYROCKO_VENV)/.installed
 
 ## serve: the service on $(HOST):$(PORT), on $(ARCHIVE) (demo: generated offline archive)
 serve: install
@@ -41,7 +49,7 @@ demo: install
 	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive demo
 
 ## test: install and run the whole test suite
-test: install-dev
+test: install-dev install-pyrocko
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -59,7 +67,7 @@ probe: install-dev
 	timeout --kill-after=10 600 $(BIN)/python -m benchmarks.probe $(PROBE_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PYROCKO_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # --- Deploy to AWS: deploy/aws (Dockerfile, SAM template), docs/deploy.md ----------------
 # image, deploy and invoke-local need Docker (and sam, AWS credentials); requirements and
