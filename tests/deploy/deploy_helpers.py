@@ -159,7 +159,7 @@ _NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
 def resolve(value: Any, template: Mapping[str, Any], parameters: Mapping[str, str]) -> Any:
-    """``value`` with ``Ref`` to parameters, ``Fn::If`` (``Fn::Equals``/``Fn::Not``
+    """``value`` with ``Ref`` to parameters, ``Fn::If`` (``Fn::Equals``/``Fn::Not``/``Fn::And``
     conditions), ``Fn::Split`` and ``Fn::Select`` evaluated for ``parameters`` (others: the
     template's defaults), ``AWS::NoValue`` dropped; other intrinsics are left as they are."""
     values = {
@@ -175,6 +175,8 @@ def resolve(value: Any, template: Mapping[str, Any], parameters: Mapping[str, st
             return bool(left == right)
         if isinstance(expr, dict) and "Fn::Not" in expr:
             return not condition(expr["Fn::Not"][0])
+        if isinstance(expr, dict) and "Fn::And" in expr:
+            return all(condition(x) for x in expr["Fn::And"])
         raise AssertionError(f"condition not understood: {expr!r}")
 
     def walk(node: Any) -> Any:

@@ -241,3 +241,32 @@ def test_large_answers_get_a_bucket_that_forgets_and_a_role_that_writes_only_the
     env = resolve(FUNCTION["Properties"]["Environment"]["Variables"], TEMPLATE_DATA, parameters)
     assert env["SEISWINDOW_RESULTS"] == {"Fn::Sub": "s3://${ResultsBucket}/results"}
     assert Settings.from_env(_environment()).results is None  # by default: 413, no bucket
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_station_table_is_configured_and_read_only_with_signed_access(signed: bool) -> None:
+    """Issue 10, item 5: the table's URL reaches the function; the role may read that one
+    object when the function reads signed, and nothing more."""
+    table = "s3://my-metadata/tables/stations.txt"
+    parameters = {"StationTable": table, "SignedAccess": "true" if signed else "false"}
+    env = resolve(FUNCTION["Properties"]["Environment"]["Variables"], TEMPLATE_DATA, parameters)
+    assert env["SEISWINDOW_STATIONS"] == table
+    assert Settings.from_env(_environment(**parameters)).stations == table
+    role = resolve(RESOURCES["FunctionRole"]["Properties"], TEMPLATE_DATA, parameters)
+    table_reads = [s for s in _statements(role) if "my-metadata" in str(s["Resource"])]
+    if signed:
+        assert table_reads == [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": {
+                    "Fn::Sub": [
+                        "arn:${AWS::Partition}:s3:::${Object}",
+                        {"Object": "my-metadata/tables/stations.txt"},
+                    ]
+                },
+            }
+        ]
+    else:
+        assert table_reads == []
+    assert Settings.from_env(_environment()).stations is None
