@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from seiswindow.store import Chunk, MemoryStore, Store
+from seiswindow.store import Chunk, MemoryStore, ObjectInfo, Store
 
 __all__ = ["MemoryStore", "Read", "TamperingStore"]
 
@@ -58,6 +58,12 @@ class TamperingStore(Store):
 
     def get(self, key: str) -> Chunk:
         return self._record("get", key, None, None, self.inner.get(key))
+
+    def stat(self, key: str) -> ObjectInfo:
+        info = self.inner.stat(key)
+        with self._lock:
+            self.reads.append(Read("stat", key, None, None, 0))
+        return info
 
     def list(self, prefix: str) -> list[str]:
         return self.inner.list(prefix)
