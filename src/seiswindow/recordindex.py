@@ -263,7 +263,10 @@ def byte_range(rows: Iterable[IndexRow], t0: int, t1: int) -> tuple[int, int] | 
     for row in rows:
         if row.end < t0 or row.start > t1:
             continue
-        lo, hi = _row_range(row, t0, t1)
+        found = _row_range(row, t0, t1)
+        if found is None:
+            continue
+        lo, hi = found
         begin = lo if begin is None else min(begin, lo)
         end = hi if end is None else max(end, hi)
     if begin is None or end is None:
@@ -271,14 +274,17 @@ def byte_range(rows: Iterable[IndexRow], t0: int, t1: int) -> tuple[int, int] | 
     return begin, end
 
 
-def _row_range(row: IndexRow, t0: int, t1: int) -> tuple[int, int]:
-    """The bytes of one section for ``[t0, t1]`` (the section overlaps it)."""
+def _row_range(row: IndexRow, t0: int, t1: int) -> tuple[int, int] | None:
+    """The bytes of one section for ``[t0, t1]`` (the section overlaps it), None when the
+    span falls in a gap of the section."""
     if not row.timeindex or not row.time_ordered:
         return row.byteoffset, row.byteend
     times = [t for t, _ in row.timeindex]
     # A start inside a gap: the data resume at the next span (the record before ends before).
     if row.timespans and not any(a <= t0 <= b for a, b in row.timespans):
         t0 = min((a for a, _ in row.timespans if a > t0), default=t0)
+        if t0 > t1:
+            return None
     lo = max(bisect.bisect_right(times, t0) - 1, 0)
     hi = bisect.bisect_right(times, t1)
     begin = row.timeindex[lo][1]

@@ -16,7 +16,8 @@ Tables:
 
 The ``filename`` column names the object as its reader reaches it: an absolute path for
 a local archive (ObsPy's client reads it directly), ``s3://bucket/key`` for S3 (ObsPy's
-client reads it with ``datapath_replace=("^s3://bucket/", "/local/mirror/")``).
+client reads it from a local mirror with ``datapath_replace=("^s3:/bucket/", "/mirror/")``:
+it applies ``os.path.normpath`` first, which turns ``s3://`` into ``s3:/``).
 """
 
 from __future__ import annotations

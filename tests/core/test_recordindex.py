@@ -1,0 +1,260 @@
+"""The record index (issue 11 items 1-2): rows equal to EarthScope's own ``mseedindex`` (run
+as a program on the same files) and to ObsPy's view of the files; the SQLite database is read
+by ObsPy's TSIndex client; ``byte_range`` is exact to the records ObsPy finds; a build is
+resumable and re-indexes a changed file; S3 (moto) and a directory index alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from obspy import UTCDateTime, read
+from obspy.clients.filesystem.tsindex import Client
+from obspy.io.mseed.util import get_record_information
+
+from seiswindow.indexbuild import build_index, filename_of
+from seiswindow.model import Nslc
+from seiswindow.mseed import write_steim2_file
+from seiswindow.recordindex import byte_range, format_time, index_records
+from seiswindow.store import LocalStore, MemoryStore, S3Store
+from seiswindow.tsindex import IndexStore
+from support.memstore import TamperingStore
+from support.s3server import default_data_root
+
+DATA = default_data_root()
+SAMPLES = sorted(
+    p for p in DATA.rglob("*") if p.is_file() and "continuous_waveforms" in p.parts and p.suffix != ".xml"
+)
+CCA_KEY = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+CCA = DATA / "scedc-pds" / CCA_KEY
+MSEEDINDEX = Path(sys.executable).parent / "mseedindex"
+#: The columns compared with mseedindex's (the times of the scan and of the file are not the data's).
+COLUMNS = (
+    "network,station,location,channel,quality,version,starttime,endtime,samplerate,"
+    "byteoffset,bytes,hash,timeindex,timespans,timerates,format"
+)
+NS = 1_000_000_000
+
+
+def _ns(t: UTCDateTime) -> int:
+    return int(t.ns)
+
+
+def _records(path: Path) -> list[tuple[int, int, int, int]]:
+    """``(offset, length, first, last sample ns)`` of every record, as ObsPy reads them."""
+    found, offset, size = [], 0, path.stat().st_size
+    while offset < size:
+        info = get_record_information(str(path), offset=offset)
+        last = info["starttime"] + (info["npts"] - 1) / info["samp_rate"]
+        found.append((offset, info["record_length"], _ns(info["starttime"]), _ns(last)))
+        offset += info["record_length"]
+    return found
+
+
+def _gap_file(path: Path) -> Path:
+    """A 40 Hz day file of 20 minutes with a 5-minute gap after the first 10 minutes."""
+    start = _ns(UTCDateTime("2022-01-02T00:00:00"))
+    rng = np.random.default_rng(11)
+    first = rng.integers(-5000, 5000, size=24_000, dtype=np.int32)
+    second = rng.integers(-5000, 5000, size=24_000, dtype=np.int32)
+    write_steim2_file(
+        path, [(start, first), (start + 900 * NS, second)], nslc=Nslc("XX", "GAP", "", "BHZ"), sampling_rate=40.0
+    )
+    return path
+
+
+def _mseedindex(files: list[Path], db: Path) -> list[tuple[object, ...]]:
+    """mseedindex's rows of ``files`` (one run per file: version 3.0.8 hashes only the
+    first file of a run), every record in the time index (``-si 1``: records span > 1 s)."""
+    for path in files:
+        subprocess.run([str(MSEEDINDEX), "-si", "1", "-sqlite", str(db), str(path)], check=True, capture_output=True)
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT filename,{COLUMNS} FROM tsindex ORDER BY filename,byteoffset").fetchall()
+
+
+def _ours(db: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT filename,{COLUMNS} FROM tsindex ORDER BY filename,byteoffset").fetchall()
+
+
+def test_rows_are_mseedindexs_for_every_sample_file_and_a_gap(tmp_path: Path) -> None:
+    """Byte for byte the rows EarthScope's mseedindex writes (time texts, time index, spans,
+    rates, hash, offsets), through the whole path: index, SQLite store, columns."""
+    files = [*SAMPLES, _gap_file(tmp_path / "gap.ms")]
+    theirs = _mseedindex(files, tmp_path / "mseedindex.sqlite")
+    store = LocalStore("/")
+    with IndexStore(tmp_path / "ours.sqlite") as db:
+        report = build_index(store, [str(p).lstrip("/") for p in files], db)
+    assert report.indexed == len(files) and not report.failed
+    ours = _ours(tmp_path / "ours.sqlite")
+    assert len(theirs) == len(files) >= 12
+    assert ours == theirs
+
+
+def test_rows_agree_with_obspy(tmp_path: Path) -> None:
+    """Independently of mseedindex: each row's span, rate and gaps are ObsPy's traces, its
+    time index is the start and offset of every record ObsPy finds."""
+    for path in [*SAMPLES, _gap_file(tmp_path / "gap.ms")]:
+        (row,) = index_records(path.read_bytes())
+        stream = read(str(path))
+        stream.merge(method=-1)
+        # A span ends at its last record's own last sample; ObsPy's merged trace ends on the
+        # grid of its first record: they may differ by the drift of the record times (< 1/2 sample).
+        half = NS / stream[0].stats.sampling_rate / 2
+        assert len(stream) == len(row.timespans), path
+        for tr, (first, last) in zip(stream, row.timespans, strict=True):
+            assert first == _ns(tr.stats.starttime) and abs(last - _ns(tr.stats.endtime)) < half, path
+        assert row.samplerate == stream[0].stats.sampling_rate
+        records = _records(path)
+        assert (row.start, row.end) == (_ns(stream[0].stats.starttime), records[-1][3])
+        assert row.timeindex == tuple((first, offset) for offset, _, first, _ in records)
+        assert (row.byteoffset, row.bytes) == (0, path.stat().st_size) and row.time_ordered
+
+
+def test_a_gap_makes_two_spans_in_one_section(tmp_path: Path) -> None:
+    """mseedindex cuts sections at a change of channel or version or a break in the file,
+    not at a gap in time: the gap shows as two time spans, ObsPy's gap between them."""
+    path = _gap_file(tmp_path / "gap.ms")
+    (row,) = index_records(path.read_bytes())
+    (gap,) = read(str(path)).get_gaps()
+    assert len(row.timespans) == 2
+    assert row.timespans[0][1] == _ns(gap[4]) and row.timespans[1][0] == _ns(gap[5])
+
+
+def _expected_range(
+    records: list[tuple[int, int, int, int]], spans: list[tuple[int, int]], t0: int, t1: int
+) -> tuple[int, int] | None:
+    """The records a window ``[t0, t1]`` needs, from ObsPy's records and traces: from the
+    record in which ``t0`` falls (the last one starting at or before it: its last sample may
+    be the nearest to ``t0``), or the first record after ``t0`` when ``t0`` is in a gap or
+    before the data, to the last record starting at or before ``t1``."""
+    if t1 < records[0][2] or t0 > records[-1][3]:
+        return None
+    if not any(a <= t0 <= b for a, b in spans):
+        t0 = min((a for a, _ in spans if a > t0), default=t0)
+    if t0 > t1:
+        return None
+    lo = max([i for i, r in enumerate(records) if r[2] <= t0], default=0)
+    hi = max(i for i, r in enumerate(records) if r[2] <= t1)
+    return records[lo][0], records[hi][0] + records[hi][1]
+
+
+@pytest.mark.parametrize("name", ["cca", "gap"])
+def test_byte_range_is_exactly_the_records_holding_the_span(tmp_path: Path, name: str) -> None:
+    """For windows anywhere (edges of records, inside the gap, before and after the data),
+    from the rows in memory and from the rows read back from SQLite."""
+    path = CCA if name == "cca" else _gap_file(tmp_path / "gap.ms")
+    records = _records(path)
+    rows = index_records(path.read_bytes())
+    with IndexStore(tmp_path / "i.sqlite") as db:
+        build_index(LocalStore(path.parent), [path.name], db)
+        stored = [row for _, row in db.rows(rows[0].nslc, rows[0].start - NS, rows[0].end + NS)]
+    stream = read(str(path))
+    stream.merge(-1)
+    spans_seen = [(_ns(tr.stats.starttime), _ns(tr.stats.endtime)) for tr in stream]
+    rng = np.random.default_rng(3)
+    day = rows[0].start
+    spans = [(int(a), int(a) + int(w)) for a, w in zip(rng.integers(day - 60 * NS, rows[0].end + 60 * NS, 150), rng.integers(0, 600 * NS, 150), strict=True)]
+    spans += [(first, first) for _, _, first, _ in records[:5]] + [(last, last + 1) for *_, last in records[-5:]]
+    spans += [(day + 700 * NS, day + 800 * NS), (day + 650 * NS, day + 1000 * NS)]  # in / across the gap
+    for t0, t1 in spans:
+        expected = _expected_range(records, spans_seen, t0, t1)
+        assert byte_range(rows, t0, t1) == expected, (format_time(t0), format_time(t1))
+        assert byte_range(stored, t0, t1) == expected, (format_time(t0), format_time(t1))
+
+
+def test_obspys_tsindex_client_reads_the_database(tmp_path: Path) -> None:
+    """The issue's acceptance: ObsPy's TSIndex client, given the database seiswindow built,
+    returns the samples ObsPy reads from the files."""
+    db_path = tmp_path / "index.sqlite"
+    with IndexStore(db_path) as db:
+        build_index(LocalStore(DATA / "scedc-pds"), [p.relative_to(DATA / "scedc-pds").as_posix() for p in SAMPLES if "scedc-pds" in p.parts], db)
+    client = Client(str(db_path))
+    cases = [
+        ("CI", "CCA", "", "BHN", "2022-01-02T05:00:00", "2022-01-02T05:10:00", CCA),
+        ("CI", "WBM", "", "LHZ", "2022-01-01T23:50:00", "2022-01-02T00:10:00", None),
+        ("BK", "THIS", "00", "LHZ", "2022-01-02T12:00:00", "2022-01-02T13:00:00", None),
+    ]
+    for net, sta, loc, cha, start, end, _ in cases:
+        t0, t1 = UTCDateTime(start), UTCDateTime(end)
+        got = client.get_waveforms(net, sta, loc, cha, t0, t1)
+        files = [p for p in SAMPLES if "scedc-pds" in p.parts and sta in p.name and cha in p.name]
+        expected = read(str(files[0]))
+        for extra in files[1:]:
+            expected += read(str(extra))
+        expected.merge(-1)
+        expected.trim(t0, t1)
+        got.trim(t0, t1)
+        assert len(got) == len(expected) == 1, (sta, got, expected)
+        assert got[0].stats.starttime == expected[0].stats.starttime
+        np.testing.assert_array_equal(got[0].data, expected[0].data)
+    # The summary table resolves wildcards, as ObsPy's own build_tsindex_summary makes it.
+    assert sorted(n[1] for n in client.get_nslc("CI", "*", "*", "BH?")) == ["CCA", "HEC"]
+
+
+def test_a_changed_file_is_indexed_again_an_unchanged_one_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    (root / "day").mkdir(parents=True)
+    shutil.copyfile(CCA, root / "day" / "cca.ms")
+    store = TamperingStore(LocalStore(root))
+    with IndexStore(tmp_path / "i.sqlite") as db:
+        first = build_index(store, ["day/cca.ms", "day/missing.ms"], db)
+        assert (first.indexed, first.skipped, first.missing) == (1, 0, 1)
+        assert [r.call for r in store.reads if r.key == "day/cca.ms"] == ["stat", "get"]
+        store.reads.clear()
+        again = build_index(store, ["day/cca.ms"], db)
+        assert (again.indexed, again.skipped) == (0, 1)
+        assert [r.call for r in store.reads] == ["stat"]  # no byte read
+        # Rewritten with its first hour only: new size and mtime.
+        data = CCA.read_bytes()
+        (root / "day" / "cca.ms").write_bytes(data[: 512 * 300])
+        os.utime(root / "day" / "cca.ms", ns=(1, 2))
+        store.reads.clear()
+        changed = build_index(store, ["day/cca.ms"], db)
+        assert changed.indexed == 1 and [r.call for r in store.reads] == ["stat", "get"]
+        nslc = Nslc("CI", "CCA", "", "BHN")
+        ((name, row),) = db.rows(nslc, 0, 2**62)
+        assert name == filename_of(store, "day/cca.ms") == str(root / "day" / "cca.ms")
+        assert row.bytes == 512 * 300 and row.timeindex[-1][1] == 512 * 299
+
+
+def test_s3_and_a_directory_index_alike(s3, tmp_path: Path) -> None:
+    """The same rows through moto S3 as from the directory, but for the filename
+    (``s3://bucket/key``), which ObsPy's client maps to a local mirror."""
+    keys = [CCA_KEY, "continuous_waveforms/2022/2022_001/CIWBM__LHZ___2022001.ms"]
+    with IndexStore(tmp_path / "s3.sqlite") as db:
+        report = build_index(S3Store("scedc-pds", endpoint_url=s3.url), keys, db)
+    assert report.indexed == 2
+    with IndexStore(tmp_path / "local.sqlite") as db:
+        build_index(LocalStore(DATA / "scedc-pds"), keys, db)
+    on_s3, local = _ours(tmp_path / "s3.sqlite"), _ours(tmp_path / "local.sqlite")
+    assert [r[1:] for r in on_s3] == [r[1:] for r in local]
+    assert [r[0] for r in on_s3] == [f"s3://scedc-pds/{k}" for k in sorted(keys)]
+    # ObsPy normalises the filename before replacing (os.path.normpath: "s3:/scedc-pds/...").
+    mirror = ("^s3:/scedc-pds/", str(DATA / "scedc-pds") + "/")
+    client = Client(str(tmp_path / "s3.sqlite"), datapath_replace=mirror)
+    t0, t1 = UTCDateTime("2022-01-02T07:00:00"), UTCDateTime("2022-01-02T07:01:00")
+    got = client.get_waveforms("CI", "CCA", "", "BHN", t0, t1).trim(t0, t1)
+    np.testing.assert_array_equal(got[0].data, read(str(CCA)).trim(t0, t1)[0].data)
+
+
+def test_every_store_tells_an_objects_identity(s3, tmp_path: Path) -> None:
+    """Sizes agree on every store; S3's ETag of an object put in one part is its MD5, as
+    MemoryStore's; a directory's changes when the file is rewritten."""
+    data = CCA.read_bytes()
+    on_s3 = S3Store("scedc-pds", endpoint_url=s3.url).stat(CCA_KEY)
+    memory = MemoryStore({CCA_KEY: data}).stat(CCA_KEY)
+    local_store = LocalStore(tmp_path)
+    (tmp_path / "a.ms").write_bytes(data)
+    local = local_store.stat("a.ms")
+    assert on_s3.size == memory.size == local.size == len(data)
+    assert on_s3.etag == memory.etag
+    os.utime(tmp_path / "a.ms", ns=(1, 5))
+    assert local_store.stat("a.ms").etag != local.etag and local_store.stat("a.ms").modified == 5
+    assert on_s3.modified > 0
