@@ -29,6 +29,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ArchiveError
 from .model import Nslc
 from .recordindex import IndexedFile, IndexRow, format_time, parse_epoch
@@ -221,6 +223,18 @@ def _parse_time(text: str) -> int:
     return int(moment.timestamp()) * 1_000_000_000 + nanos
 
 
+def _time_index(pairs: list[list[str]]) -> tuple[tuple[int, int], ...]:
+    """``(ns, offset)`` of the ``epoch=>offset`` pairs, parsed by numpy: a 40 Hz day holds
+    7,500. Epoch seconds with six decimals are within 0.3 µs as doubles: rounded to the
+    microsecond they are exact, as the text is."""
+    if not pairs:
+        return ()
+    seconds = np.array([t for t, _ in pairs], dtype=np.float64)
+    micros = np.rint(seconds * 1e6).astype(np.int64) * 1000
+    offsets = np.array([o for _, o in pairs], dtype=np.int64)
+    return tuple(zip(micros.tolist(), offsets.tolist(), strict=True))
+
+
 def _row(values: list[object]) -> IndexRow:
     """An :class:`IndexRow` from the columns of :data:`_SELECT`."""
     net, sta, loc, cha, version, start, end, rate, offset, size, digest, tindex, spans, rates = values
@@ -235,7 +249,7 @@ def _row(values: list[object]) -> IndexRow:
         byteoffset=int(str(offset)),
         bytes=int(str(size)),
         hash=str(digest),
-        timeindex=tuple((parse_epoch(t), int(o)) for t, o in pairs),
+        timeindex=_time_index(pairs),
         time_ordered=ordered,
         timespans=tuple(
             (parse_epoch(a), parse_epoch(b))
