@@ -279,19 +279,22 @@ def byte_range(rows: Iterable[IndexRow], t0: int, t1: int) -> tuple[int, int] | 
     return begin, end
 
 
+def _time_of(entry: tuple[int, int]) -> int:
+    return entry[0]
+
+
 def _row_range(row: IndexRow, t0: int, t1: int) -> tuple[int, int] | None:
     """The bytes of one section for ``[t0, t1]`` (the section overlaps it), None when the
     span falls in a gap of the section."""
     if not row.timeindex or not row.time_ordered:
         return row.byteoffset, row.byteend
-    times = [t for t, _ in row.timeindex]
     # A start inside a gap: the data resume at the next span (the record before ends before).
     if row.timespans and not any(a <= t0 <= b for a, b in row.timespans):
         t0 = min((a for a, _ in row.timespans if a > t0), default=t0)
         if t0 > t1:
             return None
-    lo = max(bisect.bisect_right(times, t0) - 1, 0)
-    hi = bisect.bisect_right(times, t1)
+    lo = max(bisect.bisect_right(row.timeindex, t0, key=_time_of) - 1, 0)
+    hi = bisect.bisect_right(row.timeindex, t1, key=_time_of)
     begin = row.timeindex[lo][1]
     end = row.timeindex[hi][1] if hi < len(row.timeindex) else row.byteend
     return begin, end

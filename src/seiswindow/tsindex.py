@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import Cache
 from .errors import ArchiveError
 from .model import Nslc
 from .recordindex import IndexedFile, IndexRow, format_time, parse_epoch
@@ -69,12 +70,18 @@ class IndexStore:
     are serialised (SQLite has one writer anyway). Each file's rows are replaced in one
     transaction: a reader sees a file's old rows or its new ones, never a mix.
 
+    ``parsed_rows``: how many rows :meth:`rows` keeps parsed (the time index of a 40 Hz
+    day is 200 kB of text).
+
     Raises:
         ArchiveError: the database cannot be opened or created.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, parsed_rows: int = 256) -> None:
         self.path = Path(path)
+        # Parsing a 40 Hz day's time index (7,500 pairs) costs milliseconds: rows parsed
+        # once are kept, by what makes them the same row (a rewritten file has a new hash).
+        self._parsed: Cache[tuple[object, ...], IndexRow] = Cache(maxsize=parsed_rows, ttl=3600.0)
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
             for statement in _SCHEMA:
@@ -180,8 +187,16 @@ class IndexStore:
                 found = self._db.execute(query, params).fetchall()
             except sqlite3.Error as exc:
                 raise ArchiveError(f"cannot read the index {self.path}: {exc}") from exc
-        rows = [(filename, _row(values)) for filename, *values in found]
+        rows = [(filename, self._parse(filename, values)) for filename, *values in found]
         return [(name, row) for name, row in rows if row.start <= end and row.end >= start]
+
+    def _parse(self, filename: str, values: list[object]) -> IndexRow:
+        key = (filename, *values[:11], len(str(values[11])))  # codes … hash, and the index's size
+        row = self._parsed.get(key)
+        if row is None:
+            row = _row(values)
+            self._parsed.put(key, row)
+        return row
 
 
 def _second(moment: dt.datetime) -> str:
@@ -223,23 +238,29 @@ def _parse_time(text: str) -> int:
     return int(moment.timestamp()) * 1_000_000_000 + nanos
 
 
-def _time_index(pairs: list[list[str]]) -> tuple[tuple[int, int], ...]:
-    """``(ns, offset)`` of the ``epoch=>offset`` pairs, parsed by numpy: a 40 Hz day holds
-    7,500. Epoch seconds with six decimals are within 0.3 µs as doubles: rounded to the
-    microsecond they are exact, as the text is."""
-    if not pairs:
-        return ()
-    seconds = np.array([t for t, _ in pairs], dtype=np.float64)
-    micros = np.rint(seconds * 1e6).astype(np.int64) * 1000
-    offsets = np.array([o for _, o in pairs], dtype=np.int64)
-    return tuple(zip(micros.tolist(), offsets.tolist(), strict=True))
+def _time_index(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """The ``(ns, offset)`` pairs of a ``timeindex`` text and its ``latest`` flag.
+
+    Parsed by numpy in one pass (a 40 Hz day holds 7,500 pairs): epoch seconds with six
+    decimals are within 0.3 µs as doubles, so rounded to the microsecond they are exact,
+    as the text is.
+    """
+    body, _, last = text.rpartition(",")
+    ordered = last == "latest=>1"
+    if not last.startswith("latest=>"):  # a text without the flag (not one mseedindex writes)
+        body, ordered = text, False
+    if not body:
+        return (), ordered
+    fields = body.replace("=>", ",").split(",")
+    micros = np.rint(np.array(fields[0::2], dtype=np.float64) * 1e6).astype(np.int64) * 1000
+    offsets = np.array(fields[1::2], dtype=np.int64)
+    return tuple(zip(micros.tolist(), offsets.tolist(), strict=True)), ordered
 
 
 def _row(values: list[object]) -> IndexRow:
     """An :class:`IndexRow` from the columns of :data:`_SELECT`."""
     net, sta, loc, cha, version, start, end, rate, offset, size, digest, tindex, spans, rates = values
-    pairs = [item.split("=>") for item in str(tindex).split(",")] if tindex else []
-    ordered = bool(pairs and pairs[-1][0] == "latest" and pairs.pop()[1] == "1")
+    timeindex, ordered = _time_index(str(tindex)) if tindex else ((), False)
     return IndexRow(
         nslc=Nslc(str(net), str(sta), str(loc), str(cha)),
         version=int(str(version)),
@@ -249,7 +270,7 @@ def _row(values: list[object]) -> IndexRow:
         byteoffset=int(str(offset)),
         bytes=int(str(size)),
         hash=str(digest),
-        timeindex=_time_index(pairs),
+        timeindex=timeindex,
         time_ordered=ordered,
         timespans=tuple(
             (parse_epoch(a), parse_epoch(b))

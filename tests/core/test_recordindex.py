@@ -211,6 +211,8 @@ def test_a_changed_file_is_indexed_again_an_unchanged_one_skipped(tmp_path: Path
         again = build_index(store, ["day/cca.ms"], db)
         assert (again.indexed, again.skipped) == (0, 1)
         assert [r.call for r in store.reads] == ["stat"]  # no byte read
+        nslc = Nslc("CI", "CCA", "", "BHN")
+        assert db.rows(nslc, 0, 2**62)[0][1].bytes == CCA.stat().st_size  # parsed, and kept parsed
         # Rewritten with its first hour only: new size and mtime.
         data = CCA.read_bytes()
         (root / "day" / "cca.ms").write_bytes(data[: 512 * 300])
@@ -218,7 +220,6 @@ def test_a_changed_file_is_indexed_again_an_unchanged_one_skipped(tmp_path: Path
         store.reads.clear()
         changed = build_index(store, ["day/cca.ms"], db)
         assert changed.indexed == 1 and [r.call for r in store.reads] == ["stat", "get"]
-        nslc = Nslc("CI", "CCA", "", "BHN")
         ((name, row),) = db.rows(nslc, 0, 2**62)
         assert name == filename_of(store, "day/cca.ms") == str(root / "day" / "cca.ms")
         assert row.bytes == 512 * 300 and row.timeindex[-1][1] == 512 * 299
