@@ -259,3 +259,19 @@ def test_every_store_tells_an_objects_identity(s3, tmp_path: Path) -> None:
     os.utime(tmp_path / "a.ms", ns=(1, 5))
     assert local_store.stat("a.ms").etag != local.etag and local_store.stat("a.ms").modified == 5
     assert on_s3.modified > 0
+
+
+def test_a_touched_file_keeps_its_sections_updated_time(tmp_path: Path) -> None:
+    """Indexed again after a touch (new mtime, same bytes): ``filemodtime`` follows the file,
+    ``updated`` stays, as mseedindex keeps it for a section whose hash did not change."""
+    root = tmp_path / "archive"
+    root.mkdir()
+    shutil.copyfile(DATA / "scedc-pds/continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms", root / "w.ms")
+    os.utime(root / "w.ms", (1_600_000_000, 1_600_000_000))
+    with IndexStore(tmp_path / "i.sqlite") as db:
+        build_index(LocalStore(root), ["w.ms"], db)
+        os.utime(root / "w.ms", (1_700_000_000, 1_700_000_000))
+        assert build_index(LocalStore(root), ["w.ms"], db).indexed == 1
+    with sqlite3.connect(tmp_path / "i.sqlite") as conn:
+        ((filemodtime, updated),) = conn.execute("SELECT filemodtime, updated FROM tsindex").fetchall()
+    assert filemodtime == "2023-11-14T22:13:20" and updated == "2020-09-13T12:26:40"
