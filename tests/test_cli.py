@@ -238,3 +238,5 @@ def test_index_build_resolves_wildcards_and_resumes(tmp_path: Path) -> None:
     assert again.returncode == 0 and "2 files: 0 indexed (0 rows), 2 unchanged" in again.stderr
     bad = run(*args, "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.CCA")
     assert bad.returncode == 2 and "NET.STA.LOC.CHA" in bad.stderr
+    none = run(*args, "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.ZZ*..BH?")
+    assert none.returncode == 2 and "no channel" in none.stderr and "CI.ZZ*..BH?" in none.stderr

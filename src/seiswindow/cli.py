@@ -304,6 +304,9 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     archive = open_archive(settings)
     keys = _index_keys(archive, args.channels, start, end)
+    if not keys:
+        span = f"between {args.start} and {args.end}"
+        raise RequestError(f"no channel of {archive.url} matches {args.channels} {span}")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
