@@ -11,7 +11,7 @@ byte offsets, the time spans libmseed joins its records into, and their rates wh
 records disagree on the rate.
 
 Density of the time index: ``mseedindex`` writes one entry per hour by default
-(``-subindex 3600``), enough to cut a read to the hour. Here every record's start is
+(``-si 3600``), enough to cut a read to the hour. Here every record's start is
 written (``subindex=None``), so that any time maps to the exact record that holds it
 and a window's read is exactly its records; docs/index.md measures what it costs.
 
@@ -154,10 +154,11 @@ def index_records(data: bytes, *, reclen: int = 0, subindex: int | None = None) 
     Records are found and parsed by :func:`seiswindow.mseed.scan_records`; a record that
     does not parse is left out, and the records after it start a new section (it breaks
     the run in the file, as a foreign record does for ``mseedindex``). ``subindex``:
-    seconds between time-index entries as ``mseedindex -subindex`` (None: every record).
+    seconds between time-index entries as ``mseedindex -si`` (None: every record).
 
     Raises:
-        DataError: no record of ``data`` parses.
+        DataError: no record of ``data`` parses, or libmseed cannot join a section's
+            records into spans.
     """
     headers, _ = scan_records(data, offset=0, reclen=reclen)
     if not headers:
@@ -191,8 +192,7 @@ def _time_index(section: Sequence[RecordHeader], subindex: int | None) -> list[t
     if subindex is None:
         return entries + [(h.start, h.offset) for h in section[1:]]
     step = subindex * _NS
-    earliest = min(h.start for h in section)
-    following = earliest + step
+    following = first.start + step  # mseedindex counts from the first record's start
     while following < first.end:
         following += step
     for header in section[1:]:

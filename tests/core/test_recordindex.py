@@ -275,3 +275,14 @@ def test_a_touched_file_keeps_its_sections_updated_time(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "i.sqlite") as conn:
         ((filemodtime, updated),) = conn.execute("SELECT filemodtime, updated FROM tsindex").fetchall()
     assert filemodtime == "2023-11-14T22:13:20" and updated == "2020-09-13T12:26:40"
+
+
+def test_the_hourly_index_is_mseedindexs_default(tmp_path: Path) -> None:
+    """``subindex=3600`` writes the time index mseedindex writes by default (one entry an hour)."""
+    for path in (CCA, DATA / "scedc-pds/continuous_waveforms/2022/2022_001/CIWBM__LHZ___2022001.ms"):
+        db = tmp_path / f"{path.name}.sqlite"
+        subprocess.run([str(MSEEDINDEX), "-sqlite", str(db), str(path)], check=True, capture_output=True)
+        with sqlite3.connect(db) as conn:
+            ((theirs,),) = conn.execute("SELECT timeindex FROM tsindex").fetchall()
+        (row,) = index_records(path.read_bytes(), subindex=3600)
+        assert row.timeindex_text() == theirs and theirs.count("=>") > 20
