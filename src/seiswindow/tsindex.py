@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import Cache
-from .errors import ArchiveError
+from .errors import ArchiveError, DataError
 from .model import Nslc
 from .recordindex import IndexedFile, IndexRow, format_time, parse_epoch
 
@@ -101,11 +101,19 @@ class IndexStore:
         self.close()
 
     def is_indexed(self, filename: str, *, size: int, etag: str) -> bool:
-        """Whether the rows of ``filename`` were made from the object of this size and ETag."""
+        """Whether the rows of ``filename`` were made from the object of this size and ETag.
+
+        Raises:
+            ArchiveError: the database cannot be read.
+        """
         return self.identities([filename]).get(filename) == (size, etag)
 
     def identities(self, filenames: Iterable[str]) -> dict[str, tuple[int, str]]:
-        """``filename → (size, etag)`` of the objects indexed among ``filenames``."""
+        """``filename → (size, etag)`` of the objects indexed among ``filenames``.
+
+        Raises:
+            ArchiveError: the database cannot be read.
+        """
         names = list(filenames)
         found: dict[str, tuple[int, str]] = {}
         with self._lock:
@@ -113,7 +121,11 @@ class IndexStore:
                 part = names[begin : begin + 500]
                 marks = ",".join("?" * len(part))
                 query = f"SELECT filename,size,etag FROM seiswindow_object WHERE filename IN ({marks})"
-                found.update({name: (size, etag) for name, size, etag in self._db.execute(query, part)})
+                try:
+                    answer = self._db.execute(query, part).fetchall()
+                except sqlite3.Error as exc:
+                    raise ArchiveError(f"cannot read the index {self.path}: {exc}") from exc
+                found.update({name: (size, etag) for name, size, etag in answer})
         return found
 
     def write(self, indexed: IndexedFile, *, scanned: dt.datetime | None = None) -> None:
@@ -194,7 +206,11 @@ class IndexStore:
         key = (filename, *values[:11], len(str(values[11])))  # codes … hash, and the index's size
         row = self._parsed.get(key)
         if row is None:
-            row = _row(values)
+            try:
+                row = _row(values)
+            except (ValueError, DataError) as exc:
+                problem = f"the index {self.path} holds a row of {filename} it cannot read: {exc}"
+                raise ArchiveError(problem) from None
             self._parsed.put(key, row)
         return row
 

@@ -95,6 +95,11 @@ def test_rows_are_mseedindexs_for_every_sample_file_and_a_gap(tmp_path: Path) ->
     ours = _ours(tmp_path / "ours.sqlite")
     assert len(theirs) == len(files) >= 12
     assert ours == theirs
+    # And IndexStore reads mseedindex's own database as it reads ours.
+    with IndexStore(tmp_path / "mseedindex.sqlite") as foreign, IndexStore(tmp_path / "ours.sqlite") as db:
+        for path in files:
+            (row,) = index_records(path.read_bytes())
+            assert foreign.rows(row.nslc, row.start, row.end) == db.rows(row.nslc, row.start, row.end) != []
 
 
 def test_rows_agree_with_obspy(tmp_path: Path) -> None:
