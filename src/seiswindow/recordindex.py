@@ -12,7 +12,8 @@ records disagree on the rate.
 
 Density of the time index: ``mseedindex`` writes one entry per hour by default
 (``-si 3600``), enough to cut a read to the hour. Here every record's start is
-written (``subindex=None``), so that any time maps to the exact record that holds it
+written (``subindex=None``; but for records that go back in time, left out as
+``mseedindex`` leaves them out), so that any time maps to the exact record that holds it
 and a window's read is exactly its records; docs/index.md measures what it costs.
 
 Times are integer nanoseconds inside; the text forms are those ``mseedindex`` writes
@@ -186,11 +187,18 @@ def _sections(headers: Sequence[RecordHeader]) -> Iterable[list[RecordHeader]]:
 
 def _time_index(section: Sequence[RecordHeader], subindex: int | None) -> list[tuple[int, int]]:
     """``mseedindex``'s time index: the first record, then each record that ends past the
-    next index time (every record when ``subindex`` is None)."""
+    next index time. With ``subindex`` None, each record that ends past every record before
+    it: every record of data in time order; a record that goes back in time (an overlap) is
+    left out, as ``mseedindex`` leaves it out, so that times increase with offsets."""
     first = section[0]
     entries = [(first.start, first.offset)]
     if subindex is None:
-        return entries + [(h.start, h.offset) for h in section[1:]]
+        reached = first.end
+        for header in section[1:]:
+            if header.end > reached:
+                entries.append((header.start, header.offset))
+                reached = header.end
+        return entries
     step = subindex * _NS
     following = first.start + step  # mseedindex counts from the first record's start
     while following < first.end:
