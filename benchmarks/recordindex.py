@@ -19,9 +19,9 @@ from seiswindow.recordindex import byte_range, index_records
 from seiswindow.store import LocalStore
 from seiswindow.tsindex import IndexStore
 
-from ._paths import REPO_ROOT
+from .s3data import default_data_root
 
-DATA = REPO_ROOT.parent / "shared" / "data" / "scedc-pds"
+DATA = default_data_root() / "scedc-pds"  # $SEISWINDOW_SHARED_DATA or ../shared/data
 FILES = {
     "CI.CCA..BHN 40 Hz": "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms",
     "CI.HEC..BHN 40 Hz": "continuous_waveforms/2022/2022_002/CIHEC__BHN___2022002.ms",
