@@ -240,3 +240,26 @@ def test_index_build_resolves_wildcards_and_resumes(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "NET.STA.LOC.CHA" in bad.stderr
     none = run(*args, "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.ZZ*..BH?")
     assert none.returncode == 2 and "no channel" in none.stderr and "CI.ZZ*..BH?" in none.stderr
+
+
+def test_index_build_from_s3_heads_then_reads_each_file_once(s3, tmp_path: Path) -> None:
+    """Through S3 (moto behind the counting proxy): one HEAD and one GET per file the first
+    time, HEADs only the second; rows name the objects ``s3://bucket/key``."""
+    db = tmp_path / "index.sqlite"
+    args = ("index", "build", "--db", str(db), "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.*..BHN")
+    env = {"SEISWINDOW_ARCHIVE": "s3://scedc-pds", "AWS_ENDPOINT_URL_S3": s3.url}
+    proc = run(*args, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 files: 2 indexed (2 rows)" in proc.stderr
+    assert s3.count("HEAD", path_contains="BHN") == 2 and s3.count("GET", path_contains="BHN___") == 2
+    again = run(*args, env=env)
+    assert again.returncode == 0 and "2 unchanged" in again.stderr
+    assert s3.count("HEAD", path_contains="BHN") == 4 and s3.count("GET", path_contains="BHN___") == 2
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        names = [name for (name,) in conn.execute("SELECT filename FROM tsindex ORDER BY filename")]
+    assert names == [
+        "s3://scedc-pds/continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms",
+        "s3://scedc-pds/continuous_waveforms/2022/2022_002/CIHEC__BHN___2022002.ms",
+    ]
