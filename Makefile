@@ -10,9 +10,12 @@ PORT ?= 9000
 # The service's archive: $SEISWINDOW_ARCHIVE when set, else the offline demo (works with no
 # network or AWS account); ARCHIVE=s3://scedc-pds serves the public SCEDC bucket, anonymously.
 ARCHIVE ?= $(or $(SEISWINDOW_ARCHIVE),demo)
+# A station table (FDSN station text) listing stations that have day files but no StationXML
+# (docs/fdsn.md, "Stations without StationXML"); empty: $SEISWINDOW_STATIONS, or none.
+STATIONS ?=
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install install-dev serve demo test lint bench clean
+.PHONY: install install-dev install-pyrocko serve demo test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -26,19 +29,27 @@ $(VENV)/.installed-dev: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --inexact --all-extras
 	touch $@
 
+# Pyrocko's FDSN client for tests/fdsn/test_fdsn_pyrocko.py, in an environment of its own: its
+# Python 3.11 wheels need numpy<2 (pyproject.toml's `pyrocko` group conflicts with `dev`).
+PYROCKO_VENV := .venv-pyrocko
+$(PYROCKO_VENV)/.installed: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(abspath $(PYROCKO_VENV)) $(UV) sync --frozen --only-group pyrocko --python $(BIN)/python
+	touch $@
+
 install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
+install-pyrocko: $(PYROCKO_VENV)/.installed
 
 ## serve: the service on $(HOST):$(PORT), on $(ARCHIVE) (demo: generated offline archive)
 serve: install
-	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE)
+	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE) $(if $(STATIONS),--stations $(STATIONS))
 
 ## demo: the service on the offline demo archive (no network, no AWS)
 demo: install
 	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive demo
 
 ## test: install and run the whole test suite
-test: install-dev
+test: install-dev install-pyrocko
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -56,7 +67,7 @@ probe: install-dev
 	timeout --kill-after=10 600 $(BIN)/python -m benchmarks.probe $(PROBE_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PYROCKO_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # --- Deploy to AWS: deploy/aws (Dockerfile, SAM template), docs/deploy.md ----------------
 # image, deploy and invoke-local need Docker (and sam, AWS credentials); requirements and

@@ -263,3 +263,16 @@ def test_index_build_from_s3_heads_then_reads_each_file_once(s3, tmp_path: Path)
         "s3://scedc-pds/continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms",
         "s3://scedc-pds/continuous_waveforms/2022/2022_002/CIHEC__BHN___2022002.ms",
     ]
+
+
+def test_serve_refuses_a_station_table_it_cannot_read(tmp_path: Path) -> None:
+    """`serve --stations` (or $SEISWINDOW_STATIONS) is read at start: a bad table stops it."""
+    missing = str(tmp_path / "no-such-table.txt")
+    archive = str(DATA / "scedc-pds")
+    for args, env in (
+        (["serve", "--archive", archive, "--port", "0", "--stations", missing], None),
+        (["serve", "--archive", archive, "--port", "0"], {"SEISWINDOW_STATIONS": missing}),
+    ):
+        done = run(*args, env=env)
+        assert done.returncode != 0
+        assert "station table" in done.stderr and "no-such-table.txt" in done.stderr, done.stderr

@@ -53,6 +53,8 @@ LAYERS: dict[str, int] = {
     # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 8,
     "seiswindow.fdsn.": 8,
+    "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
+    "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,

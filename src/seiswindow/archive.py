@@ -40,6 +40,22 @@ class Layout(ABC):
     record_length: ClassVar[int] = 512
     spills_over_midnight: ClassVar[bool] = False
 
+    #: Between network and station code in a StationXML file name (``CI_CCA.xml``).
+    station_xml_separator: ClassVar[str] = "_"
+
+    def station_xml_key(self, network: str, station: str, *, root: str = "FDSNstationXML") -> str:
+        """The key of the StationXML file of ``network.station`` under ``root``."""
+        return f"{root.strip('/')}/{network}/{network}{self.station_xml_separator}{station}.xml"
+
+    def parse_station_xml_key(self, key: str, *, root: str = "FDSNstationXML") -> tuple[str, str] | None:
+        """``(network, station)`` of a StationXML key under ``root``, or None if ``key`` is
+        not one of this layout's StationXML files."""
+        sep = re.escape(self.station_xml_separator)
+        match = re.match(
+            rf"^{re.escape(root.strip('/'))}/([A-Z0-9]{{1,2}})/\1{sep}([A-Z0-9]{{1,5}})\.xml$", key
+        )
+        return None if match is None else (match.group(1), match.group(2))
+
     @abstractmethod
     def key(self, nslc: Nslc, day: dt.date) -> str:
         """The object key of the day file of ``nslc`` for ``day``."""
@@ -58,6 +74,8 @@ class ScedcLayout(Layout):
 
     The file name is NET (2) + STA padded with ``_`` to 5 + CHA (3) + LOC padded with ``_``
     to 2 + ``_`` + YYYYDDD + ``.ms``. Files are cut at midnight (records do not spill).
+    StationXML: ``FDSNstationXML/CI/CI_CCA.xml`` (SCEDC's "Metadata Structure",
+    https://scedc.caltech.edu/cloud/).
     """
 
     name = "scedc"
@@ -92,10 +110,13 @@ class ScedcLayout(Layout):
 class NcedcLayout(Layout):
     """NCEDC Public Data Set:
     ``continuous_waveforms/BK/2022/2022.002/RUSS.BK.LHZ.00.D.2022.002`` (4096-byte records).
+    StationXML: ``FDSNstationXML/BK/BK.RUSS.xml``, a dot between the codes (as noisepy-io's
+    ``{network}/{network}.{station}.xml`` and its ``BK/BK.WINE.xml`` test file lay it out).
     """
 
     name = "ncedc"
     record_length = 4096
+    station_xml_separator = "."
     _NAME = re.compile(
         r"^continuous_waveforms/([A-Z0-9]{1,2})/(\d{4})/\d{4}\.(\d{3})/"
         r"([A-Z0-9]{1,5})\.([A-Z0-9]{1,2})\.([A-Z0-9]{3})\.([A-Z0-9]{0,2})\.D\.(\d{4})\.(\d{3})$"

@@ -123,7 +123,12 @@ def read_bulk(text: str) -> list[Window | ChannelPattern]:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(archive=args.archive, layout=args.layout, endpoint_url=args.endpoint_url)
+    return Settings.from_env(
+        archive=args.archive,
+        layout=args.layout,
+        endpoint_url=args.endpoint_url,
+        stations=getattr(args, "stations", None),  # serve only
+    )
 
 
 def _output_format(output: str | None) -> str:
@@ -420,6 +425,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9000)
+    serve.add_argument(
+        "--stations",
+        help="station table (FDSN station text file, path or s3://bucket/key): coordinates of stations "
+        "with day files but no StationXML, so fdsnws-station lists them (default: $SEISWINDOW_STATIONS)",
+    )
     serve.set_defaults(func=_cmd_serve)
     return parser
 

@@ -15,6 +15,9 @@ Environment variables:
   ``SEISWINDOW_MAX_WINDOW_SECONDS`` (no bound in time by default),
   ``SEISWINDOW_MAX_RESPONSE_BYTES``: request limits.
 - ``SEISWINDOW_MAX_WORKERS``: concurrent file reads (default 16).
+- ``SEISWINDOW_STATIONS``: a path or ``s3://bucket/key`` of a station table (an FDSN station
+  text file, station or channel level) giving coordinates of stations that have day files but
+  no StationXML, so that fdsnws-station lists them (docs/fdsn.md); read once, at start.
 - ``SEISWINDOW_RESULTS``: ``s3://bucket[/prefix]`` where Lambda hands over answers larger than
   its 6 MB (a presigned URL instead of 413); unset: 413 with advice.
 
@@ -34,14 +37,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .archive import Archive, layout_named
-from .errors import ArchiveError, ConfigError
+from .errors import ArchiveError, ConfigError, NoSuchKey
 from .model import Limits
 from .store import LocalStore, S3Store, Store
 
 if TYPE_CHECKING:
+    from .fdsn.stationtable import StationTable
     from .service import Service
 
-__all__ = ["DEFAULT_ARCHIVE", "Archive", "Settings", "open_archive", "open_service"]
+__all__ = ["DEFAULT_ARCHIVE", "Archive", "Settings", "open_archive", "open_service", "open_station_table"]
 
 DEFAULT_ARCHIVE = "s3://scedc-pds"
 _REGIONS = {"scedc-pds": "us-west-2", "ncedc-pds": "us-east-2"}
@@ -60,6 +64,8 @@ class Settings:
     max_workers: int = 16
     #: ``s3://bucket[/prefix]`` for answers too large for Lambda (seiswindow.aws.results).
     results: str | None = None
+    #: a station table (path or ``s3://bucket/key``) for stations without StationXML
+    stations: str | None = None
     #: where ``archive="demo"`` is built; None: the XDG cache directory (see above)
     demo_root: str | None = None
 
@@ -102,6 +108,7 @@ class Settings:
             "limits": limits,
             "max_workers": int(number("SEISWINDOW_MAX_WORKERS", 16)),
             "results": env.get("SEISWINDOW_RESULTS") or None,
+            "stations": env.get("SEISWINDOW_STATIONS") or None,
         }
         if not values["region"]:
             values["region"] = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
@@ -170,6 +177,49 @@ def _open(settings: Settings) -> Archive:
     path = Path(url).expanduser()
     layout = layout_named(settings.layout or ("ncedc" if "ncedc" in path.name else "scedc"))
     return Archive(LocalStore(path), layout)
+
+
+def open_station_table(settings: Settings) -> StationTable | None:
+    """The station table the settings name (None when they name none), read and parsed now.
+
+    Raises:
+        ConfigError: the table cannot be read or parsed.
+    """
+    source = settings.stations
+    if not source:
+        return None
+    # Imported here: the table is an FDSN concern, and `import seiswindow` stays light.
+    from .fdsn.stationtable import parse_station_table
+
+    try:
+        data = _read_table(source, settings)
+    except (OSError, NoSuchKey) as exc:  # ArchiveError is an OSError
+        raise ConfigError(f"the station table {source!r} cannot be read: {exc}") from None
+    return parse_station_table(data, source=source)
+
+
+def _read_table(source: str, settings: Settings) -> bytes:
+    """The bytes of a local file or an S3 object.
+
+    Raises:
+        ConfigError: ``source`` is another kind of URL, or names no object.
+        OSError: the file cannot be read (ArchiveError: the object cannot be read).
+        NoSuchKey: the object does not exist.
+    """
+    if source.startswith("s3://"):
+        bucket, _, key = source[5:].partition("/")
+        if not bucket or not key:
+            raise ConfigError(f"station table {source!r}: give s3://bucket/key")
+        store = S3Store(
+            bucket,
+            region=_REGIONS.get(bucket) or settings.region or "us-west-2",
+            endpoint_url=settings.endpoint_url,
+            anonymous=not settings.signed,
+        )
+        return store.get(key).data
+    if "://" in source:
+        raise ConfigError(f"station table {source!r}: use a file path or s3://bucket/key")
+    return Path(source).expanduser().read_bytes()
 
 
 def open_service(settings: Settings) -> Service:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from .archive import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
 from .locate import FileIndexCache, Locator, Meter, Records
-from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult
+from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
 from .trim import find_gaps, trim_segments
@@ -98,56 +98,57 @@ class Extractor:
             results[i] = result
         return [r for r in results if r is not None]
 
-    def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+    def iter_extract(
+        self, windows: Sequence[Window], *, samples_ahead: int | None = None
+    ) -> Iterator[tuple[int, WindowResult]]:
         """``(index, result)`` for each window as it completes (for progress bars).
+
+        Args:
+            windows: the windows, in the order their indexes count.
+            samples_ahead: read windows in order, no more at once than their estimated
+                samples (:func:`~seiswindow.model.estimated_samples`) add up to, and always
+                one: what bounds the memory of an answer sent while it is made. None: every
+                window's files are read at once.
 
         Raises:
             LimitExceeded: too many windows, or a window too long.
         """
         windows = list(windows)
         self.limits.check(windows)
-        plans = [self._plan(w) for w in windows]
-        meters = [Meter() for _ in windows]
-        failed: dict[str, str] = {}  # files the store failed on, in this call: not asked again
-        futures: dict[Future[_FileOutcome], int] = {}
-        for i, (window, plan) in enumerate(zip(windows, plans, strict=True)):
-            for day, key in plan:
-                futures[self._files.submit(self._read_file, key, day, window, meters[i], True, failed)] = i
-        outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
-        pending = [len(plan) for plan in plans]
+        run = _Run(self, windows, samples_ahead)
         try:
-            for future in as_completed(futures):
-                i = futures[future]
-                outcomes[i].append(future.result())
-                pending[i] -= 1
-                if pending[i] == 0:
-                    result = self._assemble_safely(windows[i], outcomes[i], meters[i])
-                    outcomes[i] = []  # the records' bytes are not needed any more
-                    yield i, result
+            yield from run.results()
         finally:
             # A consumer that stops early (a 413 decided half-way) stops the reads not begun.
-            for future in futures:
-                future.cancel()
+            run.cancel()
 
     def records(self, window: Window) -> tuple[list[Records], list[str]]:
         """The archive's own records overlapping ``window`` (for record-level services such
         as FDSN dataselect), in time order, and the problems met."""
-        meter = Meter()
-        outcomes = [
-            self._files.submit(self._read_file, key, day, window, meter, False)
-            for day, key in self._plan(window)
-        ]
+        futures = [self._files.submit(self.file_records, window, day, key) for day, key in self.plan(window)]
         found: list[Records] = []
         problems: list[str] = []
-        for future in outcomes:
-            outcome = future.result()
-            if outcome.records is not None:
-                found.append(outcome.records)
-                problems.extend(outcome.records.problems)
-            if outcome.error:
-                problems.append(outcome.error)
+        for future in futures:
+            records, file_problems = future.result()
+            if records is not None:
+                found.append(records)
+            problems.extend(file_problems)
         found.sort(key=lambda r: r.headers[0].start if r.headers else 0)
         return found, problems
+
+    def plan(self, window: Window) -> list[tuple[dt.date, str]]:
+        """The day files that may hold samples of ``window``, in day order, with their keys."""
+        return self._plan(window)
+
+    def file_records(self, window: Window, day: dt.date, key: str) -> tuple[Records | None, list[str]]:
+        """The records of one day file (``key``, of ``day``) overlapping ``window``, read in
+        the calling thread, and the problems met (a missing file is none: it has no records).
+        What a service that streams file by file reads."""
+        outcome = self._read_file(key, day, window, Meter(), False)
+        problems = list(outcome.records.problems) if outcome.records is not None else []
+        if outcome.error:
+            problems.append(outcome.error)
+        return outcome.records, problems
 
     # -- steps ------------------------------------------------------------------------
 
@@ -232,6 +233,62 @@ class Extractor:
             stats=stats,
             span=span,
         )
+
+
+class _Run:
+    """One call's reads: windows begun in order while their estimated samples fit the
+    budget (all at once without one), each file of a window read in the extractor's pool,
+    a window assembled as soon as its last file is read."""
+
+    def __init__(self, extractor: Extractor, windows: list[Window], samples_ahead: int | None) -> None:
+        self.extractor = extractor
+        self.windows = windows
+        self.plans = [extractor._plan(w) for w in windows]
+        self.meters = [Meter() for _ in windows]
+        self.weights = [0 if samples_ahead is None else estimated_samples(w) for w in windows]
+        self.budget = samples_ahead
+        self.failed: dict[str, str] = {}  # files the store failed on, in this call: not asked again
+        self.futures: dict[Future[_FileOutcome], int] = {}
+        self.outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
+        self.pending = [len(plan) for plan in self.plans]
+        self.begun = 0
+        self.in_flight = 0
+
+    def _fits(self, i: int) -> bool:
+        return self.budget is None or not self.futures or self.in_flight + self.weights[i] <= self.budget
+
+    def _begin_more(self) -> None:
+        read = self.extractor._read_file
+        while self.begun < len(self.windows) and self._fits(self.begun):
+            i = self.begun
+            for day, key in self.plans[i]:
+                future = self.extractor._files.submit(
+                    read, key, day, self.windows[i], self.meters[i], True, self.failed
+                )
+                self.futures[future] = i
+            self.in_flight += self.weights[i]
+            self.begun += 1
+
+    def results(self) -> Iterator[tuple[int, WindowResult]]:
+        self._begin_more()
+        while self.futures:
+            done, _ = wait(self.futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = self.futures.pop(future)
+                self.outcomes[i].append(future.result())
+                self.pending[i] -= 1
+                if self.pending[i] == 0:
+                    result = self.extractor._assemble_safely(
+                        self.windows[i], self.outcomes[i], self.meters[i]
+                    )
+                    self.outcomes[i] = []  # the records' bytes are not needed any more
+                    self.in_flight -= self.weights[i]
+                    yield i, result
+            self._begin_more()
+
+    def cancel(self) -> None:
+        for future in self.futures:
+            future.cancel()
 
 
 def _decoded(window: Window, found: list[_FileOutcome]) -> tuple[list[DecodedSegment], list[str], list[str]]:

@@ -30,20 +30,21 @@ import dataclasses
 import logging
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
 
 from ._version import version
-from .encode import Body, OutputFormat, mseed_records, window_json
+from .encode import STREAM_AFTER_BYTES, Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
 from .model import Limits, Status, Window, WindowResult, parse_windows
 
 __all__ = [
     "HTTP",
+    "WHOLE",
     "Options",
     "Prepared",
     "Response",
@@ -58,6 +59,11 @@ log = logging.getLogger(__name__)
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off", "")
 _FORMATS = {"json": OutputFormat.JSON, "miniseed": OutputFormat.MINISEED, "mseed": OutputFormat.MINISEED}
+#: Windows of an answer sent while it is made are read in order, no more at once than this
+#: many samples as estimated from their band codes (and always one): decoded samples and
+#: encoded windows waiting for an earlier one stay bounded (a few hundred MB of JSON at most)
+#: however many windows the answer holds. An answer gathered whole reads every window at once.
+SAMPLES_AHEAD = 8_000_000
 #: Encoded windows that wait for an earlier, slower one may take this many times the
 #: response limit before the request is refused (gzip rarely shrinks JSON samples 16x).
 _PENDING_FACTOR = 16
@@ -76,10 +82,17 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     base64: bool = False
+    #: The body in pieces, sent while it is made (then ``body`` is empty): only on a
+    #: transport that streams, for an answer that outgrew :data:`STREAM_AFTER_BYTES`.
+    chunks: Iterator[bytes] | None = None
 
     @property
     def media_type(self) -> str:
         return self.headers.get("Content-Type", "application/json")
+
+    def whole(self) -> bytes:
+        """The whole body: ``body``, or every piece of ``chunks`` (read once)."""
+        return self.body if self.chunks is None else b"".join(self.chunks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +107,14 @@ class Transport:
             invocation carries JSON only.
         max_bytes: the largest answer the transport carries, whatever the limits say (a
             Lambda answer: 6 MB less its envelope); None when only the limits bound it.
+        streams: the answer may be sent while it is made (:attr:`Response.chunks`).
     """
 
     name: str
     body_type: type[Body] = Body
     binary: bool = True
     max_bytes: int | None = None
+    streams: bool = False
 
     def limit(self, limits: Limits) -> int:
         """The largest answer on this transport under ``limits``."""
@@ -108,8 +123,10 @@ class Transport:
         return min(limits.max_response_bytes, self.max_bytes)
 
 
-#: Bytes as they are, over HTTP.
-HTTP = Transport("http")
+#: Bytes as they are, over HTTP: a large answer is streamed.
+HTTP = Transport("http", streams=True)
+#: Bytes as they are, answered whole (for a caller that keeps the answer, as a results bucket).
+WHOLE = Transport("whole")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,11 +267,16 @@ class Service:
     Args:
         extractor: what reads the archive; its ``limits`` are the service's.
         owns_extractor: close the extractor when the service is closed.
+        stream_after: an answer larger than this is streamed where it may be (see
+            :data:`~seiswindow.encode.STREAM_AFTER_BYTES`).
     """
 
-    def __init__(self, extractor: Extractor, *, owns_extractor: bool = False) -> None:
+    def __init__(
+        self, extractor: Extractor, *, owns_extractor: bool = False, stream_after: int = STREAM_AFTER_BYTES
+    ) -> None:
         self.extractor = extractor
         self._owns = owns_extractor
+        self.stream_after = stream_after
 
     def close(self) -> None:
         if self._owns:
@@ -387,75 +409,82 @@ class Service:
         return Prepared(windows, options, asked.transport, asked.gzip, rid)
 
     def _answer(self, prepared: Prepared) -> Response:
-        windows, options, transport, gzip, rid = (
-            prepared.windows,
-            prepared.options,
-            prepared.transport,
-            prepared.gzip,
-            prepared.request_id,
-        )
+        options, transport, rid = prepared.options, prepared.transport, prepared.request_id
         miniseed = options.format is OutputFormat.MINISEED
         out = transport.body_type(
             limit=transport.limit(self.extractor.limits),
-            gzip=gzip,
+            gzip=prepared.gzip,
             binary=miniseed,
-            advice=_advice(options, gzip=gzip, transport=transport),
+            advice=_advice(options, gzip=prepared.gzip, transport=transport),
         )
-        statuses: list[Status] = [Status.NODATA] * len(windows)
+        statuses: list[Status] = [Status.NODATA] * len(prepared.windows)
+        streams = transport.streams and options.format.most_bytes(prepared.windows) <= out.limit
+        steps = self._write(prepared, out, statuses, samples_ahead=SAMPLES_AHEAD if streams else None)
+        headers = {
+            "Content-Type": options.format.media_type,
+            "Vary": "Accept, Accept-Encoding",
+            "X-Request-Id": rid,
+        }
+        sent: list[bytes] = []
+        if streams:
+            # Its status cannot change any more: the answer may go while it is made.
+            size = 0
+            for _ in steps:
+                sent.append(out.drain())
+                size += len(sent[-1])
+                if size >= self.stream_after:
+                    if out.gzipped:
+                        headers["Content-Encoding"] = "gzip"
+                    return Response(200, headers, b"", chunks=_rest(sent, steps, out, rid))
+        else:
+            for _ in steps:
+                pass
+        payload = b"".join([*sent, out.finish()])
+        if out.gzipped:
+            headers["Content-Encoding"] = "gzip"
+        if miniseed:
+            headers["X-Window-Status"] = ",".join(str(s) for s in statuses)
+            if not payload:
+                return Response(204, headers, b"")
+        return Response(200, headers, payload, base64=out.base64)
+
+    def _write(
+        self, prepared: Prepared, out: Body, statuses: list[Status], *, samples_ahead: int | None
+    ) -> Iterator[None]:
+        """Extract, encode each window as it completes (its samples are dropped then) and
+        write it into ``out`` in request order; yields after each window. Stops (raising)
+        as soon as the answer is known to be too large. ``samples_ahead`` bounds the windows
+        read at once (see :meth:`~seiswindow.extract.Extractor.iter_extract`)."""
+        miniseed = prepared.options.format is OutputFormat.MINISEED
+        segments = prepared.options.segments
 
         def encode(result: WindowResult) -> tuple[bytes, Status]:
             try:
                 if miniseed:
                     return b"".join(mseed_records(result)), result.status
-                return window_json(result, segments=options.segments), result.status
+                return window_json(result, segments=segments), result.status
             except DataError as exc:  # samples this format cannot carry: that window fails alone
                 failed = dataclasses.replace(
                     result, status=Status.ERROR, segments=(), gaps=(), message=str(exc)
                 )
                 return (b"" if miniseed else window_json(failed)), Status.ERROR
 
-        if miniseed:
-            self._extract_into(out, windows, encode, statuses, separator=b"")
-        else:
+        if not miniseed:
             out.write(b"[")
-            self._extract_into(out, windows, encode, statuses, separator=b",")
-            out.write(b"]")
-        payload = out.finish()
-        response_headers = {
-            "Content-Type": options.format.media_type,
-            "Vary": "Accept, Accept-Encoding",
-            "X-Request-Id": rid,
-        }
-        if out.gzipped:
-            response_headers["Content-Encoding"] = "gzip"
-        if miniseed:
-            response_headers["X-Window-Status"] = ",".join(str(s) for s in statuses)
-            if not payload:
-                return Response(204, response_headers, b"")
-        return Response(200, response_headers, payload, base64=out.base64)
-
-    def _extract_into(
-        self,
-        out: Body,
-        windows: Sequence[Window],
-        encode: Callable[[WindowResult], tuple[bytes, Status]],
-        statuses: list[Status],
-        *,
-        separator: bytes,
-    ) -> None:
-        """Extract, encode each window as it completes (its samples are dropped then),
-        write in request order; stop as soon as the answer is known to be too large."""
-        writer = _InOrder(out, separator)
-        results = self.extractor.iter_extract(windows)
+        writer = _InOrder(out, b"" if miniseed else b",")
+        results = self.extractor.iter_extract(prepared.windows, samples_ahead=samples_ahead)
         try:
             for index, result in results:
                 piece, statuses[index] = encode(result)
                 writer.add(index, piece)
+                yield
         finally:
-            # A generator left early (413) stops here rather than when collected.
+            # A generator left early (413, a client gone) stops here rather than when collected.
             close = getattr(results, "close", None)
             if close is not None:
                 close()
+        if not miniseed:
+            out.write(b"]")
 
     def failure(
         self,
@@ -487,3 +516,27 @@ class Service:
     def _json(status: int, doc: object, rid: str, headers: Mapping[str, str] | None = None) -> Response:
         merged = {"Content-Type": "application/json", "X-Request-Id": rid, **(headers or {})}
         return Response(status, merged, orjson.dumps(doc))
+
+
+def _rest(sent: list[bytes], steps: Iterator[None], out: Body, rid: str) -> Iterator[bytes]:
+    """The pieces of an answer being streamed: those made before it was sent, then each
+    window's as it is written, then the tail. A failure now can only cut the answer short
+    (its status is sent): it is logged with the request id, and the client sees a body that
+    ends early (a truncated chunked transfer, an incomplete JSON list)."""
+    try:
+        yield from (piece for piece in sent if piece)
+        sent.clear()
+        for _ in steps:
+            piece = out.drain()
+            if piece:
+                yield piece
+        tail = out.finish()
+        if tail:
+            yield tail
+    except Exception:
+        log.exception("request %s failed after its answer began; the answer is cut short", rid)
+        raise
+    finally:
+        close = getattr(steps, "close", None)
+        if close is not None:
+            close()

@@ -33,6 +33,7 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Response as HttpResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -149,7 +150,15 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def send(response: Response) -> HttpResponse:
-    """The framework's answer for a service :class:`Response`."""
+    """The framework's answer for a service :class:`Response`: streamed (its pieces made in
+    a worker thread as the client reads them) when the service streams it."""
+    if response.chunks is not None:
+        return StreamingResponse(
+            response.chunks,
+            status_code=response.status,
+            headers=dict(response.headers),
+            media_type=response.media_type,
+        )
     return HttpResponse(
         content=response.body,
         status_code=response.status,

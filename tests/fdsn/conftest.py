@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fdsn_helpers import day_files, serve_fdsn
+from fdsn_helpers import SYNTHETIC_STATIONS, day_files, serve_fdsn, write_station_table
 from obspy import Stream, UTCDateTime
 
 from seiswindow.model import Nslc, Window
@@ -26,6 +26,20 @@ def scedc_url(s3proxy: S3Proxy) -> Iterator[str]:
 def ncedc_url(s3proxy: S3Proxy) -> Iterator[str]:
     """Base URL of the FDSN services on the NCEDC bucket."""
     with serve_fdsn("ncedc-pds", s3proxy.url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def station_table(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A station table (FDSN station text, station level) of the sample stations with day files
+    but no StationXML (BK.THIS, CI.FOX2, CI.NCH), with synthetic coordinates."""
+    return write_station_table(tmp_path_factory.mktemp("table") / "stations.txt", SYNTHETIC_STATIONS)
+
+
+@pytest.fixture(scope="session")
+def scedc_table_url(s3proxy: S3Proxy, station_table: Path) -> Iterator[str]:
+    """Base URL of the FDSN services on the SCEDC bucket, with the station table."""
+    with serve_fdsn("scedc-pds", s3proxy.url, stations=str(station_table)) as url:
         yield url
 
 

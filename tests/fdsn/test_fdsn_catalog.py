@@ -157,7 +157,7 @@ def answer_stream(archive: Path, params: list[tuple[str, str]]) -> Stream:
             extractor, ChannelCatalog(extractor.archive.store, extractor.archive.layout), max_bytes=10**8
         )
         answer = service.answer(parse_dataselect(params))
-    return read(io.BytesIO(b"".join(answer.chunks()))) if answer.records else Stream()
+    return Stream() if answer.empty else read(io.BytesIO(b"".join(answer.chunks())))
 
 
 def test_longestonly_and_minimumlength(gapped_archive: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from fdsn_helpers import archive_channels, assert_same_stream, serve_fdsn
+from fdsn_helpers import archive_channels, assert_same_stream, records_overlapping, serve_fdsn
 from obspy import Stream, UTCDateTime, read
 from obspy.clients.fdsn import Client
 from obspy.clients.fdsn.header import FDSNNoDataException, FDSNRequestTooLargeException
@@ -55,22 +55,6 @@ def http_get(url: str, params: dict[str, str]) -> tuple[int, bytes, str]:
             return answer.status, answer.read(), answer.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(), exc.headers.get("Content-Type", "")
-
-
-def records_overlapping(path: Path, t0: UTCDateTime, t1: UTCDateTime) -> bytes:
-    """The file's records holding a sample within half a period of ``[t0, t1]``, read with
-    ObsPy's own record parser: what a record-level service must return, byte for byte."""
-    data = path.read_bytes()
-    out, offset = [], 0
-    while offset < len(data):
-        info = get_record_information(io.BytesIO(data), offset=offset)
-        length = info["record_length"]
-        half = 0.5 / info["samp_rate"]
-        last = info["starttime"] + (info["npts"] - 1) / info["samp_rate"]
-        if last >= t0 - half and info["starttime"] <= t1 + half:
-            out.append(data[offset : offset + length])
-        offset += length
-    return b"".join(out)
 
 
 # -- ObsPy's Client ----------------------------------------------------------------------------

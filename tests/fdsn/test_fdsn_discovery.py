@@ -95,6 +95,8 @@ def test_public_api_is_exactly_all() -> None:
         "routes",
         "station",
         "stationxml",
+        "stationtable",
+        "dayfiles",
         "annotations",
     }
     assert public - modules == set(seiswindow.fdsn.__all__)

@@ -194,10 +194,12 @@ def test_413_is_decided_before_reading_everything(settings: Settings, s3: Any) -
 
         yielded = 0
 
-        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+        def iter_extract(
+            self, windows: Sequence[Window], **options: Any
+        ) -> Iterator[tuple[int, WindowResult]]:
             for i, window in enumerate(windows):
                 InOrder.yielded += 1
-                [(_, result)] = list(super().iter_extract([window]))
+                [(_, result)] = list(super().iter_extract([window], **options))
                 yield i, result
 
     with (
@@ -218,7 +220,9 @@ def test_unexpected_failure_is_500_with_only_a_request_id(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Broken(Extractor):
-        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+        def iter_extract(
+            self, windows: Sequence[Window], **options: Any
+        ) -> Iterator[tuple[int, WindowResult]]:
             raise RuntimeError("secret detail of the failure")
 
     with (
@@ -289,10 +293,12 @@ def test_413_is_decided_while_windows_wait_for_a_slower_one(
 
         yielded = 0
 
-        def iter_extract(self, windows: Sequence[Window]) -> Iterator[tuple[int, WindowResult]]:
+        def iter_extract(
+            self, windows: Sequence[Window], **options: Any
+        ) -> Iterator[tuple[int, WindowResult]]:
             for i in [*range(1, len(windows)), 0]:
                 SlowFirst.yielded += 1
-                [(_, result)] = list(super().iter_extract([windows[i]]))
+                [(_, result)] = list(super().iter_extract([windows[i]], **options))
                 yield i, result
 
     with SlowFirst(open_archive(settings), limits=Limits(max_response_bytes=limit)) as extractor:

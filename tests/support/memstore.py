@@ -9,9 +9,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from seiswindow.errors import ArchiveError
 from seiswindow.store import Chunk, MemoryStore, ObjectInfo, Store
 
-__all__ = ["MemoryStore", "Read", "TamperingStore"]
+__all__ = ["GatedStore", "MemoryStore", "Read", "TamperingStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,47 @@ class TamperingStore(Store):
         with self._lock:
             self.reads.append(Read("stat", key, None, None, 0))
         return info
+
+    def list(self, prefix: str) -> list[str]:
+        return self.inner.list(prefix)
+
+
+@dataclass
+class GatedStore(Store):
+    """Wraps a store: reads of keys containing ``gated`` wait until ``gate`` is set (at most
+    ``timeout`` seconds, then fail), so a test can tell whether an answer began before a
+    later file was read."""
+
+    inner: Store
+    gated: str
+    gate: threading.Event = field(default_factory=threading.Event)
+    timeout: float = 30.0
+    waited: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.url = self.inner.url
+
+    def _wait(self, key: str) -> None:
+        if self.gated in key:
+            self.waited.append(key)
+            if not self.gate.wait(self.timeout):
+                raise ArchiveError(f"{key}: the store did not answer before the gate opened")
+
+    def get_range(self, key: str, *, start: int, end: int) -> Chunk:
+        self._wait(key)
+        return self.inner.get_range(key, start=start, end=end)
+
+    def get_suffix(self, key: str, *, length: int) -> Chunk:
+        self._wait(key)
+        return self.inner.get_suffix(key, length=length)
+
+    def get(self, key: str) -> Chunk:
+        self._wait(key)
+        return self.inner.get(key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        self._wait(key)
+        return self.inner.stat(key)
 
     def list(self, prefix: str) -> list[str]:
         return self.inner.list(prefix)

@@ -23,7 +23,7 @@ import orjson
 
 from ..errors import MethodNotAllowed, NoSuchRoute, RequestError, SeisWindowError
 from ..negotiate import negotiate
-from ..service import HTTP, Response, Service, Transport, new_request_id
+from ..service import WHOLE, Response, Service, Transport, new_request_id
 from .envelope import DIRECT, PROXY, direct_answer, proxy_answer
 from .events import HttpEvent, parse_event
 from .fdsn import answer_fdsn, is_fdsn
@@ -95,7 +95,7 @@ def _windows(
     response = service.answer(prepared)
     if response.status != 413:
         return response
-    whole = service.answer(dataclasses.replace(prepared, transport=HTTP))
+    whole = service.answer(dataclasses.replace(prepared, transport=WHOLE))
     if whole.status != 200:
         return whole
     try:

@@ -33,10 +33,12 @@ packed by :mod:`seiswindow.mseed`), ``_body`` (:class:`Body`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
+from ..model import Window, estimated_samples
 from ..trim import Merged, merge_segments
-from ._body import GZIP_LEVEL, GZIP_MIN_BYTES, Body
+from ._body import GZIP_LEVEL, GZIP_MIN_BYTES, STREAM_AFTER_BYTES, Body
 from ._json import (
     _JSON_SLICE,  # noqa: F401  (tests bound the slices by it)
     JSON_MEDIA_TYPE,
@@ -53,6 +55,7 @@ __all__ = [
     "GZIP_MIN_BYTES",
     "JSON_MEDIA_TYPE",
     "MSEED_MEDIA_TYPE",
+    "STREAM_AFTER_BYTES",
     "Body",
     "Merged",
     "OutputFormat",
@@ -76,3 +79,21 @@ class OutputFormat(StrEnum):
     @property
     def media_type(self) -> str:
         return MSEED_MEDIA_TYPE if self is OutputFormat.MINISEED else JSON_MEDIA_TYPE
+
+    def most_bytes(self, windows: Iterable[Window]) -> int:
+        """The most bytes an answer for ``windows`` takes in this format, before gzip, from
+        the samples each window may return (:func:`~seiswindow.model.estimated_samples`):
+        what lets an answer be streamed with its status decided before the first byte.
+
+        Exact for integer samples (what Steim records hold), which JSON prints in at most 11
+        characters and a comma, and miniSEED packs in under 5 bytes (Steim2's worst case with
+        its headers); 10 bytes cover a float64 in miniSEED. A window's other keys, gaps and
+        message are counted at 64 KiB. Float samples printed in JSON may take more than 12
+        bytes: the answer's size is still checked as it is written.
+        """
+        per_sample = 12 if self is OutputFormat.JSON else 10
+        return sum(per_sample * estimated_samples(w) + _MOST_BYTES_PER_WINDOW for w in windows)
+
+
+#: A window's keys, gaps and message, at most (see :meth:`OutputFormat.most_bytes`).
+_MOST_BYTES_PER_WINDOW = 64 * 1024

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import LimitExceeded
 
-__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "Body"]
+__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "STREAM_AFTER_BYTES", "Body"]
 
 
 #: Bodies smaller than this are not worth a gzip header.
@@ -21,6 +21,12 @@ GZIP_MIN_BYTES = 1024
 #: is what gzip is for here.
 GZIP_LEVEL = 6
 _CHUNK = 1 << 20
+#: An answer that grows past this many bytes before it is complete is sent while it is made
+#: (:meth:`Body.drain`), where its transport streams and the largest answer it may make
+#: (``OutputFormat.most_bytes``) fits the limit, so its status is known before the first
+#: byte; a smaller answer is sent whole, with its length (and, for miniSEED,
+#: ``X-Window-Status``).
+STREAM_AFTER_BYTES = 4 << 20
 
 
 class Body:
@@ -116,6 +122,24 @@ class Body:
                 self._feed(part)
         else:
             self._check(final=False)
+
+    def drain(self) -> bytes:
+        """The bytes written since the last drain, as they travel, for an answer sent while
+        it is made; empty while gzip is still undecided (the first bytes decide it). What
+        :meth:`finish` returns after a drain is the rest. The limit keeps counting every byte.
+
+        Raises:
+            RuntimeError: the body is finished.
+        """
+        if self._done is not None:
+            raise RuntimeError("the body is finished")
+        if self._zip is not None:
+            out, self._zipped = b"".join(self._zipped), []
+            return out
+        if self._may_gzip and self._raw_size < GZIP_MIN_BYTES:
+            return b""
+        out, self._raw = b"".join(self._raw), []
+        return out
 
     def check_pending(self, size: int, *, factor: int) -> None:
         """Refuse early when ``size`` more raw bytes, encoded but not yet written (they

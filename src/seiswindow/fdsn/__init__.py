@@ -10,7 +10,8 @@ and ObsPy's ``Client("http://host:port")`` discovers and uses both services.
 Modules, top-down: :mod:`~seiswindow.fdsn.codes` and :mod:`~seiswindow.fdsn.request` (parsing, no I/O) →
 :mod:`~seiswindow.fdsn.catalog` (wildcards against day listings) →
 :mod:`~seiswindow.fdsn.dataselect` (records) and :mod:`~seiswindow.fdsn.station`
-(StationXML, written by :mod:`~seiswindow.fdsn.stationxml`) →
+(StationXML, written by :mod:`~seiswindow.fdsn.stationxml`; stations without StationXML from
+:mod:`~seiswindow.fdsn.dayfiles` and the operator's :mod:`~seiswindow.fdsn.stationtable`) →
 :mod:`~seiswindow.fdsn.meta` (version, WADL, error text) → :mod:`~seiswindow.fdsn.routes`.
 """
 

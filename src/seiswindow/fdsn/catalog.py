@@ -94,6 +94,16 @@ class ChannelCatalog:
                 return True
         return False
 
+    def day_channels(self, day: dt.date, network: str | None) -> tuple[Nslc, ...]:
+        """The channels with a day file on ``day`` (of ``network``; None: every network),
+        sorted; one cached listing.
+
+        Raises:
+            ConfigError: ``network`` is None and the layout lists per network.
+            ArchiveError: the store could not be listed.
+        """
+        return self._listing(self._prefix(day, network), day)
+
     def _day_channels(self, day: dt.date, selection: Selection) -> Iterable[Nslc]:
         networks = selection.network
         if all(p.is_literal for p in networks):

@@ -6,22 +6,31 @@ sample that ObsPy's ``Stream.trim(starttime, endtime)`` (nearest sample) could k
 it overlaps ``[starttime - period/2, endtime + period/2]``; a client that trims what it
 receives gets exactly the samples it would get by trimming the day files themselves.
 
-Everything is decided before the first byte is sent: the channels (wildcards resolved by
-the :class:`~seiswindow.fdsn.catalog.ChannelCatalog`), the records (read with ranged reads by
-the extractor), whether there is any data at all, and whether the answer fits the byte
-limit. The answer is then a list of byte strings the route streams.
+The status is decided before the first byte is sent: the channels (wildcards resolved by
+the :class:`~seiswindow.fdsn.catalog.ChannelCatalog`), whether there is any data at all, and
+whether the answer fits the byte limit. When the largest answer the request may make (10
+bytes a sample, estimated from the band codes, and some records each file) fits the limit,
+the records are read and sent file by file: the first files' records are gathered until
+:data:`~seiswindow.encode.STREAM_AFTER_BYTES`, so a small answer goes whole (its length
+known, or 204) and a larger one is streamed, never held whole in memory. Otherwise (and for
+``minimumlength`` and ``longestonly``, which need a channel's every record) the records are
+gathered first and the limit is exact (413 once they exceed it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from ..encode import STREAM_AFTER_BYTES
 from ..errors import ArchiveError, LimitExceeded, RequestError
 from ..extract import Extractor
-from ..model import Nslc, Window, check_count
+from ..locate import Records
+from ..model import Nslc, Window, check_count, estimated_samples
 from ..mseed import RecordHeader
 from ..nstime import NS_PER_S
 from .catalog import ChannelCatalog
@@ -30,6 +39,10 @@ from .request import DataselectRequest
 __all__ = ["DataselectAnswer", "DataselectService", "Record"]
 
 _log = logging.getLogger(__name__)
+
+#: Records a day file may add around a window's samples (the ones it begins and ends in,
+#: and a neighbour's within half a period), counted in the most an answer may take.
+_EDGE_RECORDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,28 +58,43 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class DataselectAnswer:
-    """What a dataselect request answers: records in output order (empty: no data), and
-    the problems met reading the archive (for the log)."""
+    """What a dataselect request answers: the body's first pieces, made before it is sent,
+    and, for an answer streamed while it is read, the rest; the problems met reading the
+    archive before it was sent (for the log)."""
 
-    records: tuple[Record, ...]
+    head: tuple[bytes, ...]
+    rest: Iterator[bytes] | None = None
     problems: tuple[str, ...] = ()
 
     @property
-    def size(self) -> int:
-        return sum(len(r.data) for r in self.records)
+    def size(self) -> int | None:
+        """The body's length; None while it is streamed (unknown until it is sent)."""
+        return None if self.rest is not None else sum(len(piece) for piece in self.head)
 
-    def chunks(self, *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-        """The body in pieces of about ``chunk_size`` bytes (whole records)."""
-        piece: list[bytes] = []
-        size = 0
-        for record in self.records:
-            piece.append(record.data)
-            size += len(record.data)
-            if size >= chunk_size:
-                yield b"".join(piece)
-                piece, size = [], 0
-        if piece:
+    @property
+    def empty(self) -> bool:
+        """No record matches: the answer is no data (204 or 404)."""
+        return self.rest is None and not any(self.head)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body, piece by piece."""
+        yield from (piece for piece in self.head if piece)
+        if self.rest is not None:
+            yield from self.rest
+
+
+def _pieces(records: list[Record], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    """Records in pieces of about ``chunk_size`` bytes (whole records)."""
+    piece: list[bytes] = []
+    size = 0
+    for record in records:
+        piece.append(record.data)
+        size += len(record.data)
+        if size >= chunk_size:
             yield b"".join(piece)
+            piece, size = [], 0
+    if piece:
+        yield b"".join(piece)
 
 
 class DataselectService:
@@ -76,28 +104,53 @@ class DataselectService:
         extractor: reads records with ranged reads (shared with the rest of the service).
         catalog: resolves wildcards against the archive's listings.
         max_bytes: the largest answer; a larger one is refused with 413 before any byte.
-        max_parallel: channels read at once for one request.
+        max_parallel: day files read at once for one request.
+        stream_after: an answer larger than this is streamed where its bound allows (see
+            :data:`~seiswindow.encode.STREAM_AFTER_BYTES`).
     """
 
     def __init__(
-        self, extractor: Extractor, catalog: ChannelCatalog, *, max_bytes: int, max_parallel: int = 8
+        self,
+        extractor: Extractor,
+        catalog: ChannelCatalog,
+        *,
+        max_bytes: int,
+        max_parallel: int = 8,
+        stream_after: int = STREAM_AFTER_BYTES,
     ) -> None:
         self.extractor = extractor
         self.catalog = catalog
         self.max_bytes = max_bytes
         self.max_parallel = max_parallel
+        self.stream_after = stream_after
 
     def answer(self, request: DataselectRequest) -> DataselectAnswer:
-        """The records of ``request``.
+        """The records of ``request``: streamed file by file when the largest answer it may
+        make fits ``max_bytes``, else gathered (see the module's docstring).
 
         Raises:
             LimitExceeded: a selection spans more than the configured window length, names
-                more channels than allowed, or its records exceed ``max_bytes``.
+                more channels than allowed, would return more samples than allowed, or its
+                records exceed ``max_bytes``.
             RequestError: a selection has no time span, or a wildcard cannot be resolved
                 in this archive's layout.
             ArchiveError: the archive could not be read and nothing was found.
         """
         windows = self._windows(request)
+        if request.minimum_length > 0 or request.longest_only or self.most_bytes(windows) > self.max_bytes:
+            return self._gathered(request, windows)
+        return self._streamed(windows)
+
+    def most_bytes(self, windows: list[Window]) -> int:
+        """The most bytes the records of ``windows`` may take: 10 bytes a sample (Steim2's
+        worst case with its headers is under 5, a float64 packed under 10), as estimated
+        from the band codes, and the records each file may add around a window's ends."""
+        reclen = self.extractor.archive.layout.record_length
+        return sum(
+            10 * estimated_samples(w) + _EDGE_RECORDS * reclen * len(self.extractor.plan(w)) for w in windows
+        )
+
+    def _gathered(self, request: DataselectRequest, windows: list[Window]) -> DataselectAnswer:
         found, problems = self._fetch(windows)
         records = []
         for window in windows:
@@ -108,11 +161,67 @@ class DataselectService:
                 longest_only=request.longest_only,
             )
             records.extend(kept)
-        if problems:
-            _log.warning("dataselect: %s", "; ".join(problems))
-        if problems and not any(found.values()):
-            raise ArchiveError(f"the archive could not be read: {'; '.join(problems[:3])}")
-        return DataselectAnswer(tuple(records), tuple(problems))
+        _check_found(problems, found=bool(records) or any(found.values()))
+        return DataselectAnswer(tuple(_pieces(records)), problems=tuple(problems))
+
+    def _streamed(self, windows: list[Window]) -> DataselectAnswer:
+        """Read file by file; gather until ``stream_after`` bytes, then stream the rest."""
+        files = self._by_file(windows)
+        head: list[bytes] = []
+        problems: list[str] = []
+        size = 0
+        for data, file_problems in files:
+            head.append(data)
+            problems.extend(file_problems)
+            size += len(data)
+            if size >= self.stream_after:
+                if problems:
+                    _log.warning("dataselect: %s", "; ".join(problems))
+                rest = self._rest(files, size)
+                return DataselectAnswer(tuple(head), rest=rest, problems=tuple(problems))
+        _check_found(problems, found=size > 0)
+        return DataselectAnswer(tuple(head), problems=tuple(problems))
+
+    def _rest(self, files: Generator[tuple[bytes, list[str]], None, None], size: int) -> Iterator[bytes]:
+        """The files' records after the answer began. The bound said they fit; were a band
+        code to lie, the answer is cut at the limit (logged) rather than sent past it."""
+        try:
+            for data, problems in files:
+                if problems:
+                    _log.warning("dataselect: %s", "; ".join(problems))
+                size += len(data)
+                if size > self.max_bytes:
+                    raise LimitExceeded(f"the streamed answer passed {self.max_bytes} bytes", field="endtime")
+                if data:
+                    yield data
+        except Exception:
+            _log.exception("dataselect: the answer failed after it began; it is cut short")
+            raise
+        finally:
+            files.close()
+
+    def _by_file(self, windows: list[Window]) -> Generator[tuple[bytes, list[str]], None, None]:
+        """Each day file's records of each window, in order, read ``max_parallel`` files
+        ahead; a record the previous file of the same window already gave is not repeated."""
+        tasks = iter([(window, day, key) for window in windows for day, key in self.extractor.plan(window)])
+        last: tuple[Window | None, set[tuple[int, bytes]]] = (None, set())
+        with ThreadPoolExecutor(self.max_parallel, "seiswindow-fdsn") as pool:
+            ahead: deque[tuple[Window, Future[tuple[list[Record], list[str]]]]] = deque()
+            try:
+                while True:
+                    while len(ahead) < self.max_parallel and (task := next(tasks, None)) is not None:
+                        ahead.append((task[0], pool.submit(self._file_records, *task)))
+                    if not ahead:
+                        return
+                    window, future = ahead.popleft()
+                    records, problems = future.result()
+                    seen = last[1] if last[0] == window else set()
+                    fresh = [r for r in records if (r.start, r.data) not in seen]
+                    last = (window, {(r.start, r.data) for r in records})
+                    yield b"".join(r.data for r in fresh), problems
+            finally:
+                for _, future in ahead:
+                    future.cancel()
 
     def _windows(self, request: DataselectRequest) -> list[Window]:
         limits = self.extractor.limits
@@ -175,18 +284,40 @@ class DataselectService:
     def _records(self, window: Window) -> tuple[list[Record], list[str]]:
         """The records of ``window``'s channel that hold samples trimming may keep."""
         chunks, problems = self.extractor.records(window)
-        kept: dict[tuple[int, bytes], Record] = {}
-        for chunk in chunks:
-            # The records seiswindow leaves out of samples (a corrupt rate, say) are the
-            # archive's records all the same: dataselect passes them on as they are.
-            for header in (*chunk.headers, *chunk.left_out):
-                if header.nslc != window.nslc or not _overlaps(header, window):
-                    continue
-                begin = header.offset - chunk.offset
-                data = chunk.data[begin : begin + header.reclen]
-                record = Record(window.nslc, header.start, header.end, header.period, data)
-                kept.setdefault((header.start, data), record)  # a record read twice is sent once
-        return sorted(kept.values(), key=lambda r: (r.start, r.end)), list(problems)
+        return _kept(chunks, window), problems
+
+    def _file_records(self, window: Window, day: dt.date, key: str) -> tuple[list[Record], list[str]]:
+        """As :meth:`_records`, from one day file."""
+        chunk, problems = self.extractor.file_records(window, day, key)
+        return _kept([] if chunk is None else [chunk], window), problems
+
+
+def _kept(chunks: list[Records], window: Window) -> list[Record]:
+    """The records of ``chunks`` of ``window``'s channel that overlap it, each once, in time order."""
+    kept: dict[tuple[int, bytes], Record] = {}
+    for chunk in chunks:
+        # The records seiswindow leaves out of samples (a corrupt rate, say) are the
+        # archive's records all the same: dataselect passes them on as they are.
+        for header in (*chunk.headers, *chunk.left_out):
+            if header.nslc != window.nslc or not _overlaps(header, window):
+                continue
+            begin = header.offset - chunk.offset
+            data = chunk.data[begin : begin + header.reclen]
+            record = Record(window.nslc, header.start, header.end, header.period, data)
+            kept.setdefault((header.start, data), record)  # a record read twice is sent once
+    return sorted(kept.values(), key=lambda r: (r.start, r.end))
+
+
+def _check_found(problems: list[str], *, found: bool) -> None:
+    """Log the problems met; an archive that failed and gave nothing is an error, not no data.
+
+    Raises:
+        ArchiveError: problems and no record.
+    """
+    if problems:
+        _log.warning("dataselect: %s", "; ".join(problems))
+    if problems and not found:
+        raise ArchiveError(f"the archive could not be read: {'; '.join(problems[:3])}")
 
 
 def _overlaps(header: RecordHeader, window: Window) -> bool:

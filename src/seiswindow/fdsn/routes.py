@@ -2,7 +2,8 @@
 bytes out. It touches no archive bytes and decides nothing the services decide.
 
 Every answer's status is known before its first byte: errors (as FDSN error text), no data
-(204, or 404 when asked), or 200 with a body the service has already gathered.
+(204, or 404 when asked), or 200 with a body the service has gathered or, for a large answer
+whose bound fits the limit, streams file by file (:mod:`seiswindow.fdsn.dataselect`).
 
 The handlers are coroutines, so nothing that takes CPU or waits on the store runs in them:
 parsing (a POST body may hold thousands of lines), wildcard resolution, S3 reads and
@@ -16,6 +17,7 @@ path; never from the ``Host`` header, which the client chooses.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
@@ -24,18 +26,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..config import Settings
+from ..config import Settings, open_station_table
 from ..encode import MSEED_MEDIA_TYPE
 from ..errors import LimitExceeded, RequestError, SeisWindowError, http_status
 from ..extract import Extractor
 from ..nstime import format_time
 from .catalog import ChannelCatalog
 from .dataselect import DataselectService
+from .dayfiles import DayFileStations
 from .meta import VERSION, dataselect_wadl, error_text, station_wadl
 from .request import parse_dataselect, parse_station
 from .station import StationService
 
 __all__ = ["MSEED_MEDIA_TYPE", "router"]
+
+_log = logging.getLogger(__name__)
 
 
 #: The largest POST body read (a bulk request of some thousand lines).
@@ -60,7 +65,8 @@ def router(
     Args:
         extractor: reads the archive (shared with the rest of the application).
         settings: the service settings; ``settings.limits.max_response_bytes`` is the
-            largest dataselect answer unless ``max_bytes`` is given.
+            largest dataselect answer unless ``max_bytes`` is given; ``settings.stations``
+            names the station table, read here, once.
         prefix: a path prefix, e.g. ``/seis`` for ``http://host/seis/fdsnws/...`` (a
             proxy that strips its own prefix needs none if it sets the ASGI ``root_path``:
             the URLs named in answers are built from the request's full path).
@@ -70,13 +76,28 @@ def router(
             ``https://seis.example.org``), put in front of the request's path in the URLs
             answers name; None: those URLs are the path alone (the ``Host`` header is not
             trusted).
+
+    Raises:
+        ConfigError: the station table cannot be read or parsed.
     """
     archive = extractor.archive
     catalog = ChannelCatalog(archive.store, archive.layout)
     dataselect = DataselectService(
         extractor, catalog, max_bytes=max_bytes or settings.limits.max_response_bytes
     )
-    station = StationService(archive.store, root=station_root, catalog=catalog)
+    table = open_station_table(settings)
+    if table is None:
+        _log.info(
+            "station: no station table (SEISWINDOW_STATIONS, seiswindow serve --stations): stations "
+            "with day files but no StationXML are not listed by fdsnws-station (no coordinates); "
+            "dataselect serves their data"
+        )
+        day_files = None
+    else:
+        day_files = DayFileStations(archive.store, archive.layout, catalog, table)
+    station = StationService(
+        archive.store, root=station_root, layout=archive.layout, catalog=catalog, day_files=day_files
+    )
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
     origin = (public_url or "").rstrip("/")
@@ -101,12 +122,14 @@ def router(
         body = await _body(request) if request.method == "POST" else None
         parsed = await run_in_threadpool(parse_dataselect, request.query_params.multi_items(), body)
         answer = await run_in_threadpool(dataselect.answer, parsed)
-        if not answer.records:
+        if answer.empty:
             return _no_data(request, origin, parsed.nodata, submitted)
+        # A streamed answer's length is not known before it is sent (chunked transfer).
+        size = answer.size
         return StreamingResponse(
             answer.chunks(),
             media_type=MSEED_MEDIA_TYPE,
-            headers={"Content-Length": str(answer.size)},
+            headers={} if size is None else {"Content-Length": str(size)},
         )
 
     async def station_query(request: Request) -> Response:

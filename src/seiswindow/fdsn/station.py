@@ -1,4 +1,5 @@
-"""fdsnws-station from the archive's StationXML files (``FDSNstationXML/<NET>/<NET>_<STA>.xml``).
+"""fdsnws-station from the archive's StationXML files (``FDSNstationXML/<NET>/<NET>_<STA>.xml``
+on SCEDC, ``<NET>.<STA>.xml`` on NCEDC: the layout names them).
 
 Which stations exist is learnt by listing ``FDSNstationXML/<NET>/`` (or ``FDSNstationXML/``
 when the network code has wildcards); only the files of stations the request can match
@@ -19,19 +20,20 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..archive import Layout, ScedcLayout
 from ..cache import Cache
 from ..errors import DataError, LimitExceeded, NoSuchKey, RequestError
 from ..model import Nslc
 from ..nstime import format_time
 from ..store import Store
 from .catalog import ChannelCatalog, span_days
+from .dayfiles import DayFileStations
 from .request import Level, Selection, StationRequest
 from .stationxml import Document, epoch, find, parse_document, tag, text_lines, to_bytes
 
@@ -63,6 +65,7 @@ class StationService:
     Args:
         store: the archive's store.
         root: the key prefix of the StationXML tree.
+        layout: names the StationXML files under ``root`` (None: SCEDC's ``NET_STA.xml``).
         max_files: the most StationXML files one request may read (more: 413).
         ttl: seconds listings and parsed files are kept.
         capacity: parsed files kept.
@@ -71,6 +74,8 @@ class StationService:
             (None: refused).
         max_match_days: the most days a ``matchtimeseries=true`` selection may span (one
             listing per day and network; more: 413).
+        day_files: builds entries of stations with day files but no StationXML, from the
+            operator's station table (None: such stations are not listed).
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class StationService:
         store: Store,
         *,
         root: str = "FDSNstationXML",
+        layout: Layout | None = None,
         max_files: int = 1000,
         max_parallel: int = 8,
         ttl: float = 600.0,
@@ -85,8 +91,10 @@ class StationService:
         clock: Callable[[], float] = time.monotonic,
         catalog: ChannelCatalog | None = None,
         max_match_days: int = 366,
+        day_files: DayFileStations | None = None,
     ) -> None:
         self.store = store
+        self.day_files = day_files
         self.catalog = catalog
         self.max_match_days = max_match_days
         self.root = root.strip("/")
@@ -94,7 +102,7 @@ class StationService:
         self.max_parallel = max_parallel
         self.ttl = ttl
         self.capacity = capacity
-        self._key = re.compile(rf"^{re.escape(self.root)}/([A-Z0-9]{{1,2}})/\1_([A-Z0-9]{{1,5}})\.xml$")
+        self.layout = layout or ScedcLayout()
         self._listings: Cache[str, tuple[tuple[str, str, str], ...]] = Cache(
             maxsize=_MAX_LISTINGS, ttl=ttl, timer=clock
         )
@@ -103,7 +111,9 @@ class StationService:
     # -- public ------------------------------------------------------------------------
 
     def answer(self, request: StationRequest, *, module_uri: str) -> StationAnswer | None:
-        """The StationXML (or text) answering ``request``, or None when nothing matches.
+        """The StationXML (or text) answering ``request``, or None when nothing matches:
+        the archive's StationXML files, and the entries ``day_files`` builds for stations
+        without one (filtered alike).
 
         Args:
             request: the parsed request.
@@ -117,6 +127,9 @@ class StationService:
         """
         has_data = self._has_data(request)
         documents = self._documents_for(request)
+        if self.day_files is not None:
+            built = self.day_files.document(request, has_xml=self._has_xml)
+            documents = documents if built is None else [*documents, built]
         text = request.format == "text"
         # The text format's channel lines carry the instrument sensitivity, inside Response.
         depth = Level.RESPONSE if text and request.level is Level.CHANNEL else request.level
@@ -185,6 +198,14 @@ class StationService:
             documents = list(pool.map(self._document, keys))
         return [d for d in documents if d is not None]
 
+    def _has_xml(self, network: str, station: str) -> bool:
+        """Whether the archive has a StationXML file of ``network.station`` (a cached listing).
+
+        Raises:
+            ArchiveError: the store could not be listed.
+        """
+        return any(s == station for _, _, s in self._listing(f"{self.root}/{network}/"))
+
     def _candidates(self, selection: Selection) -> tuple[tuple[str, str, str], ...]:
         if all(p.is_literal for p in selection.network):
             prefixes = [f"{self.root}/{p.text}/" for p in selection.network]
@@ -203,9 +224,9 @@ class StationService:
             return cached
         items = []
         for key in self.store.list(prefix):
-            match = self._key.match(key)
-            if match is not None:
-                items.append((key, match.group(1), match.group(2)))
+            codes = self.layout.parse_station_xml_key(key, root=self.root)
+            if codes is not None:
+                items.append((key, *codes))
         listing = tuple(items)
         self._listings.put(prefix, listing)
         return listing
@@ -478,7 +499,9 @@ def _station_copy(station: ET.Element, channels: list[ET.Element], depth: Level)
 def _document(documents: list[Document], networks: list[ET.Element], module_uri: str) -> ET.Element:
     """The answer's ``FDSNStationXML`` root holding ``networks``."""
     first = documents[0].root
-    root = ET.Element(tag("FDSNStationXML"), {"schemaVersion": first.get("schemaVersion", "1.1")})
+    # Built entries follow StationXML 1.2 (no CreationDate): the answer is of the newest version.
+    version = max(d.root.get("schemaVersion", "1.1") for d in documents)
+    root = ET.Element(tag("FDSNStationXML"), {"schemaVersion": version})
     for name, value in (
         ("Source", find(first, "Source") or "seiswindow"),
         ("Sender", find(first, "Sender")),
