@@ -216,6 +216,55 @@ def test_wildcards_resolve_to_the_channels_the_archive_holds(tmp_path: Path) -> 
     assert proc.returncode == 2 and "no channel" in proc.stderr and "CI.ZZ*..BH?" in proc.stderr
 
 
+def test_index_build_resolves_wildcards_and_resumes(tmp_path: Path) -> None:
+    """``index build`` over CI.*..BH? on 2022-002 indexes the two BHN day files (rows as
+    ObsPy reads their spans); run again, it reads nothing and says so; the progress bar counts files."""
+    db = tmp_path / "index.sqlite"
+    args = ("index", "build", "--archive", str(DATA / "scedc-pds"), "--db", str(db))
+    span = ("--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.*..BH?")
+    proc = run(*args, *span, "--progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "2/2 files" in proc.stderr and "2 files: 2 indexed (2 rows), 0 unchanged" in proc.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        found = conn.execute("SELECT station, filename, starttime, endtime FROM tsindex ORDER BY station").fetchall()
+    assert [f[0] for f in found] == ["CCA", "HEC"]
+    for station, filename, start, end in found:
+        tr = read(filename)[0]
+        assert station in filename and UTCDateTime(start) == tr.stats.starttime
+        assert abs(UTCDateTime(end) - tr.stats.endtime) < 0.5 / tr.stats.sampling_rate
+    again = run(*args, *span)
+    assert again.returncode == 0 and "2 files: 0 indexed (0 rows), 2 unchanged" in again.stderr
+    bad = run(*args, "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.CCA")
+    assert bad.returncode == 2 and "NET.STA.LOC.CHA" in bad.stderr
+    none = run(*args, "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.ZZ*..BH?")
+    assert none.returncode == 2 and "no channel" in none.stderr and "CI.ZZ*..BH?" in none.stderr
+
+
+def test_index_build_from_s3_heads_then_reads_each_file_once(s3, tmp_path: Path) -> None:
+    """Through S3 (moto behind the counting proxy): one HEAD and one GET per file the first
+    time, HEADs only the second; rows name the objects ``s3://bucket/key``."""
+    db = tmp_path / "index.sqlite"
+    args = ("index", "build", "--db", str(db), "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.*..BHN")
+    env = {"SEISWINDOW_ARCHIVE": "s3://scedc-pds", "AWS_ENDPOINT_URL_S3": s3.url}
+    proc = run(*args, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 files: 2 indexed (2 rows)" in proc.stderr
+    assert s3.count("HEAD", path_contains="BHN") == 2 and s3.count("GET", path_contains="BHN___") == 2
+    again = run(*args, env=env)
+    assert again.returncode == 0 and "2 unchanged" in again.stderr
+    assert s3.count("HEAD", path_contains="BHN") == 4 and s3.count("GET", path_contains="BHN___") == 2
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        names = [name for (name,) in conn.execute("SELECT filename FROM tsindex ORDER BY filename")]
+    assert names == [
+        "s3://scedc-pds/continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms",
+        "s3://scedc-pds/continuous_waveforms/2022/2022_002/CIHEC__BHN___2022002.ms",
+    ]
+
+
 def test_serve_refuses_a_station_table_it_cannot_read(tmp_path: Path) -> None:
     """`serve --stations` (or $SEISWINDOW_STATIONS) is read at start: a bad table stops it."""
     missing = str(tmp_path / "no-such-table.txt")

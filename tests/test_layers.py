@@ -36,40 +36,44 @@ LAYERS: dict[str, int] = {
     # 3: libmseed (the only module touching record bytes) and what screens records
     "seiswindow.mseed": 3,
     "seiswindow.screen": 3,
-    # 4: locating a window's records in a file
-    "seiswindow.fileindex": 4,
-    "seiswindow.records": 4,
-    "seiswindow.locate": 4,
-    # 5: ObsPy-grid trimming and merging, extraction
-    "seiswindow.trim": 5,
-    "seiswindow.extract": 5,
-    # 6: answers' encodings
-    "seiswindow.encode.": 6,
-    "seiswindow.encode": 6,
-    # 7: the service, FDSN beside it, and the demo data (built by front ends with a root)
-    "seiswindow.service": 7,
-    "seiswindow.fdsn.": 7,
-    "seiswindow.fdsn.stationtable": 7,  # the operator's station table (parsing, no I/O)
-    "seiswindow.fdsn.dayfiles": 7,  # entries of stations with day files but no StationXML
-    "seiswindow.fdsn": 7,
-    "seiswindow.synth": 7,
-    "seiswindow.demo_archive": 7,
-    # 8: the edge: configuration (environment) and the front ends
-    "seiswindow.config": 8,
-    "seiswindow.demo": 8,
-    "seiswindow._api": 8,
-    "seiswindow.negotiate": 8,
-    "seiswindow.bodylimit": 8,
-    "seiswindow.fdsn.routes": 8,  # the FDSN web services' FastAPI router
-    "seiswindow.aws.": 8,
-    "seiswindow.aws": 8,
-    "seiswindow.webapp": 8,
-    "seiswindow.http": 9,
-    "seiswindow.cli": 9,
-    "seiswindow": 10,
+    # 4: the record index of day files (tsindex rows, their SQLite store, the bulk build)
+    "seiswindow.recordindex": 4,
+    "seiswindow.tsindex": 4,
+    "seiswindow.indexbuild": 4,
+    # 5: locating a window's records in a file
+    "seiswindow.fileindex": 5,
+    "seiswindow.records": 5,
+    "seiswindow.locate": 5,
+    # 6: ObsPy-grid trimming and merging, extraction
+    "seiswindow.trim": 6,
+    "seiswindow.extract": 6,
+    # 7: answers' encodings
+    "seiswindow.encode.": 7,
+    "seiswindow.encode": 7,
+    # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
+    "seiswindow.service": 8,
+    "seiswindow.fdsn.": 8,
+    "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
+    "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
+    "seiswindow.fdsn": 8,
+    "seiswindow.synth": 8,
+    "seiswindow.demo_archive": 8,
+    # 9: the edge: configuration (environment) and the front ends
+    "seiswindow.config": 9,
+    "seiswindow.demo": 9,
+    "seiswindow._api": 9,
+    "seiswindow.negotiate": 9,
+    "seiswindow.bodylimit": 9,
+    "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
+    "seiswindow.aws.": 9,
+    "seiswindow.aws": 9,
+    "seiswindow.webapp": 9,
+    "seiswindow.http": 10,
+    "seiswindow.cli": 10,
+    "seiswindow": 11,
 }
 #: Below this layer is the core.
-SERVICE_LAYER = 7
+SERVICE_LAYER = 8
 #: What the core never imports, and the modules it may not read the environment from.
 CORE_FORBIDDEN = (
     "seiswindow.config",
@@ -235,4 +239,4 @@ def test_the_rules_see_a_violation() -> None:
     """The walk itself works: it finds the imports a module is known to have."""
     assert "seiswindow.errors" in internal_imports("seiswindow.store._s3")
     assert "seiswindow.store._watch" in internal_imports("seiswindow.store._s3")
-    assert _layer("seiswindow.store._s3") == 2 and _layer("seiswindow.fdsn.request") == 7
+    assert _layer("seiswindow.store._s3") == 2 and _layer("seiswindow.fdsn.request") == 8

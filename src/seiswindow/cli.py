@@ -1,4 +1,4 @@
-"""The command line: ``seiswindow get``, ``seiswindow bulk``, ``seiswindow serve``.
+"""The command line: ``seiswindow get``, ``bulk``, ``serve`` and ``index build``.
 
 A thin front-end: parse arguments into settings and windows, call the extractor, hand
 results to an encoder, write the bytes it returns. Exit status: 0 when every window was
@@ -13,6 +13,7 @@ any other is an error before anything is read, and the file is written whole or 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -211,10 +212,10 @@ def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> lis
     return windows  # the extractor checks them against the limits, as every other request
 
 
-def _progress(done: int, total: int, stream: TextIO) -> None:
+def _progress(done: int, total: int, stream: TextIO, *, unit: str = "windows") -> None:
     width = 30
     filled = width * done // total
-    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} windows")
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit}")
     if done == total:
         stream.write("\n")
     stream.flush()
@@ -266,6 +267,74 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     serve(_settings(args), host=args.host, port=args.port)
     return 0
+
+
+def _index_keys(archive: Archive, pattern: str, start: int, end: int) -> list[str]:
+    """The day files of the channels ``pattern`` names (FDSN wildcards resolved per day
+    through the channel catalog, as ``get`` resolves them) on the UTC days of ``[start, end)``.
+
+    Raises:
+        RequestError: the pattern is not NET.STA.LOC.CHA.
+        ArchiveError: the archive could not be listed.
+    """
+    from .fdsn.catalog import ChannelCatalog
+    from .fdsn.codes import parse_codes
+    from .fdsn.request import Selection
+
+    codes = pattern.split(".")
+    if len(codes) != 4:
+        raise RequestError(f"{pattern!r} is not NET.STA.LOC.CHA (e.g. CI.*..BH?)", field="channels")
+    net, sta, loc, cha = (
+        parse_codes(code, name)
+        for code, name in zip(codes, ("network", "station", "location", "channel"), strict=True)
+    )
+    catalog = ChannelCatalog(archive.store, archive.layout)
+    day_ns = 86_400 * 1_000_000_000
+    keys: list[str] = []
+    for first in range(start - start % day_ns, end, day_ns):
+        day = dt.date(1970, 1, 1) + dt.timedelta(days=first // day_ns)
+        selection = Selection(net, sta, loc, cha, first, first + day_ns - 1)
+        keys.extend(archive.layout.key(nslc, day) for nslc in catalog.channels(selection))
+    return keys
+
+
+def _cmd_index_build(args: argparse.Namespace) -> int:
+    from .indexbuild import build_index
+    from .tsindex import IndexStore
+
+    start = parse_time(args.start, field="start")
+    end = parse_time(args.end, field="end")
+    if end <= start:
+        raise RequestError("must be after --start", field="end")
+    settings = _settings(args)
+    archive = open_archive(settings)
+    keys = _index_keys(archive, args.channels, start, end)
+    if not keys:
+        span = f"between {args.start} and {args.end}"
+        raise RequestError(f"no channel of {archive.url} matches {args.channels} {span}")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        _progress(done, total, sys.stderr, unit="files")
+
+    with IndexStore(args.db) as db:
+        report = build_index(
+            archive.store,
+            keys,
+            db,
+            max_workers=args.workers or min(8, settings.max_workers),
+            reclen=archive.layout.record_length,
+            subindex=args.subindex,
+            progress=progress if show and keys else None,
+        )
+    print(
+        f"{len(keys)} files: {report.indexed} indexed ({report.rows} rows), {report.skipped} unchanged, "
+        f"{report.missing} missing, {len(report.failed)} failed",
+        file=sys.stderr,
+    )
+    for key, why in report.failed:
+        print(f"  {key}: {why}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -321,6 +390,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("file")
     bulk.set_defaults(func=_cmd_bulk)
+
+    index = commands.add_parser("index", help="the record index (tsindex SQLite)")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    build = index_commands.add_parser(
+        "build",
+        parents=[common],
+        help="index day files",
+        description="Index the day files of CHANNELS between START and END into the SQLite "
+        "database DB (EarthScope's tsindex schema, read by ObsPy's TSIndex client); files already "
+        "indexed at the same size and ETag are skipped, changed ones indexed anew.",
+    )
+    build.add_argument("--db", required=True, help="the SQLite database (created when missing)")
+    build.add_argument("--start", required=True, help="first UTC day (or time), e.g. 2022-01-02")
+    build.add_argument("--end", required=True, help="end (exclusive), e.g. 2022-01-03")
+    build.add_argument(
+        "--channels", required=True, help="NET.STA.LOC.CHA with FDSN wildcards, e.g. 'CI.*..BH?'"
+    )
+    build.add_argument("--workers", type=int, default=0, help="files read at once (default: 8)")
+    build.add_argument(
+        "--subindex",
+        type=int,
+        default=None,
+        help="seconds between time-index entries as mseedindex -si (default: every record, exact)",
+    )
+    build.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    build.set_defaults(func=_cmd_index_build)
 
     serve = commands.add_parser("serve", parents=[common], help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")

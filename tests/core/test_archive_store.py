@@ -120,5 +120,11 @@ def test_every_store_answers_a_read_the_same(s3, tmp_path: Path) -> None:
         (c.data, c.offset, c.size) for c in on_s3
     ]
     assert on_s3[1].data == data[1000:3000] and on_s3[4].data == data[-700:]
+    # stat: the same size everywhere, the same answer for a missing key.
+    stores = [S3Store("scedc-pds", endpoint_url=s3.url), MemoryStore({_KEY: data}), LocalStore(tmp_path)]
+    assert [store.stat(_KEY).size for store in stores] == [len(data)] * 3
+    for store in stores:
+        with pytest.raises(NoSuchKey):
+            store.stat("continuous_waveforms/nope.ms")
     with pytest.raises(NoSuchKey):
         MemoryStore({_KEY: data}).get("continuous_waveforms/nope.ms")

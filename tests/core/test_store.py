@@ -191,3 +191,14 @@ def test_a_deadline_shuts_only_its_own_read(s3: S3Proxy) -> None:
         else:
             assert isinstance(result, str) and "time budget" in result, (i, result)
     store.close()
+
+
+def test_stat_is_retried_as_reads_are_and_tells_a_missing_key(s3: S3Proxy) -> None:
+    """``stat`` (one HEAD) goes through the same retries: two 503s, then the answer."""
+    s3.inject("503", count=2, path_contains="CICCA")
+    store = _store(s3.url, max_seconds=BUDGET_S, max_attempts=5, rng=random.Random(1))
+    info = store.stat(KEY)
+    assert info.size == CCA.stat().st_size and s3.count(path_contains="CICCA") == 3
+    with pytest.raises(NoSuchKey):
+        store.stat("continuous_waveforms/nope.ms")
+    store.close()

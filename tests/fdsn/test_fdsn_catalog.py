@@ -20,7 +20,7 @@ from seiswindow.fdsn.catalog import ChannelCatalog
 from seiswindow.fdsn.dataselect import DataselectService
 from seiswindow.fdsn.request import Selection, parse_dataselect
 from seiswindow.model import Nslc
-from seiswindow.store import Chunk, LocalStore, Store
+from seiswindow.store import Chunk, LocalStore, ObjectInfo, Store
 
 
 class CountingStore(Store):
@@ -39,6 +39,9 @@ class CountingStore(Store):
 
     def get(self, key: str) -> Chunk:
         return self.inner.get(key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        return self.inner.stat(key)
 
     def list(self, prefix: str) -> list[str]:
         self.listed.append(prefix)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from seiswindow.errors import ArchiveError
-from seiswindow.store import Chunk, MemoryStore, Store
+from seiswindow.store import Chunk, MemoryStore, ObjectInfo, Store
 
 __all__ = ["GatedStore", "MemoryStore", "Read", "TamperingStore"]
 
@@ -60,6 +60,12 @@ class TamperingStore(Store):
     def get(self, key: str) -> Chunk:
         return self._record("get", key, None, None, self.inner.get(key))
 
+    def stat(self, key: str) -> ObjectInfo:
+        info = self.inner.stat(key)
+        with self._lock:
+            self.reads.append(Read("stat", key, None, None, 0))
+        return info
+
     def list(self, prefix: str) -> list[str]:
         return self.inner.list(prefix)
 
@@ -96,6 +102,10 @@ class GatedStore(Store):
     def get(self, key: str) -> Chunk:
         self._wait(key)
         return self.inner.get(key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        self._wait(key)
+        return self.inner.stat(key)
 
     def list(self, prefix: str) -> list[str]:
         return self.inner.list(prefix)

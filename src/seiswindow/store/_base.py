@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-__all__ = ["Chunk", "Store"]
+__all__ = ["Chunk", "ObjectInfo", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,18 @@ class Chunk:
     @property
     def end(self) -> int:
         return self.offset + len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What identifies one version of an object: its ``size`` in bytes, its ``etag`` (an
+    opaque text that changes when the object does: S3's ETag without its quotes, a
+    directory's modification time and size) and when it was last ``modified`` (ns since
+    the epoch). An index of a file is valid while both its size and ETag are unchanged."""
+
+    size: int
+    etag: str
+    modified: int
 
 
 class Store(ABC):
@@ -47,6 +59,15 @@ class Store(ABC):
     @abstractmethod
     def get(self, key: str) -> Chunk:
         """The whole object.
+
+        Raises:
+            NoSuchKey: the object does not exist.
+            ArchiveError: the store could not be read within the retry budget.
+        """
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """The identity of ``key`` (size, ETag, modification time), without its bytes.
 
         Raises:
             NoSuchKey: the object does not exist.

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import ArchiveError, ConfigError, NoSuchKey
-from ._base import Chunk, Store
+from ._base import Chunk, ObjectInfo, Store
 
 __all__ = ["LocalStore"]
 
@@ -56,6 +56,20 @@ class LocalStore(Store):
 
     def get(self, key: str) -> Chunk:
         return self._read(key, 0, None)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """The file's size, and as its ETag its modification time and size (as web servers
+        make ETags of static files): a rewritten file gets a new one."""
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NoSuchKey(key) from None
+        except OSError as exc:
+            raise ArchiveError(f"cannot stat {key}: {exc}") from exc
+        if not path.is_file():
+            raise NoSuchKey(key)
+        return ObjectInfo(size=st.st_size, etag=f"{st.st_mtime_ns:x}-{st.st_size:x}", modified=st.st_mtime_ns)
 
     def list(self, prefix: str) -> list[str]:
         directory = prefix.rpartition("/")[0]

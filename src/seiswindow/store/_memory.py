@@ -3,10 +3,11 @@ logic above the store (as httpx tests through a mock transport), and a store for
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 from ..errors import NoSuchKey
-from ._base import Chunk, Store
+from ._base import Chunk, ObjectInfo, Store
 
 __all__ = ["MemoryStore"]
 
@@ -37,6 +38,13 @@ class MemoryStore(Store):
     def get(self, key: str) -> Chunk:
         data = self._object(key)
         return Chunk(data, 0, len(data))
+
+    def stat(self, key: str) -> ObjectInfo:
+        """The object's size, and as its ETag the MD5 of its bytes (as S3 makes the ETag of an
+        object uploaded in one part); objects in memory have no time: ``modified`` is 0."""
+        data = self._object(key)
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        return ObjectInfo(size=len(data), etag=etag, modified=0)
 
     def list(self, prefix: str) -> list[str]:
         return sorted(k for k in self.objects if k.startswith(prefix))

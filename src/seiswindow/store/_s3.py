@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..errors import ArchiveError, NoSuchKey
-from ._base import Chunk, Store
+from ._base import Chunk, ObjectInfo, Store
 from ._watch import Watch, install_watch
 
 __all__ = ["S3Store"]
@@ -27,6 +28,7 @@ _BACKOFF_CAP_S = 2.0
 _Want = tuple[int, int] | int | None
 #: Keys of a listing (a name of its own: inside S3Store, ``list`` is the method).
 _Keys = list[str]
+_T = TypeVar("_T")
 
 
 class _Transient(Exception):
@@ -120,17 +122,27 @@ class S3Store(Store):
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._full_key(key)}
         if range_header:
             kwargs["Range"] = range_header
+        return self._retrying(key, lambda: self._attempt(kwargs, key, want))
+
+    def _retrying(self, key: str, attempt_once: Callable[[], _T]) -> _T:
+        """The answer of ``attempt_once``, attempted again after transient failures with
+        full-jitter backoff, within the time budget.
+
+        Raises:
+            NoSuchKey: the object does not exist.
+            ArchiveError: a final failure, the attempts or the time budget ran out.
+        """
         where = f"{self.url}{key}"
         with Watch(self.max_seconds) as watch:
             attempt, failure = 0, None
             while True:
                 attempt += 1
                 try:
-                    chunk = self._attempt(kwargs, key, want)
+                    answer = attempt_once()
                     # After the deadline nothing is returned: the watchdog may have cut
                     # the body, and the time is spent anyway.
                     if not watch.expired:
-                        return chunk
+                        return answer
                 except _Transient as exc:
                     if not watch.expired:  # a failure of its own, not the watchdog's cut
                         failure = exc
@@ -237,6 +249,36 @@ class S3Store(Store):
 
     def get(self, key: str) -> Chunk:
         return self._get(key, None, None)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """One HEAD request (retried as reads are): the size, ETag and LastModified."""
+        return self._retrying(key, lambda: self._head(key))
+
+    def _head(self, key: str) -> ObjectInfo:
+        """One HEAD.
+
+        Raises:
+            _Transient: another attempt may succeed.
+            NoSuchKey: the object does not exist.
+            ArchiveError: a final error.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self._full_key(key))
+        except ClientError as exc:
+            self._answer_of_error(exc, key, None)
+            raise ArchiveError(f"S3 HEAD of {self.url}{key} failed: {exc}") from exc  # pragma: no cover
+        except (HTTPClientError, ConnectionError) as exc:
+            raise _Transient(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise ArchiveError(f"S3 HEAD of {self.url}{key} failed: {exc}") from exc
+        modified = head.get("LastModified")
+        return ObjectInfo(
+            size=int(head["ContentLength"]),
+            etag=str(head.get("ETag", "")).strip('"'),
+            modified=int(modified.timestamp() * 1_000_000) * 1000 if modified is not None else 0,
+        )
 
     def list(self, prefix: str) -> list[str]:
         return sorted(self._listing(prefix, whole=True))
