@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .archive import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
@@ -22,6 +23,9 @@ from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowRes
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
 from .trim import find_gaps, trim_segments
+
+if TYPE_CHECKING:
+    from .tsindex import IndexStore
 
 __all__ = ["Extractor", "find_gaps", "trim_segments"]
 
@@ -61,8 +65,11 @@ class Extractor:
         limits: Limits | None = None,
         max_workers: int = 16,
         cache: FileIndexCache | None = None,
+        index: IndexStore | None = None,
     ) -> None:
         self.archive = archive
+        #: the record index of the archive's day files, when there is one (closed with this)
+        self.index = index
         self.limits = limits or Limits()
         self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
         self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
@@ -78,6 +85,8 @@ class Extractor:
         self._files.shutdown(wait=True, cancel_futures=True)
         self._io.shutdown(wait=True, cancel_futures=True)
         self.archive.store.close()
+        if self.index is not None:
+            self.index.close()
 
     def __enter__(self) -> Extractor:
         return self
