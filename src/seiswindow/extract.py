@@ -247,7 +247,12 @@ class Extractor:
 class _Run:
     """One call's reads: windows begun in order while their estimated samples fit the
     budget (all at once without one), each file of a window read in the extractor's pool,
-    a window assembled as soon as its last file is read."""
+    a window assembled as soon as its last file is read.
+
+    A window's samples leave the budget only when every window before it is done too: a
+    consumer that sends results in order holds the ones that finished early until the
+    slower earlier ones are done, so what it holds and what is being read stay within the
+    budget together."""
 
     def __init__(self, extractor: Extractor, windows: list[Window], samples_ahead: int | None) -> None:
         self.extractor = extractor
@@ -262,6 +267,8 @@ class _Run:
         self.pending = [len(plan) for plan in self.plans]
         self.begun = 0
         self.in_flight = 0
+        self.done = [False] * len(windows)
+        self.passed = 0  # windows before this one are all done: out of the budget
 
     def _fits(self, i: int) -> bool:
         return self.budget is None or not self.futures or self.in_flight + self.weights[i] <= self.budget
@@ -291,9 +298,15 @@ class _Run:
                         self.windows[i], self.outcomes[i], self.meters[i]
                     )
                     self.outcomes[i] = []  # the records' bytes are not needed any more
-                    self.in_flight -= self.weights[i]
+                    self._done(i)
                     yield i, result
             self._begin_more()
+
+    def _done(self, i: int) -> None:
+        self.done[i] = True
+        while self.passed < self.begun and self.done[self.passed]:
+            self.in_flight -= self.weights[self.passed]
+            self.passed += 1
 
     def cancel(self) -> None:
         for future in self.futures:
