@@ -64,6 +64,7 @@ LAYERS: dict[str, int] = {
     "seiswindow._api": 9,
     "seiswindow.negotiate": 9,
     "seiswindow.bodylimit": 9,
+    "seiswindow.streambody": 9,
     "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
     "seiswindow.aws.": 9,
     "seiswindow.aws": 9,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -158,6 +159,31 @@ class Extractor:
         if outcome.error:
             problems.append(outcome.error)
         return outcome.records, problems
+
+    def iter_file_records(
+        self, tasks: Iterable[tuple[Window, dt.date, str]], *, ahead: int
+    ) -> Generator[tuple[Window, Records | None, list[str]], None, None]:
+        """:meth:`file_records` of each ``(window, day, key)``, in the order given, read in
+        the extractor's pool at most ``ahead`` files ahead of the one consumed.
+
+        Closing the iterator early (a client gone) cancels the reads not begun and waits for
+        none: the pool is the extractor's, so nothing is shut down, whichever thread (or the
+        garbage collector) closes it.
+        """
+        tasks = iter(tasks)
+        queued: deque[tuple[Window, Future[tuple[Records | None, list[str]]]]] = deque()
+        try:
+            while True:
+                while len(queued) < max(1, ahead) and (task := next(tasks, None)) is not None:
+                    queued.append((task[0], self._files.submit(self.file_records, *task)))
+                if not queued:
+                    return
+                window, future = queued.popleft()
+                records, problems = future.result()
+                yield window, records, problems
+        finally:
+            for _, future in queued:
+                future.cancel()
 
     # -- steps ------------------------------------------------------------------------
 
