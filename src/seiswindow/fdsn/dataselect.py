@@ -20,7 +20,7 @@ gathered first and the limit is exact (413 once they exceed it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -87,7 +87,7 @@ class DataselectAnswer:
             yield from self.rest
 
 
-def _pieces(records: list[Record], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+def _pieces(records: Iterable[Record], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
     """Records in pieces of about ``chunk_size`` bytes (whole records)."""
     piece: list[bytes] = []
     size = 0
@@ -156,17 +156,20 @@ class DataselectService:
 
     def _gathered(self, request: DataselectRequest, windows: list[Window]) -> DataselectAnswer:
         found, problems = self._fetch(windows)
-        records = []
-        for window in windows:
-            kept = _segments_kept(
-                found.get(window, []),
-                window,
-                minimum_length=request.minimum_length,
-                longest_only=request.longest_only,
-            )
-            records.extend(kept)
-        _check_found(problems, found=bool(records) or any(found.values()))
-        return DataselectAnswer(tuple(_pieces(records)), problems=tuple(problems))
+        _check_found(problems, found=any(found.values()))
+
+        def kept() -> Iterator[Record]:
+            # Each window's records are let go once joined into pieces: the answer is held
+            # once, not as records and pieces both.
+            for window in windows:
+                yield from _segments_kept(
+                    found.pop(window, []),
+                    window,
+                    minimum_length=request.minimum_length,
+                    longest_only=request.longest_only,
+                )
+
+        return DataselectAnswer(tuple(_pieces(kept())), problems=tuple(problems))
 
     def _streamed(self, windows: list[Window]) -> DataselectAnswer:
         """Read file by file; gather until ``stream_after`` bytes, then stream the rest."""
