@@ -293,3 +293,24 @@ def test_what_the_writer_refuses(shared_data: Path, tmp_path: Path) -> None:
         SeisBenchWriter(tmp_path, component_order="Z12")
     with pytest.raises(SeisBenchError, match="at 1.0 Hz"):
         SeisBenchWriter(tmp_path, sampling_rate=100.0)
+
+
+def test_one_writer_per_directory(tmp_path: Path) -> None:
+    with SeisBenchWriter(tmp_path), pytest.raises(SeisBenchError, match="another writer"):
+        SeisBenchWriter(tmp_path)
+    with SeisBenchWriter(tmp_path) as again:  # released on close
+        assert len(again) == 0
+
+
+def test_a_block_no_row_points_to_is_filled_again(shared_data: Path, tmp_path: Path) -> None:
+    """Samples stored in a new block, then no row (the kill of the crash test, one block later):
+    the next writer fills that block from its first slot, over the orphan samples."""
+    short = cca(shared_data, "c1", "2022-01-02T10:00:00", "2022-01-02T10:00:01")  # 41 samples
+    with SeisBenchWriter(tmp_path, sampling_rate=40.0) as writer:
+        writer._write_samples(np.full((3, 41), 7, dtype=np.int32))  # bucket0, no row
+    with SeisBenchWriter(tmp_path) as writer:
+        assert len(writer) == 0
+        name = _add(writer, short)
+    assert name == "bucket0$0,:3,:41"
+    with h5py.File(tmp_path / "waveforms.hdf5", "r") as f:
+        assert np.array_equal(f["data/bucket0"][0, :, :41], short.expected())

@@ -46,12 +46,14 @@ windows are already there. HDF5 itself journals nothing: a kill *inside* HDF5's 
 block metadata can still damage the file, the one risk that remains (SeisBench's chunked data sets,
 one file pair per run, would confine it to one run's chunk).
 
-One writer per directory at a time: HDF5 locks the file it has open for writing.
+One writer per directory at a time: the writer holds an exclusive ``flock`` on the directory
+(HDF5's own lock on the file stops other processes, not a second writer in the same process).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import math
 import os
@@ -232,8 +234,13 @@ class SeisBenchWriter:
         self.block_size = block_size
         self.directory.mkdir(parents=True, exist_ok=True)
         self._csv_path = self.directory / METADATA
-        self._columns, self._ids, used = self._read_rows()
-        self._h5 = self._open_waveforms(sampling_rate=sampling_rate, measurement=measurement)
+        self._lock = _lock_directory(self.directory)
+        try:
+            self._columns, self._ids, used = self._read_rows()
+            self._h5 = self._open_waveforms(sampling_rate=sampling_rate, measurement=measurement)
+        except BaseException:
+            os.close(self._lock)
+            raise
         self.sampling_rate: float | None = _rate_of(self._h5)
         self._blocks, self._next_block = self._find_blocks(used)
         if not self._csv_path.exists():
@@ -442,6 +449,9 @@ class SeisBenchWriter:
             self._csv.close()
         if self._h5.id.valid:
             self._h5.close()
+        if self._lock >= 0:
+            os.close(self._lock)  # releases the flock
+            self._lock = -1
 
     def __enter__(self) -> Self:
         return self
@@ -459,6 +469,22 @@ def _number(block: str) -> int:
 def _rate_of(h5: h5py.File) -> float | None:
     fmt = h5["data_format"]
     return float(fmt["sampling_rate"][()]) if "sampling_rate" in fmt else None
+
+
+def _lock_directory(directory: Path) -> int:
+    """An exclusive ``flock`` on the directory, held until :meth:`SeisBenchWriter.close`: one
+    writer at a time, in this process too (HDF5's own lock lets one process open a file twice).
+
+    Raises:
+        SeisBenchError: another writer holds it.
+    """
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise SeisBenchError(f"{directory} is being written by another writer") from None
+    return fd
 
 
 def _fsync_directory(directory: Path) -> None:
