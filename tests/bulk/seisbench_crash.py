@@ -1,7 +1,7 @@
 """A bulk job killed mid-window: writes two windows, then SIGKILLs itself after the third
 window's samples are stored (HDF5 flushed and fsync'ed) and before its csv row is appended.
 
-Run by tests/bulk/test_seisbench.py as ``python seisbench_crash.py SHARED_DATA DATASET``;
+Run by tests/bulk/test_seisbench.py as ``python seisbench_crash.py SHARED_DATA DATASET [nofsync]``;
 a real kill (no ``finally``, no ``close``): the test sees what the files hold afterwards.
 """
 
@@ -22,7 +22,8 @@ from seiswindow.bulk.seisbench import SeisBenchWriter
 def main() -> None:
     shared, dataset = Path(sys.argv[1]), Path(sys.argv[2])
     w1, w2, w3 = trio_windows(shared)
-    writer = SeisBenchWriter(dataset, component_order="ZNE", sampling_rate=1.0)
+    fsync = sys.argv[3:] != ["nofsync"]
+    writer = SeisBenchWriter(dataset, component_order="ZNE", sampling_rate=1.0, fsync=fsync)
     for w in (w1, w2):
         writer.add(w.window_id, w.components(), w.metadata, w.arrivals())
     store = writer._write_samples

@@ -59,11 +59,11 @@ def _seisbench(paths: dict[str, Path]) -> dict[str, Any]:
     return report
 
 
-def _crash(shared: Path, dataset: Path) -> None:
+def _crash(shared: Path, dataset: Path, *options: str) -> None:
     """The crash child (``seisbench_crash.py``), killed after the third window's samples."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
-        [sys.executable, str(HERE / "seisbench_crash.py"), str(shared), str(dataset)],
+        [sys.executable, str(HERE / "seisbench_crash.py"), str(shared), str(dataset), *options],
         capture_output=True,
         text=True,
         env=env,
@@ -106,11 +106,17 @@ def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         facts["crashed_has"] = [writer.has(w.window_id) for w in (w1, w2, w3)]
         facts["crashed_third"] = _add(writer, w3)
 
+    # The same kill with fsync=False: flushed to the operating system, which a kill cannot undo.
+    _crash(shared_data, root / "crashed_nofsync", "nofsync")
+
     # Blocks of two windows: the third opens a second block.
     with SeisBenchWriter(root / "blocks", component_order="ZNE", sampling_rate=1.0, block_size=2) as writer:
         facts["blocks_names"] = [_add(writer, w) for w in (w1, w2, w3)]
 
-    paths = {name: root / name for name in ("trio", "one", "resumed", "crashed_as_left", "crashed", "blocks")}
+    paths = {
+        name: root / name
+        for name in ("trio", "one", "resumed", "crashed_as_left", "crashed", "crashed_nofsync", "blocks")
+    }
     return {
         "windows": {w.window_id: w for w in (w1, w2, w3, one)},
         "facts": facts,
@@ -206,6 +212,7 @@ def test_a_kill_between_samples_and_row_leaves_only_complete_rows(built: dict[st
     assert built["facts"]["slots_after_crash"] == 3
     w1, w2, w3 = (built["windows"][k] for k in ("w1", "w2", "w3"))
     _assert_waveforms(_loaded(built, "crashed_as_left"), [w1, w2])
+    _assert_waveforms(_loaded(built, "crashed_nofsync"), [w1, w2])
     # Reopened: the rows are the truth; the orphan slot is overwritten by the third window.
     assert built["facts"]["crashed_has"] == [True, True, False]
     assert built["facts"]["crashed_third"].startswith("bucket0$2,")

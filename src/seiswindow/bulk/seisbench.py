@@ -39,7 +39,8 @@ samples are written into their block and the HDF5 file is flushed and fsync'ed *
 is appended to ``metadata.csv`` (one ``write``, flushed and fsync'ed). A kill between the two
 leaves samples no row points to: a slot past the last one referenced, which the next writer
 opening the directory overwrites. A kill inside the row's ``write`` leaves a last line without its
-newline: opening the directory again truncates it. A new metadata column (a phase not seen
+newline: opening the directory again truncates it. (``fsync=False`` keeps the order for a kill
+of the process, not for a crash of the operating system.) A new metadata column (a phase not seen
 before) rewrites the whole csv to a temporary file renamed over the old one, never in place.
 Opening an existing directory therefore appends, and :meth:`SeisBenchWriter.has` says which
 windows are already there. HDF5 itself journals nothing: a kill *inside* HDF5's own flush of
@@ -210,6 +211,11 @@ class SeisBenchWriter:
         measurement: ``data_format``'s ``measurement`` ("velocity" for ``HH?``, "acceleration"
             for ``HN?``), written when the data set is created.
         block_size: windows per trace block.
+        fsync: fsync the samples, then the row, of every window: what is added survives a power
+            loss too. False flushes both to the operating system only, in the same order, which
+            a kill of the process cannot undo, an operating system crash can. About 4x faster:
+            2000 windows of 3 x 6001 int32 samples, 45-65 a second with fsync, 190-280 without
+            (SeisBench's own writer, which buffers blocks and writes the csv at the end: 530-840).
 
     Raises:
         SeisBenchError: the directory holds a data set of another component order or
@@ -224,6 +230,7 @@ class SeisBenchWriter:
         sampling_rate: float | None = None,
         measurement: str = "velocity",
         block_size: int = 1024,
+        fsync: bool = True,
     ) -> None:
         if not component_order or len(set(component_order)) != len(component_order):
             raise SeisBenchError(f"component order {component_order!r} must be distinct letters")
@@ -232,6 +239,7 @@ class SeisBenchWriter:
         self.directory = Path(directory)
         self.component_order = component_order
         self.block_size = block_size
+        self._fsync = os.fsync if fsync else _no_fsync
         self.directory.mkdir(parents=True, exist_ok=True)
         self._csv_path = self.directory / METADATA
         self._lock = _lock_directory(self.directory)
@@ -372,7 +380,7 @@ class SeisBenchWriter:
             self._rewrite_csv([*self._columns, *missing])
         self._csv.write(_csv_line(row.get(column, "") for column in self._columns))
         self._csv.flush()
-        os.fsync(self._csv.fileno())
+        self._fsync(self._csv.fileno())
         self._ids.add(window_id)
         return row["trace_name"]
 
@@ -418,7 +426,7 @@ class SeisBenchWriter:
         dataset.resize((max(rows, slot + 1), channels, max(width, npts)))
         dataset[slot, :, :npts] = data
         self._h5.flush()
-        os.fsync(self._h5.id.get_vfd_handle())
+        self._fsync(self._h5.id.get_vfd_handle())
         block.used += 1
         return f"{block.name}${slot},:{channels},:{npts}"
 
@@ -460,6 +468,10 @@ class SeisBenchWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _no_fsync(fd: int) -> None:
+    """``fsync=False``: what ``flush()`` handed to the operating system stays there."""
 
 
 def _number(block: str) -> int:
