@@ -326,3 +326,15 @@ def test_a_block_no_row_points_to_is_filled_again(shared_data: Path, tmp_path: P
     assert name == "bucket0$0,:3,:41"
     with h5py.File(tmp_path / "waveforms.hdf5", "r") as f:
         assert np.array_equal(f["data/bucket0"][0, :, :41], short.expected())
+
+
+def test_rows_pointing_past_the_samples_are_refused(shared_data: Path, tmp_path: Path) -> None:
+    w1, _, _ = trio_windows(shared_data)
+    with SeisBenchWriter(tmp_path, sampling_rate=1.0) as writer:
+        _add(writer, w1)
+    with h5py.File(tmp_path / "waveforms.hdf5", "a") as f:
+        del f["data/bucket0"]
+    with pytest.raises(SeisBenchError, match="past the samples of block bucket0"):
+        SeisBenchWriter(tmp_path)
+    with pytest.raises(SeisBenchError, match="past the samples"):  # and the lock was released
+        SeisBenchWriter(tmp_path)

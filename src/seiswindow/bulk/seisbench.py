@@ -73,7 +73,7 @@ import numpy.typing as npt
 from seiswindow.errors import SeisWindowError
 from seiswindow.nstime import NS_PER_S, format_time
 
-__all__ = ["SeisBenchError", "SeisBenchWriter", "align_components"]
+__all__ = ["Aligned", "ComponentTrace", "SeisBenchError", "SeisBenchWriter", "align_components"]
 
 METADATA: Final = "metadata.csv"
 WAVEFORMS: Final = "waveforms.hdf5"
@@ -246,11 +246,15 @@ class SeisBenchWriter:
         try:
             self._columns, self._ids, used = self._read_rows()
             self._h5 = self._open_waveforms(sampling_rate=sampling_rate, measurement=measurement)
+            try:
+                self._blocks, self._next_block = self._find_blocks(used)
+            except BaseException:
+                self._h5.close()
+                raise
         except BaseException:
             os.close(self._lock)
             raise
         self.sampling_rate: float | None = _rate_of(self._h5)
-        self._blocks, self._next_block = self._find_blocks(used)
         if not self._csv_path.exists():
             self._rewrite_csv(self._columns)
         self._csv = open(self._csv_path, "a", newline="", encoding="utf-8")  # noqa: SIM115 - closed by close()
@@ -317,8 +321,15 @@ class SeisBenchWriter:
         return h5
 
     def _find_blocks(self, used: Mapping[str, int]) -> tuple[dict[tuple[int, str, int], _Block], int]:
-        """The blocks still open for each class; slots past the last row's are free again."""
+        """The blocks still open for each class; slots past the last row's are free again.
+
+        Raises:
+            SeisBenchError: a row points to samples the file does not hold.
+        """
         blocks: dict[tuple[int, str, int], _Block] = {}
+        for name, slots in used.items():
+            if name not in self._h5["data"] or self._h5["data"][name].shape[0] < slots:
+                raise SeisBenchError(f"rows of {self.directory} point past the samples of block {name}")
         numbers = [-1]
         for name, dataset in self._h5["data"].items():
             if not (name.startswith("bucket") and name[6:].isdigit()):
