@@ -109,13 +109,26 @@ def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     # The same kill with fsync=False: flushed to the operating system, which a kill cannot undo.
     _crash(shared_data, root / "crashed_nofsync", "nofsync")
 
+    # No data set rate: 1 Hz and 40 Hz windows, each row with its own (two length classes).
+    with SeisBenchWriter(root / "mixed", component_order="ZNE") as writer:
+        facts["mixed_names"] = [_add(writer, w) for w in (w2, one)]
+
     # Blocks of two windows: the third opens a second block.
     with SeisBenchWriter(root / "blocks", component_order="ZNE", sampling_rate=1.0, block_size=2) as writer:
         facts["blocks_names"] = [_add(writer, w) for w in (w1, w2, w3)]
 
     paths = {
         name: root / name
-        for name in ("trio", "one", "resumed", "crashed_as_left", "crashed", "crashed_nofsync", "blocks")
+        for name in (
+            "trio",
+            "one",
+            "resumed",
+            "crashed_as_left",
+            "crashed",
+            "crashed_nofsync",
+            "mixed",
+            "blocks",
+        )
     }
     return {
         "windows": {w.window_id: w for w in (w1, w2, w3, one)},
@@ -338,3 +351,12 @@ def test_rows_pointing_past_the_samples_are_refused(shared_data: Path, tmp_path:
         SeisBenchWriter(tmp_path)
     with pytest.raises(SeisBenchError, match="past the samples"):  # and the lock was released
         SeisBenchWriter(tmp_path)
+
+
+def test_seisbench_reads_rates_per_row_when_the_data_set_has_none(built: dict[str, Any]) -> None:
+    report = _loaded(built, "mixed")
+    w2, one = built["windows"]["w2"], built["windows"]["c1"]
+    _assert_waveforms(report, [w2, one])
+    assert "sampling_rate" not in report["data_format"]
+    assert [row["trace_sampling_rate_hz"] for row in report["metadata"]] == [1.0, 40.0]
+    assert [n.split("$")[0] for n in built["facts"]["mixed_names"]] == ["bucket0", "bucket1"]
