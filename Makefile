@@ -59,7 +59,7 @@ demo: install
 	$(BIN)/seiswindow serve --host $(HOST) --port $(PORT) --archive demo
 
 ## test: install and run the whole test suite
-test: install-dev install-pyrocko install-seisbench
+test: install-dev install-pyrocko
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
