@@ -26,6 +26,7 @@ from seiswindow.model import Limits
 from seiswindow.service import WHOLE, Service
 from seiswindow.store import S3Store
 from seiswindow.tsindex import IndexStore
+from support.memstore import MemoryStore, TamperingStore
 from support.s3server import S3Proxy, s3_client
 
 
@@ -239,3 +240,28 @@ def test_with_the_record_index_a_manifest_reads_no_record(
     for indexed, located in zip(doc["contents"], manifest["contents"], strict=True):
         assert indexed["start"] == located["start"]
         assert abs(UTCDateTime(indexed["end"]).ns - UTCDateTime(located["end"]).ns) <= 1_000
+
+
+def test_ranges_of_a_file_read_whole_are_where_the_records_lie_in_it(shared_data: Path) -> None:
+    """A file the locator cannot read by ranges (here: 100 bytes of junk after its last
+    record, so its size is no multiple of the record length) is read whole, and its records
+    rebuilt into one run of bytes: the manifest still names their offsets in the file."""
+    key = "continuous_waveforms/2022/2022_001/CIWBM__LHZ___2022001.ms"
+    data = (shared_data / "scedc-pds" / key).read_bytes() + b"\0" * 100
+    store = TamperingStore(MemoryStore({key: data}))
+    window = _w("WBM", "LHZ", "2022-01-01T10:00:00", "2022-01-01T10:30:00")
+    with Extractor(Archive(store, layout_named("scedc"))) as extractor:
+        service = Service(extractor)
+        body = orjson.dumps({"Windows": [window]})
+        doc = orjson.loads(service.timewindows(body, query={"format": "manifest"}, transport=WHOLE).body)
+        assert any(read.call == "get" for read in store.reads)  # it was read whole
+        (answer,) = orjson.loads(service.timewindows(body, transport=WHOLE).body)
+    (entry,) = doc["contents"]
+    assert entry["offset"] > 40_000 and entry["object_size"] == len(data)
+    (trace,) = _trimmed([data[entry["offset"] : entry["offset"] + entry["byte_count"]]], *_times(window))
+    assert abs(UTCDateTime(answer["starttime"]).ns - trace.stats.starttime.ns) <= 1_000
+    assert answer["data"] == trace.data.tolist() and len(answer["data"]) == 1801
+
+
+def _times(window: dict[str, str]) -> tuple[str, str]:
+    return window["Starttime"], window["Endtime"]
