@@ -127,17 +127,24 @@ class Manifester:
     def _file(self, window: Window, day: dt.date, key: str) -> _FileSpans:
         store = self.extractor.archive.store
         try:
-            info = store.stat(key)
-            spans = self._indexed(window, key, info)
-            problems: list[str] = []
-            if spans is None:
-                records, problems = self.extractor.file_records(window, day, key)
-                spans = _spans_of(records, window, info)
+            if self.extractor.index is not None:
+                info = store.stat(key)  # the index holds this version of the file, or not
+                spans = self._indexed(window, key, info)
+                if spans is not None:
+                    return _FileSpans(day, key, tuple(spans))
+                stat = None
+            else:  # the HEAD goes beside the locator's first reads, not before them
+                stat = self.extractor.locator.pool.submit(store.stat, key)
+            records, problems = self.extractor.file_records(window, day, key)
+            if stat is not None:
+                info = stat.result()
+            if records is None and problems:  # no records and a problem: the read failed
+                return _FileSpans(day, key, error="; ".join(problems))
         except NoSuchKey:
             return _FileSpans(day, key, missing=True)
         except (ArchiveError, DataError) as exc:
             return _FileSpans(day, key, error=str(exc))
-        return _FileSpans(day, key, tuple(spans), tuple(problems))
+        return _FileSpans(day, key, tuple(_spans_of(records, window, info)), tuple(problems))
 
     def _indexed(self, window: Window, key: str, info: ObjectInfo) -> list[ByteSpan] | None:
         """The ranges of ``key`` from the record index, when it holds rows of this version

@@ -20,11 +20,12 @@ import pytest
 from obspy import Stream, UTCDateTime, read
 
 from seiswindow.archive import Archive, layout_named
+from seiswindow.errors import ArchiveError
 from seiswindow.extract import Extractor
 from seiswindow.indexbuild import build_index
 from seiswindow.model import Limits
 from seiswindow.service import WHOLE, Service
-from seiswindow.store import S3Store
+from seiswindow.store import Chunk, S3Store
 from seiswindow.tsindex import IndexStore
 from support.memstore import MemoryStore, TamperingStore
 from support.s3server import S3Proxy, s3_client
@@ -265,3 +266,28 @@ def test_ranges_of_a_file_read_whole_are_where_the_records_lie_in_it(shared_data
 
 def _times(window: dict[str, str]) -> tuple[str, str]:
     return window["Starttime"], window["Endtime"]
+
+
+def test_a_file_the_archive_fails_on_is_an_error_of_its_window_only(shared_data: Path) -> None:
+    good = "continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms"
+    bad = "continuous_waveforms/2022/2022_002/CICCA__BHN___2022002.ms"
+    objects = {key: (shared_data / "scedc-pds" / key).read_bytes() for key in (good, bad)}
+
+    def fail(number: int, call: str, key: str, start: int | None, end: int | None, chunk: Chunk) -> Chunk:
+        if key == bad:
+            raise ArchiveError(f"S3 error reading {key}: SlowDown, out of time")
+        return chunk
+
+    store = TamperingStore(MemoryStore(objects), tamper=fail)
+    windows = [
+        _w("WBM", "LHZ", "2022-01-02T10:00:00", "2022-01-02T10:10:00"),
+        _w("CCA", "BHN", "2022-01-02T10:00:00", "2022-01-02T10:10:00"),
+    ]
+    with Extractor(Archive(store, layout_named("scedc"))) as extractor:
+        body = orjson.dumps({"Windows": windows})
+        response = Service(extractor).timewindows(body, query={"format": "manifest"}, transport=WHOLE)
+    assert response.status == 200
+    doc = orjson.loads(response.body)
+    assert [w["status"] for w in doc["windows"]] == ["ok", "error"]
+    assert "SlowDown" in doc["windows"][1]["message"]
+    assert {e["window"] for e in doc["contents"]} == {0}
