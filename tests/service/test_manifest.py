@@ -58,8 +58,11 @@ def _post(url: str, windows: list[dict[str, str]], **params: str) -> httpx.Respo
 
 
 def _fetch(client: Any, bucket: str, entry: dict[str, Any]) -> bytes:
-    """What a worker does with one entry: a ranged GET, checked against the ETag."""
-    answer = client.get_object(Bucket=bucket, Key=entry["object_key"], Range=entry["range"])
+    """What a worker does with one entry: a ranged GET of that version of the object (S3
+    answers 412 to ``IfMatch`` when the object changed)."""
+    answer = client.get_object(
+        Bucket=bucket, Key=entry["object_key"], Range=entry["range"], IfMatch=entry["etag"]
+    )
     assert answer["ETag"].strip('"') == entry["etag"]
     data: bytes = answer["Body"].read()
     assert len(data) == entry["byte_count"]
