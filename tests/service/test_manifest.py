@@ -22,6 +22,7 @@ from obspy import Stream, UTCDateTime, read
 from seiswindow.archive import Archive, layout_named
 from seiswindow.errors import ArchiveError
 from seiswindow.extract import Extractor
+from seiswindow.http import INVOCATIONS_PATH
 from seiswindow.indexbuild import build_index
 from seiswindow.model import Limits
 from seiswindow.service import WHOLE, Service
@@ -187,12 +188,15 @@ def test_trimming_the_ranges_gives_what_timewindows_answers(
         assert len(ours["data"]) > 200  # not vacuous: every window with data has hundreds
 
 
-def test_the_format_may_be_a_body_key_and_direct_invocations_get_it(service: Service) -> None:
-    body = orjson.dumps({"Windows": WINDOWS[:1], "Format": "Manifest"})
-    response = service.timewindows(body, transport=WHOLE)
-    assert response.status == 200
-    doc = orjson.loads(response.body)
+def test_the_lambda_invoke_route_answers_a_manifest_named_in_the_body(live_url: str) -> None:
+    """The tutorial's invoke route (the Lambda runtime's direct invocation), the format a
+    body key in any case."""
+    body = {"Windows": WINDOWS[:1], "Format": "Manifest"}
+    response = httpx.post(f"{live_url}{INVOCATIONS_PATH}", content=orjson.dumps(body), timeout=60)
+    assert response.status_code == 200, response.text
+    doc = response.json()
     assert [w["status"] for w in doc["windows"]] == ["ok"] and len(doc["contents"]) == 1
+    assert doc["contents"][0]["object_key"].endswith("CIWBM__LHZ___2022001.ms")
 
 
 @pytest.mark.parametrize(
