@@ -8,8 +8,9 @@ Nothing here knows a web framework or reads a header.
 
 What a request may say, besides the tutorial's ``{"Windows": [...]}``:
 
-- the format (:mod:`seiswindow.options`): ``?format=miniseed`` (or ``mseed``), ``"Format": "miniseed"`` in the
-  body, or the format the front-end negotiated (``Accept: application/vnd.fdsn.mseed``);
+- the format (:mod:`seiswindow.options`): ``?format=miniseed`` (or ``mseed``),
+  ``"Format": "miniseed"`` in the body, or the format the front-end negotiated
+  (``Accept: application/vnd.fdsn.mseed``);
   default JSON. A miniSEED answer is the records of every window in order
   (``X-Window-Status`` lists each window's status), or 204 when no window has a sample,
   as FDSN dataselect answers; ``manifest``: where each window's records lie in the
