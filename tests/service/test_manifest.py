@@ -90,6 +90,7 @@ def manifest(live_url: str) -> dict[str, Any]:
     response = _post(live_url, WINDOWS, format="manifest")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-encoding"] == "gzip"  # httpx accepts it; a manifest is JSON
     doc: dict[str, Any] = response.json()
     return doc
 
