@@ -52,6 +52,8 @@ LAYERS: dict[str, int] = {
     "seiswindow.encode": 7,
     # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 8,
+    "seiswindow.options": 8,  # a request's format and shape (parsed, no I/O)
+    "seiswindow.manifest": 8,  # where each window's records lie (format=manifest)
     "seiswindow.fdsn.": 8,
     "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -118,10 +119,16 @@ def router(
         return endpoint
 
     async def dataselect_query(request: Request) -> Response:
-        """fdsnws-dataselect query: miniSEED records of the archive (GET or POST)."""
+        """fdsnws-dataselect query: miniSEED records of the archive (GET or POST), or with
+        ``format=manifest`` where they lie (JSON)."""
         submitted = time.time_ns()
         body = await _body(request) if request.method == "POST" else None
         parsed = await run_in_threadpool(parse_dataselect, request.query_params.multi_items(), body)
+        if parsed.manifest:
+            doc = await run_in_threadpool(lambda: dataselect.manifest(parsed, request_time=submitted))
+            if doc is None:
+                return _no_data(request, origin, parsed.nodata, submitted)
+            return Response(orjson.dumps(doc), media_type="application/json")
         answer = await run_in_threadpool(dataselect.answer, parsed)
         if answer.empty:
             return _no_data(request, origin, parsed.nodata, submitted)
