@@ -93,6 +93,8 @@ class Locator:
         self.pool = pool
         self.cache = cache
         self.record_length = record_length
+        #: called with a file's key and bytes when it was read whole (to index it)
+        self.on_whole: Callable[[str, bytes], None] | None = None
         self._flights: dict[str, Future[FileIndex]] = {}
         self._flights_lock = threading.Lock()
 
@@ -443,6 +445,8 @@ class Locator:
         """Read the whole file and keep the records overlapping the span (see
         :func:`~seiswindow.records.pick_whole`), going past bad records."""
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
+        if self.on_whole is not None:
+            self.on_whole(key, chunk.data)
         parsed, bad = scan_records(chunk.data, offset=0, reclen=self.record_length)
         ends_clean = bool(parsed) and parsed[-1].offset + parsed[-1].reclen == len(chunk.data)
         screened = screen(parsed, last_offset=parsed[-1].offset if ends_clean else None)
