@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .archive import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
 from .indexread import Batch, IndexReader
-from .locate import FileIndexCache, Locator, Meter, Records
+from .locate import FileIndexCache, Locator, Meter, Records, RoundCost
 from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
@@ -57,6 +57,11 @@ class Extractor:
         limits: what one request may ask for.
         max_workers: day files read at once (each read makes its own parallel requests).
         cache: what is known of files; shared by all requests of this extractor.
+        index: the record index of the archive's day files: windows of the files it holds
+            are one read each (:mod:`seiswindow.indexread`); it is filled as files are read whole.
+        round_cost: what a round of requests costs against bytes: with it, the search of
+            a file not indexed reads a speculative range instead of a round of probes when
+            that is cheaper (two rounds instead of three; see :mod:`seiswindow.locate`).
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class Extractor:
         max_workers: int = 16,
         cache: FileIndexCache | None = None,
         index: IndexStore | None = None,
+        round_cost: RoundCost | None = None,
     ) -> None:
         self.archive = archive
         #: the record index of the archive's day files, when there is one (closed with this)
@@ -79,6 +85,7 @@ class Extractor:
             pool=self._io,
             cache=cache or FileIndexCache(),
             record_length=archive.layout.record_length,
+            round_cost=round_cost,
         )
         #: reads through the index when it holds a file (None without an index)
         self.indexread = IndexReader(archive.store, index) if index is not None else None
