@@ -50,7 +50,7 @@ from .model import Nslc
 from .mseed import BadRecord, RecordHeader, scan_records
 from .nstime import NS_PER_S
 from .recordindex import IndexRow, byte_range, index_file
-from .records import Records, concerning, cut, off_grid, period_of, with_bad, with_left_out
+from .records import Records, concerning, cut, off_grid, period_of, pick_whole, with_bad, with_left_out
 from .screen import GRID_TOLERANCE_NS, screen
 from .store import Chunk, Store
 from .tsindex import IndexStore
@@ -368,9 +368,11 @@ class IndexReader:
         filename = filename_of(self.store, key)
         try:
             info = self.store.stat(key)
+            if self.index.identities([filename]).get(filename) == (info.size, info.etag):
+                # Unchanged: a mismatch was not staleness (the search handles the file), and
+                # a file read whole again (one the search cannot range) is indexed once.
+                return
             if data is None:
-                if self.index.identities([filename]).get(filename) == (info.size, info.etag):
-                    return  # unchanged: the mismatch was not staleness (the search handles it)
                 data = self.store.get(key).data
             indexed = index_file(
                 data, key=key, filename=filename, size=info.size, etag=info.etag, modified=info.modified
@@ -431,6 +433,9 @@ def _records(plan: _Plan, chunk: Chunk, t0: int, t1: int, *, context: bool) -> R
     screened = screen(parsed, last_offset=last.offset if at_end and last else None)
     headers = screened.kept
     if any(later.start < earlier.start for earlier, later in zip(headers, headers[1:], strict=False)):
+        if plan.begin == 0 and plan.end == chunk.size:  # the whole file: as the search reads it whole
+            bad = sorted(bad + screened.bad, key=lambda b: b.offset)
+            return pick_whole(plan.key, chunk.data, headers, screened.left_out, bad, t0, t1, context=context)
         raise _Mismatch("records out of time order")
     grid = plan.file.start
     if any(h.period and abs(off_grid(h.start, grid, h.sampling_rate)) > GRID_TOLERANCE_NS for h in headers):

@@ -277,6 +277,14 @@ def test_a_file_read_whole_is_indexed_lazily_as_in_bulk(tmp_path: Path) -> None:
     assert_matches_oracle(result, oracle([path], window))
     lazy = _rows(tmp_path / "lazy.sqlite")
     assert lazy and lazy == _bulk_rows(tmp_path / "bulk.sqlite", {key: swapped})
+    # Now indexed: the next windows are one read each (the section is read whole, since
+    # its records are not in time order, and answered as the search answers a whole file).
+    later = Window.from_nslc("CI.WBM..LHZ", "2022-01-02T02:00:00", "2022-01-02T02:05:00")
+    extractor, store = archive.extractor()
+    with extractor:
+        (result,) = extractor.extract([later])
+    assert_matches_oracle(result, oracle([path], later))
+    assert [(r.call, r.start, r.end) for r in store.reads] == [("range", 0, len(swapped))]
 
 
 def test_a_ranged_search_writes_no_partial_rows(tmp_path: Path) -> None:
