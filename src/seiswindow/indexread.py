@@ -37,6 +37,7 @@ the locator's :class:`~seiswindow.fileindex.FileIndexCache`, as before.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -109,26 +110,40 @@ class _FileRows:
 
     def promised(self, begin: int, end: int) -> list[tuple[int, int, Nslc]]:
         """``(offset, start, nslc)`` of the records the rows index inside ``[begin, end)``."""
-        return [
-            (offset, start, row.nslc)
-            for row in self.rows
-            if row.byteoffset < end and row.byteend > begin
-            for start, offset in row.timeindex
-            if begin <= offset < end
-        ]
+        promised = []
+        for row in self.rows:
+            if row.byteoffset < end and row.byteend > begin:
+                lo, hi = _entries_between(row, begin, end)
+                promised.extend((offset, start, row.nslc) for start, offset in row.timeindex[lo:hi])
+        return promised
 
     def widened(self, begin: int, end: int, records: int) -> tuple[int, int]:
-        """``[begin, end)`` grown by ``records`` known record boundaries each side."""
-        marks = sorted(
-            {row.byteoffset for row in self.rows}
-            | {row.byteend for row in self.rows}
-            | {offset for row in self.rows for _, offset in row.timeindex}
-        )
-        before = [m for m in marks if m < begin]
-        after = [m for m in marks if m > end]
+        """``[begin, end)`` grown by ``records`` known record boundaries each side (record
+        starts of the time indexes, and the sections' ends)."""
+        before: list[int] = []
+        after: list[int] = []
+        for row in self.rows:
+            lo, hi = _entries_between(row, begin, end + 1)
+            before += [offset for _, offset in row.timeindex[max(0, lo - records) : lo]]
+            after += [offset for _, offset in row.timeindex[hi : hi + records]]
+            before += [m for m in (row.byteoffset, row.byteend) if m < begin]
+            after += [m for m in (row.byteoffset, row.byteend) if m > end]
+        before, after = sorted(set(before)), sorted(set(after))
         begin = before[-records] if len(before) >= records else (before[0] if before else begin)
         end = after[records - 1] if len(after) >= records else (after[-1] if after else end)
         return begin, end
+
+
+def _offset_of(entry: tuple[int, int]) -> int:
+    return entry[1]
+
+
+def _entries_between(row: IndexRow, begin: int, end: int) -> tuple[int, int]:
+    """The slice of ``row``'s time index whose offsets are in ``[begin, end)`` (offsets
+    increase along a time index: it is in file order)."""
+    lo = bisect.bisect_left(row.timeindex, begin, key=_offset_of)
+    hi = bisect.bisect_left(row.timeindex, end, key=_offset_of)
+    return lo, hi
 
 
 @dataclass(frozen=True, slots=True)
