@@ -110,7 +110,7 @@ class _FileRows:
 
     def promised(self, begin: int, end: int) -> list[tuple[int, int, Nslc]]:
         """``(offset, start, nslc)`` of the records the rows index inside ``[begin, end)``."""
-        promised = []
+        promised: list[tuple[int, int, Nslc]] = []
         for row in self.rows:
             if row.byteoffset < end and row.byteend > begin:
                 lo, hi = _entries_between(row, begin, end)
