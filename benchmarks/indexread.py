@@ -62,6 +62,14 @@ def _minutes(count: int, rep: int) -> list[Window]:
     return [_window(midnight + dt.timedelta(seconds=600 + rep * 7 + k * step), 60) for k in range(count)]
 
 
+#: Coalescing thresholds the sweep compares (bytes of hole merged).
+_THRESHOLDS = (0, 128 << 10, 1 << 20, 4 << 20, 16 << 20)
+
+
+def _spread(count: int) -> Callable[[int], list[Window]]:
+    return lambda rep: _minutes(count, rep)
+
+
 def _tutorial_request(windows: list[Window]) -> dict[str, Any]:
     from seiswindow.nstime import format_time
 
@@ -118,6 +126,8 @@ class _Bench:
         extractor = Extractor(archive, limits=_LIMITS, index=index)
         if system == "search, speculative":  # round 2's probes replaced when cheaper
             extractor.locator.round_cost = RoundCost(latency_s=0.020, bandwidth_bps=100e6)
+        if system.startswith("indexed, coalesce ") and extractor.indexread is not None:
+            extractor.indexread.coalesce_bytes = int(system.rsplit(" ", 1)[1])
         return extractor
 
     def run(self, system: str, windows: list[Window]) -> tuple[float, int, int]:
@@ -183,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.indexread")
     parser.add_argument("--reps", type=int, default=5, help="repetitions of the 5-min case")
+    parser.add_argument(
+        "--coalesce", action="store_true", help="only the sweep of coalescing thresholds (indexed reads)"
+    )
     args = parser.parse_args(argv)
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     s3 = start_bench_s3(generate=True)
@@ -221,6 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     1,
                 ),
             ]
+            if args.coalesce:
+                thresholds = [f"indexed, coalesce {c}" for c in _THRESHOLDS]
+                cases = [
+                    (f"{n} one-minute windows, one request", _spread(n), thresholds, args.reps)
+                    for n in (10, 100)
+                ]
             for system in ("tutorial", "search", "indexed"):  # connections opened, imports done
                 bench.run(system, _five_minutes(99))
             for title, windows_of, systems, reps in cases:

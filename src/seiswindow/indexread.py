@@ -183,6 +183,10 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _begin_of(shared: _Shared) -> int:
+    return shared.begin
+
+
 class Batch:
     """The windows of one call, planned together: each file's ranges coalesced."""
 
@@ -192,18 +196,14 @@ class Batch:
         for plan in plans.values():
             if plan is not None:
                 by_key.setdefault(plan.key, []).append((plan.begin, plan.end))
-        self._shared: dict[tuple[str, int, int], _Shared] = {}
         self._of: dict[tuple[str, int, int], _Shared] = {}
         for key, ranges in by_key.items():
             merged = [_Shared(b, e) for b, e in coalesce(ranges, gap=gap, most=most)]
             for begin, end in set(ranges):
-                self._of[(key, begin, end)] = next(s for s in merged if s.begin <= begin and end <= s.end)
+                # The merged range holding it: the last that begins at or before it.
+                at = bisect.bisect_right(merged, begin, key=_begin_of) - 1
+                self._of[(key, begin, end)] = merged[at]
         self._lock = threading.Lock()
-
-    @property
-    def ranges(self) -> int:
-        """How many ranges the batch reads."""
-        return len({id(s) for s in self._of.values()})
 
     def expect(self, plan: _Plan) -> None:
         """One more window will take its records from ``plan``'s merged range."""
