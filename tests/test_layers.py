@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fileindex": 5,
     "seiswindow.records": 5,
     "seiswindow.locate": 5,
+    "seiswindow.indexread": 5,  # reads through the record index, coalesced; fills it lazily
     # 6: ObsPy-grid trimming and merging, extraction
     "seiswindow.trim": 6,
     "seiswindow.extract": 6,
