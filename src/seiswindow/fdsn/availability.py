@@ -9,7 +9,7 @@ Two sources, one merge:
   ``updated`` time. Exact, to the sample.
 - **the archive's listing**, for the channel-days whose day file is not indexed (or when no
   index is configured): a day file is taken to cover its whole UTC day, from 00:00 to the
-  next midnight; its rate and quality are read from its first record header (one ranged
+  next midnight less one sample period; its rate and quality are read from its first record header (one ranged
   read), its update time from its object's modification time. Such rows are marked
   ``listed``: their gaps and the true ends of a partial day are not known.
 
@@ -264,7 +264,8 @@ class AvailabilityService:
                 "listed one day at a time",
                 field="starttime",
             )
-        first, last = utc_day(selection.start), utc_day(selection.end)
+        # A span ending at midnight asks nothing of the next day (its file starts after midnight).
+        first, last = utc_day(selection.start), utc_day(max(selection.start, selection.end - 1))
         days = (last - first).days + 1
         if days > MAX_LISTED_DAYS:
             raise RequestError(
@@ -281,12 +282,16 @@ class AvailabilityService:
         for nslc, day, key in files:
             if key in indexed:
                 continue
-            begin = day_start(day)
-            clipped = _clip(begin, begin + _NS_PER_DAY, selection)
             probe = self._probe(key)
-            if clipped is None or probe is None:
+            if probe is None:
                 continue
             quality, rate, modified = probe
+            # The day's samples: from midnight to one sample period before the next midnight.
+            begin = day_start(day)
+            period = round(NS_PER_S / rate) if rate > 0 else 0
+            clipped = _clip(begin, begin + _NS_PER_DAY - period, selection)
+            if clipped is None:
+                continue
             found.append(Evidence(nslc, quality, rate, clipped[0], clipped[1], modified, listed=True))
         return found
 
