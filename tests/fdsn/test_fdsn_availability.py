@@ -378,10 +378,16 @@ def test_version_and_wadl(gap_url: str) -> None:
 # -- ROVER -------------------------------------------------------------------------------------
 
 
-def test_rover_retrieves_a_day(scedc_index: str, shared_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("served", ["scedc_index", "scedc_url"])
+def test_rover_retrieves_a_day(
+    served: str, request: pytest.FixtureRequest, shared_data: Path, tmp_path: Path
+) -> None:
     """EarthScope's ROVER asks the availability service (POST, merge=samplerate,quality),
     downloads from dataselect, indexes with mseedindex and checks again until nothing is
-    missing: it ends successfully only when availability and the data it got agree."""
+    missing: it ends successfully only when availability and the data it got agree. Served
+    with the record index, and without (the listing's whole-day span is within ROVER's
+    tolerance of the day's samples)."""
+    base = request.getfixturevalue(served)
     bin_dir = Path(sys.executable).parent
     config = tmp_path / "rover.config"
     config.write_text(
@@ -390,8 +396,8 @@ def test_rover_retrieves_a_day(scedc_index: str, shared_data: Path, tmp_path: Pa
                 f"data-dir={tmp_path / 'data'}",
                 f"temp-dir={tmp_path / 'tmp'}",
                 f"log-dir={tmp_path / 'logs'}",
-                f"availability-url={scedc_index}{AVAILABILITY}/query",
-                f"dataselect-url={scedc_index}/fdsnws/dataselect/1/query",
+                f"availability-url={base}{AVAILABILITY}/query",
+                f"dataselect-url={base}/fdsnws/dataselect/1/query",
                 f"mseedindex-cmd={bin_dir / 'mseedindex'} -sqlitebusyto 60000",
                 f"rover-cmd={bin_dir / 'rover'}",
                 "download-workers=1",
@@ -404,14 +410,14 @@ def test_rover_retrieves_a_day(scedc_index: str, shared_data: Path, tmp_path: Pa
         )
         + "\n"
     )
-    request = tmp_path / "request.txt"
-    request.write_text("CI CCA -- BHN 2022-01-02T00:00:00 2022-01-03T00:00:00\n")
+    lines = tmp_path / "request.txt"
+    lines.write_text("CI CCA -- BHN 2022-01-02T00:00:00 2022-01-03T00:00:00\n")
     # Output to a file, not a pipe: ROVER always starts its progress web process (`rover web`,
     # a new session that exits on its own), which inherits stdout and would hold a pipe open.
     log = tmp_path / "rover.out"
     with log.open("w") as out:
         done = subprocess.run(
-            [str(bin_dir / "rover"), "-f", str(config), "retrieve", str(request)],
+            [str(bin_dir / "rover"), "-f", str(config), "retrieve", str(lines)],
             cwd=tmp_path,
             stdin=subprocess.DEVNULL,
             stdout=out,
