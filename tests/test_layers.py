@@ -58,6 +58,9 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn.": 8,
     "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
+    "seiswindow.fdsn.availrequest": 8,  # fdsnws-availability requests (parsing, no I/O)
+    "seiswindow.fdsn.availability": 8,  # availability spans from the record index and the listing
+    "seiswindow.fdsn.availformat": 8,  # availability answers: text, geocsv, json, request; WADL
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,
