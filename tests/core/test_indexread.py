@@ -239,6 +239,28 @@ def test_a_replaced_file_is_read_right_and_indexed_again(tmp_path: Path, scedc: 
     assert _rows(tmp_path / "index.sqlite") == _bulk_rows(tmp_path / "bulk.sqlite", {key: replaced})
 
 
+def test_a_file_that_grew_since_it_was_indexed_is_searched(tmp_path: Path) -> None:
+    """The index holds the first half of a day (a file still being written); a window in
+    the second half is not answered as "no data" on its word."""
+    key = WBM_KEYS[1]
+    whole = (SCEDC / key).read_bytes()
+    archive = Indexed({key: whole[: 100 * 512]}, "scedc", tmp_path / "index.sqlite")
+    archive.memory.objects[key] = whole
+    window = Window.from_nslc("CI.WBM..LHZ", "2022-01-02T20:00:00", "2022-01-02T20:05:00")
+    extractor, store = archive.extractor()
+    with extractor:
+        (result,) = extractor.extract([window])
+        assert extractor.indexread is not None
+        extractor.indexread.settle(30)
+        assert result.status is Status.OK, result.message
+        assert_matches_oracle(result, oracle([SCEDC / key], window))
+        assert store.reads[0].end == 1  # the size checked, then searched
+        store.reads.clear()
+        (again,) = extractor.extract([window])  # indexed again: one read
+    assert_matches_oracle(again, oracle([SCEDC / key], window))
+    assert len(store.reads) == 1
+
+
 def _rows(db: Path) -> list[object]:
     with IndexStore(db) as index:
         return sorted(
