@@ -327,8 +327,8 @@ class IndexReader:
             plan = None if rows is None else _plan(key, rows, t0, t1)
         if plan is None:
             return Lookup(hit=False)
-        if plan.begin >= plan.end:  # the file holds no record of the span: known without a read
-            return Lookup(hit=True)
+        if plan.begin >= plan.end:  # the file held no record of the span when indexed
+            return self._nothing_there(plan, meter)
         if batch is not None:
             chunk = batch.read(self.store, plan, meter)
         else:
@@ -338,6 +338,23 @@ class IndexReader:
         except _Mismatch as exc:
             self.reindex(key)
             return Lookup(hit=False, stale=f"{key}: the record index is stale ({exc}); searched the file")
+
+    def _nothing_there(self, plan: _Plan, meter: Meter) -> Lookup:
+        """No records in the span, if the file is still the one indexed: a file that grew
+        since (a day still being written) may hold them now. Its size is checked with a
+        one-byte read; rows without the object's identity are trusted as they are.
+
+        Raises:
+            NoSuchKey, ArchiveError: as the store's read.
+        """
+        if plan.file.size is None:
+            return Lookup(hit=True)
+        size = meter.add(self.store.get_range(plan.key, start=0, end=1)).size
+        if size == plan.file.size:
+            return Lookup(hit=True)
+        self.reindex(plan.key)
+        stale = f"the object is {size} bytes, it was {plan.file.size} when indexed"
+        return Lookup(hit=False, stale=f"{plan.key}: the record index is stale ({stale}); searched the file")
 
     def _file_rows(self, key: str, nslc: Nslc, t0: int, t1: int) -> _FileRows | None:
         filename = filename_of(self.store, key)

@@ -4,6 +4,7 @@ refreshed, the index filled lazily as in bulk; samples always ObsPy's."""
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,7 +213,9 @@ def test_coalesce_merges_holes_under_the_threshold_only() -> None:
     assert coalesce([(0, 10), (12, 30)], gap=10, most=20) == [(0, 10), (12, 30)]
 
 
-def test_a_replaced_file_is_read_right_and_indexed_again(tmp_path: Path, scedc: Indexed) -> None:
+def test_a_replaced_file_is_read_right_and_indexed_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The index was made from the intact file; the object is replaced by one with a gap."""
     key = WBM_KEYS[1]
     intact = (SCEDC / key).read_bytes()
@@ -223,11 +226,12 @@ def test_a_replaced_file_is_read_right_and_indexed_again(tmp_path: Path, scedc: 
     path.write_bytes(replaced)
     window = Window.from_nslc("CI.WBM..LHZ", "2022-01-02T05:00:00", "2022-01-02T09:00:00")
     extractor, store = archive.extractor()
-    with extractor:
+    with extractor, caplog.at_level(logging.WARNING, logger="seiswindow.extract"):
         (result,) = extractor.extract([window])
         assert extractor.indexread is not None
         extractor.indexread.settle(30)
         assert_matches_oracle(result, oracle([path], window))
+        assert f"{key}: the record index is stale (the object is {len(replaced)} bytes" in caplog.text
         # Indexed again, from the new object: the same rows a bulk build of it makes.
         info = archive.memory.stat(key)
         assert extractor.index is not None
@@ -237,6 +241,28 @@ def test_a_replaced_file_is_read_right_and_indexed_again(tmp_path: Path, scedc: 
     assert_matches_oracle(again, oracle([path], window))
     assert len(store.reads) == 1
     assert _rows(tmp_path / "index.sqlite") == _bulk_rows(tmp_path / "bulk.sqlite", {key: replaced})
+
+
+def test_a_file_that_grew_since_it_was_indexed_is_searched(tmp_path: Path) -> None:
+    """The index holds the first half of a day (a file still being written); a window in
+    the second half is not answered as "no data" on its word."""
+    key = WBM_KEYS[1]
+    whole = (SCEDC / key).read_bytes()
+    archive = Indexed({key: whole[: 100 * 512]}, "scedc", tmp_path / "index.sqlite")
+    archive.memory.objects[key] = whole
+    window = Window.from_nslc("CI.WBM..LHZ", "2022-01-02T20:00:00", "2022-01-02T20:05:00")
+    extractor, store = archive.extractor()
+    with extractor:
+        (result,) = extractor.extract([window])
+        assert extractor.indexread is not None
+        extractor.indexread.settle(30)
+        assert result.status is Status.OK, result.message
+        assert_matches_oracle(result, oracle([SCEDC / key], window))
+        assert store.reads[0].end == 1  # the size checked, then searched
+        store.reads.clear()
+        (again,) = extractor.extract([window])  # indexed again: one read
+    assert_matches_oracle(again, oracle([SCEDC / key], window))
+    assert len(store.reads) == 1
 
 
 def _rows(db: Path) -> list[object]:
