@@ -48,3 +48,18 @@ def test_the_service_holds_the_index_and_closes_it(tmp_path: Path, shared_data: 
     service.close()
     with pytest.raises(ArchiveError, match="closed"):
         index.rows(Nslc("CI", "CCA", "", "BHZ"), 0, 1)
+
+
+def test_round_cost_defaults_to_s3s_for_a_bucket_and_off_for_a_directory() -> None:
+    from seiswindow.config import round_cost
+    from seiswindow.locate import RoundCost
+
+    assert round_cost(Settings(archive="s3://scedc-pds")) == RoundCost(latency_s=0.020, bandwidth_bps=100e6)
+    assert round_cost(Settings(archive="/data/archive")) is None
+    assert round_cost(Settings.from_env({"SEISWINDOW_ROUND_COST": "off"})) is None
+    assert round_cost(Settings.from_env({"SEISWINDOW_ROUND_COST": "50,25"})) == RoundCost(
+        latency_s=0.050, bandwidth_bps=25e6
+    )
+    for bad in ("fast", "20", "0,100", "20,inf"):
+        with pytest.raises(ConfigError, match="SEISWINDOW_ROUND_COST"):
+            round_cost(Settings(round_cost=bad))

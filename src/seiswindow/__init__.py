@@ -13,7 +13,7 @@ records) → :mod:`~seiswindow.extract` and :mod:`~seiswindow.trim` (fetch, deco
 ObsPy's grid) → :mod:`~seiswindow.encode` → :mod:`~seiswindow.service` → front ends.
 """
 
-from ._api import extract, to_stream
+from ._api import to_stream
 from ._version import version as _version
 from .archive import Archive
 from .config import Settings, open_archive
@@ -60,3 +60,8 @@ def __getattr__(name: str) -> str:
     if name == "__version__":
         return _version()
     raise AttributeError(f"module 'seiswindow' has no attribute {name!r}")
+
+
+# Bound last: importing the submodule `seiswindow.extract` (for `Extractor`, above) binds its
+# name on the package; the public `seiswindow.extract` is the function.
+from ._api import extract  # noqa: E402

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .archive import Archive
-from .config import Settings, open_archive
+from .config import Settings, open_archive, open_extractor
 from .errors import RequestError
-from .extract import Extractor
 from .model import Window, WindowResult, parse_windows
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ def extract(
     if settings is None:
         settings = Settings.from_env(archive=archive if isinstance(archive, str) else None)
     opened = archive if isinstance(archive, Archive) else open_archive(settings)
-    with Extractor(opened, limits=settings.limits, max_workers=settings.max_workers) as extractor:
+    with open_extractor(settings, opened) as extractor:
         return extractor.extract(items)
 
 

@@ -29,7 +29,7 @@ import orjson
 
 from ._version import version
 from .archive import Archive
-from .config import Settings, open_archive, open_index
+from .config import Settings, open_archive, open_extractor
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
@@ -260,9 +260,7 @@ def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> 
     windows = _resolved(items, archive)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
-    with Extractor(
-        archive, limits=settings.limits, max_workers=settings.max_workers, index=open_index(settings)
-    ) as extractor:
+    with open_extractor(settings, archive) as extractor:
         if fmt == "manifest":
             return _manifest(extractor, windows, args.output)
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):

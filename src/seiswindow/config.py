@@ -21,6 +21,10 @@ Environment variables:
 - ``SEISWINDOW_INDEX``: a path of the record index (a ``tsindex`` SQLite database, created when
   missing; docs/index.md) that the service reads windows through and fills as it reads;
   unset: no index.
+- ``SEISWINDOW_ROUND_COST``: ``LATENCY_MS,BANDWIDTH_MBPS`` of the archive's store, which
+  decides when a file not in the index is searched in 2 rounds (a speculative range) instead
+  of 3 (a round of 64-byte probes; docs/index.md), or ``off`` (always probe: fewest bytes);
+  default ``20,100`` for an S3 archive, ``off`` for a local one.
 - ``SEISWINDOW_RESULTS``: ``s3://bucket[/prefix]`` where Lambda hands over answers larger than
   its 6 MB (a presigned URL instead of 413); unset: 413 with advice.
 
@@ -45,7 +49,9 @@ from .model import Limits
 from .store import LocalStore, S3Store, Store
 
 if TYPE_CHECKING:
+    from .extract import Extractor
     from .fdsn.stationtable import StationTable
+    from .locate import RoundCost
     from .service import Service
     from .tsindex import IndexStore
 
@@ -54,9 +60,11 @@ __all__ = [
     "Archive",
     "Settings",
     "open_archive",
+    "open_extractor",
     "open_index",
     "open_service",
     "open_station_table",
+    "round_cost",
 ]
 
 DEFAULT_ARCHIVE = "s3://scedc-pds"
@@ -80,6 +88,9 @@ class Settings:
     stations: str | None = None
     #: the record index, a tsindex SQLite path (docs/index.md); None: no index
     index: str | None = None
+    #: what a round of requests and a byte cost ("LATENCY_MS,BANDWIDTH_MBPS" or "off");
+    #: None: the default for the archive (see above)
+    round_cost: str | None = None
     #: where ``archive="demo"`` is built; None: the XDG cache directory (see above)
     demo_root: str | None = None
 
@@ -124,6 +135,7 @@ class Settings:
             "results": env.get("SEISWINDOW_RESULTS") or None,
             "stations": env.get("SEISWINDOW_STATIONS") or None,
             "index": env.get("SEISWINDOW_INDEX") or None,
+            "round_cost": env.get("SEISWINDOW_ROUND_COST") or None,
         }
         if not values["region"]:
             values["region"] = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
@@ -245,14 +257,56 @@ def open_service(settings: Settings) -> Service:
     """
     # Imported here: `import seiswindow` (which imports this module) stays free of the
     # service and its encoders; only the front ends that serve pay for them.
-    from .extract import Extractor
     from .service import Service
 
-    archive = open_archive(settings)
-    extractor = Extractor(
-        archive, limits=settings.limits, max_workers=settings.max_workers, index=open_index(settings)
+    return Service(open_extractor(settings), owns_extractor=True)
+
+
+def open_extractor(settings: Settings, archive: Archive | None = None) -> Extractor:
+    """The extractor the settings describe (limits, workers, record index, round cost), on
+    ``archive`` or else the archive they name.
+
+    Raises:
+        ConfigError: the archive or the index cannot be opened, or a value is invalid.
+    """
+    from .extract import Extractor
+
+    return Extractor(
+        archive or open_archive(settings),
+        limits=settings.limits,
+        max_workers=settings.max_workers,
+        index=open_index(settings),
+        round_cost=round_cost(settings),
     )
-    return Service(extractor, owns_extractor=True)
+
+
+def round_cost(settings: Settings) -> RoundCost | None:
+    """What a round of requests costs against bytes on the settings' archive: S3's (20 ms,
+    100 MB/s, a client in the bucket's region) unless set; None (always probe) for a local
+    archive or ``off``.
+
+    Raises:
+        ConfigError: the value is not ``LATENCY_MS,BANDWIDTH_MBPS`` of positive numbers.
+    """
+    from .locate import RoundCost
+
+    raw = settings.round_cost
+    if raw is None:
+        return RoundCost() if settings.archive.startswith("s3://") else None
+    if raw.strip().lower() == "off":
+        return None
+    try:
+        latency_ms, bandwidth_mbps = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"SEISWINDOW_ROUND_COST={raw!r}: give LATENCY_MS,BANDWIDTH_MBPS (e.g. 20,100) or off"
+        ) from None
+    if (
+        not (math.isfinite(latency_ms) and math.isfinite(bandwidth_mbps))
+        or min(latency_ms, bandwidth_mbps) <= 0
+    ):
+        raise ConfigError(f"SEISWINDOW_ROUND_COST={raw!r}: both numbers must be positive")
+    return RoundCost(latency_s=latency_ms / 1000, bandwidth_bps=bandwidth_mbps * 1e6)
 
 
 def open_index(settings: Settings) -> IndexStore | None:
