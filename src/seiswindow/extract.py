@@ -175,7 +175,12 @@ class Extractor:
         if failed is not None and key in failed:
             return _FileOutcome(key, day, error=failed[key])
         try:
-            records = self.locator.read(key, window.start, window.end, meter, context=context)
+            if self.archive.layout.station_day:
+                records = self.locator.read_channel(
+                    key, window.nslc, window.start, window.end, meter, context=context
+                )
+            else:
+                records = self.locator.read(key, window.start, window.end, meter, context=context)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
         except ArchiveError as exc:

@@ -30,6 +30,7 @@ from concurrent.futures import Executor, Future
 
 from .errors import DataError
 from .fileindex import FileIndex, FileIndexCache, Meter
+from .model import Nslc
 from .mseed import (
     HEADER_PROBE_BYTES,
     BadRecord,
@@ -439,12 +440,39 @@ class Locator:
 
     # -- fallback ---------------------------------------------------------------------
 
-    def _read_whole(self, key: str, t0: int, t1: int, meter: Meter, context: bool) -> Records | None:
+    def read_channel(
+        self, key: str, nslc: Nslc, t0: int, t1: int, meter: Meter, *, context: bool = False
+    ) -> Records | None:
+        """As :meth:`read`, for an object whose records interleave several channels (a
+        station-day object): the whole object is read and only ``nslc``'s records are kept.
+        The bisection of :meth:`read` assumes one channel per file, so it is not tried; the
+        answer is exact, at the cost of reading the object.
+
+        Raises:
+            NoSuchKey: the object does not exist.
+            ArchiveError: the store failed.
+        """
+        return self._read_whole(key, t0, t1, meter, context, channel=nslc)
+
+    def _read_whole(
+        self, key: str, t0: int, t1: int, meter: Meter, context: bool, *, channel: Nslc | None = None
+    ) -> Records | None:
         """Read the whole file and keep the records overlapping the span (see
-        :func:`~seiswindow.records.pick_whole`), going past bad records."""
+        :func:`~seiswindow.records.pick_whole`), going past bad records; with ``channel``,
+        only that channel's records (bad records, whose channel cannot be told, are kept
+        for :func:`~seiswindow.records.concerning` to judge)."""
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
-        parsed, bad = scan_records(chunk.data, offset=0, reclen=self.record_length)
+        # The archive's usual length is a hint: the first record's own length wins.
+        reclen = detect_record_length(chunk.data[:_HEAD_BYTES]) or self.record_length
+        parsed, bad = scan_records(chunk.data, offset=0, reclen=reclen)
         ends_clean = bool(parsed) and parsed[-1].offset + parsed[-1].reclen == len(chunk.data)
         screened = screen(parsed, last_offset=parsed[-1].offset if ends_clean else None)
         bad = sorted(bad + screened.bad, key=lambda b: b.offset)
-        return pick_whole(key, chunk.data, screened.kept, screened.left_out, bad, t0, t1, context=context)
+        kept, left_out = screened.kept, screened.left_out
+        if channel is not None:  # the screen judges each channel on its own already
+            kept = [h for h in kept if h.nslc == channel]
+            left_out = [h for h in left_out if h.nslc == channel]
+            ours = {h.offset for h in screened.left_out if h.nslc == channel}
+            others = {h.offset for h in screened.left_out} - ours
+            bad = [b for b in bad if b.offset not in others]
+        return pick_whole(key, chunk.data, kept, left_out, bad, t0, t1, context=context)
