@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "seiswindow._version": 0,
     # 1: archive layouts and the Archive value; 2: stores
     "seiswindow.archive": 1,
+    "seiswindow.archives": 1,
     "seiswindow.store.": 2,
     "seiswindow.store": 2,
     # 3: libmseed (the only module touching record bytes) and what screens records

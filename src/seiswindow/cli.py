@@ -27,7 +27,8 @@ import orjson
 
 from ._version import version
 from .archive import Archive
-from .config import Settings, open_archive
+from .archives import Archives
+from .config import Settings, open_archive, open_archives
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
@@ -178,11 +179,12 @@ def _write_whole(path: Path, body: bytes) -> None:
         raise
 
 
-def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> list[Window]:
-    """The windows of ``items``, patterns resolved to the channels the archive holds.
+def _resolved(items: Sequence[Window | ChannelPattern], archives: Archives) -> list[Window]:
+    """The windows of ``items``, patterns resolved to the channels the archives hold (each
+    channel from the archive that serves its network).
 
     Raises:
-        RequestError: a pattern matches no channel of the archive in its span.
+        RequestError: a pattern matches no channel of the archives in its span.
     """
     if all(isinstance(item, Window) for item in items):
         return [item for item in items if isinstance(item, Window)]
@@ -190,7 +192,7 @@ def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> lis
     from .fdsn.codes import parse_codes
     from .fdsn.request import Selection
 
-    catalog = ChannelCatalog(archive.store, archive.layout)
+    catalogs = [ChannelCatalog(archive.store, archive.layout) for archive in archives]
     windows: list[Window] = []
     for item in items:
         if isinstance(item, Window):
@@ -205,9 +207,15 @@ def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> lis
             item.start,
             item.end,
         )
-        channels = catalog.channels(selection)
+        channels = [
+            nslc
+            for i, catalog in enumerate(catalogs)
+            if any(not p.is_literal or archives.routes[i].serves(p.text) for p in selection.network)
+            for nslc in catalog.channels(selection)
+            if archives.index_of(nslc.network) == i
+        ]
         if not channels:
-            raise RequestError(f"no channel of {archive.url} matches {item}")
+            raise RequestError(f"no channel of {', '.join(a.url for a in archives)} matches {item}")
         windows.extend(Window(*nslc, item.start, item.end) for nslc in channels)
     return windows  # the extractor checks them against the limits, as every other request
 
@@ -224,11 +232,11 @@ def _progress(done: int, total: int, stream: TextIO, *, unit: str = "windows") -
 def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> int:
     _output_format(args.output)  # a name seiswindow cannot write fails before any read
     settings = _settings(args)
-    archive = open_archive(settings)
-    windows = _resolved(items, archive)
+    archives = open_archives(settings)
+    windows = _resolved(items, archives)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
-    with Extractor(archive, limits=settings.limits, max_workers=settings.max_workers) as extractor:
+    with Extractor(archives, limits=settings.limits, max_workers=settings.max_workers) as extractor:
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):
             results[i] = result
             if show:

@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from .archive import Archive
+from .archives import Archives
 from .errors import ArchiveError, DataError, NoSuchKey
 from .locate import FileIndexCache, Locator, Meter, Records
 from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
@@ -45,10 +46,11 @@ class _FileOutcome:
 
 
 class Extractor:
-    """Extracts windows from one archive.
+    """Extracts windows from one archive, or from several, each window from the first
+    archive that serves its network (:class:`~seiswindow.archives.Archives`).
 
     Args:
-        archive: the store and layout to read.
+        archive: the store and layout to read, or the archives and the networks they serve.
         limits: what one request may ask for.
         max_workers: day files read at once (each read makes its own parallel requests).
         cache: what is known of files; shared by all requests of this extractor.
@@ -56,28 +58,36 @@ class Extractor:
 
     def __init__(
         self,
-        archive: Archive,
+        archive: Archive | Archives,
         *,
         limits: Limits | None = None,
         max_workers: int = 16,
         cache: FileIndexCache | None = None,
     ) -> None:
-        self.archive = archive
+        self.archives = archive if isinstance(archive, Archives) else Archives.one(archive)
+        #: The first archive (the only one of a single-archive configuration).
+        self.archive = self.archives.primary
         self.limits = limits or Limits()
         self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
         self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
-        self.locator = Locator(
-            archive.store,
-            pool=self._io,
-            cache=cache or FileIndexCache(),
-            record_length=archive.layout.record_length,
-        )
+        # One locator (and file cache: keys of two archives may be equal) per archive.
+        self._locators = [
+            Locator(
+                each.store,
+                pool=self._io,
+                cache=(cache or FileIndexCache()) if i == 0 else FileIndexCache(),
+                record_length=each.layout.record_length,
+            )
+            for i, each in enumerate(self.archives)
+        ]
+        self.locator = self._locators[0]
 
     def close(self) -> None:
         """Stop the thread pools and close the store."""
         self._files.shutdown(wait=True, cancel_futures=True)
         self._io.shutdown(wait=True, cancel_futures=True)
-        self.archive.store.close()
+        for each in self.archives:
+            each.store.close()
 
     def __enter__(self) -> Extractor:
         return self
@@ -153,12 +163,25 @@ class Extractor:
     # -- steps ------------------------------------------------------------------------
 
     def _plan(self, window: Window) -> list[tuple[dt.date, str]]:
-        """The day files that may hold samples of ``window``."""
-        border = _SPILL_BORDER_NS if self.archive.layout.spills_over_midnight else _BORDER_NS
+        """The day files that may hold samples of ``window`` (none when no archive serves
+        its network)."""
+        archive = self.archives.for_network(window.nslc.network)
+        if archive is None:
+            return []
+        border = _SPILL_BORDER_NS if archive.layout.spills_over_midnight else _BORDER_NS
         first = utc_day(window.start - border)
         last = utc_day(window.end + border)
         days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
-        return [(day, self.archive.layout.key(window.nslc, day)) for day in days]
+        return [(day, archive.layout.key(window.nslc, day)) for day in days]
+
+    def _unserved(self, window: Window) -> WindowResult:
+        """The result of a window whose network no archive serves: no data, saying so."""
+        served = "; ".join(f"{r.archive.url}: {','.join(r.networks)}" for r in self.archives.routes)
+        return WindowResult(
+            window,
+            Status.NODATA,
+            message=f"no data: no archive serves network {window.nslc.network} ({served})",
+        )
 
     def _read_file(
         self,
@@ -172,20 +195,25 @@ class Extractor:
         """What ``key`` holds for ``window``. With ``failed``, a file the store already
         failed on in this call fails at once with the same message (a stalled file costs
         one time budget per call, not one per window)."""
-        if failed is not None and key in failed:
-            return _FileOutcome(key, day, error=failed[key])
+        i = self.archives.index_of(window.nslc.network)
+        if i is None:  # planned by _plan, which plans no file for such a window
+            return _FileOutcome(key, day, missing=True)
+        locator, station_day = self._locators[i], self.archives.routes[i].archive.layout.station_day
+        seen = f"{i}:{key}"  # two archives may have equal keys
+        if failed is not None and seen in failed:
+            return _FileOutcome(key, day, error=failed[seen])
         try:
-            if self.archive.layout.station_day:
-                records = self.locator.read_channel(
+            if station_day:
+                records = locator.read_channel(
                     key, window.nslc, window.start, window.end, meter, context=context
                 )
             else:
-                records = self.locator.read(key, window.start, window.end, meter, context=context)
+                records = locator.read(key, window.start, window.end, meter, context=context)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
         except ArchiveError as exc:
             if failed is not None:
-                failed.setdefault(key, str(exc))
+                failed.setdefault(seen, str(exc))
             return _FileOutcome(key, day, error=str(exc))
         except DataError as exc:
             return _FileOutcome(key, day, error=str(exc))
@@ -258,6 +286,7 @@ class _Run:
         self.pending = [len(plan) for plan in self.plans]
         self.begun = 0
         self.in_flight = 0
+        self.ready: list[tuple[int, WindowResult]] = []  # answered without a read
 
     def _fits(self, i: int) -> bool:
         return self.budget is None or not self.futures or self.in_flight + self.weights[i] <= self.budget
@@ -266,6 +295,10 @@ class _Run:
         read = self.extractor._read_file
         while self.begun < len(self.windows) and self._fits(self.begun):
             i = self.begun
+            if not self.plans[i]:  # no archive serves its network
+                self.ready.append((i, self.extractor._unserved(self.windows[i])))
+                self.begun += 1
+                continue
             for day, key in self.plans[i]:
                 future = self.extractor._files.submit(
                     read, key, day, self.windows[i], self.meters[i], True, self.failed
@@ -276,7 +309,12 @@ class _Run:
 
     def results(self) -> Iterator[tuple[int, WindowResult]]:
         self._begin_more()
-        while self.futures:
+        while self.futures or self.ready:
+            while self.ready:
+                yield self.ready.pop(0)
+            if not self.futures:
+                self._begin_more()
+                continue
             done, _ = wait(self.futures, return_when=FIRST_COMPLETED)
             for future in done:
                 i = self.futures.pop(future)

@@ -372,6 +372,7 @@ class Service:
             "status": "ok",
             "version": version(),
             "archive": {"url": archive.url, "layout": archive.layout.name},
+            "archives": self.extractor.archives.describe(),
             "limits": self.limits,
         }
         return self._json(200, doc, request_id or new_request_id())
