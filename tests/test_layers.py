@@ -56,6 +56,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn.": 8,
     "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
+    "seiswindow.fdsn.routedcatalog": 8,  # the channel catalog of several archives
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,
