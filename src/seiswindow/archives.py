@@ -66,9 +66,16 @@ class Archives:
         return None if i is None else self.routes[i].archive
 
     def describe(self) -> list[dict[str, object]]:
-        """What ``/health`` lists: each archive's URL, layout and networks."""
+        """What ``/health`` lists: each archive's URL, layout, networks, and whether it
+        publishes StationXML (without it, fdsnws-station lists its stations from the
+        station table and its day files)."""
         return [
-            {"url": r.archive.url, "layout": r.archive.layout.name, "networks": list(r.networks)}
+            {
+                "url": r.archive.url,
+                "layout": r.archive.layout.name,
+                "networks": list(r.networks),
+                "stationxml": r.archive.layout.has_station_xml,
+            }
             for r in self.routes
         ]
 

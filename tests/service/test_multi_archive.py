@@ -74,7 +74,7 @@ def test_health_lists_the_archives(two_archives: tuple[str, S3Proxy]) -> None:
     url, _ = two_archives
     health = httpx.get(f"{url}/health", timeout=10).json()
     assert health["archives"] == [
-        {"url": "s3://scedc-pds/", "layout": "scedc", "networks": ["CI", "AZ"]},
-        {"url": "s3://ncedc-pds/", "layout": "ncedc", "networks": ["BK", "NC"]},
+        {"url": "s3://scedc-pds/", "layout": "scedc", "networks": ["CI", "AZ"], "stationxml": True},
+        {"url": "s3://ncedc-pds/", "layout": "ncedc", "networks": ["BK", "NC"], "stationxml": True},
     ]
     assert health["archive"] == {"url": "s3://scedc-pds/", "layout": "scedc"}
