@@ -60,12 +60,16 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,
+    # bulk jobs (issue 12): many windows through the service into data sets (SeisBench's...)
+    "seiswindow.bulk.": 8,
+    "seiswindow.bulk": 8,
     # 9: the edge: configuration (environment) and the front ends
     "seiswindow.config": 9,
     "seiswindow.demo": 9,
     "seiswindow._api": 9,
     "seiswindow.negotiate": 9,
     "seiswindow.bodylimit": 9,
+    "seiswindow.streambody": 9,
     "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
     "seiswindow.aws.": 9,
     "seiswindow.aws": 9,

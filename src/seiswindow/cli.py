@@ -28,7 +28,7 @@ import orjson
 from ._version import version
 from .archive import Archive
 from .archives import Archives
-from .config import Settings, open_archive, open_archives
+from .config import Settings, open_archive, open_archives, open_index
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
@@ -129,6 +129,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         layout=args.layout,
         endpoint_url=args.endpoint_url,
         stations=getattr(args, "stations", None),  # serve only
+        index=getattr(args, "index", None),
     )
 
 
@@ -236,7 +237,9 @@ def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> 
     windows = _resolved(items, archives)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
-    with Extractor(archives, limits=settings.limits, max_workers=settings.max_workers) as extractor:
+    with Extractor(
+        archives, limits=settings.limits, max_workers=settings.max_workers, index=open_index(settings)
+    ) as extractor:
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):
             results[i] = result
             if show:
@@ -360,6 +363,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--layout", help="scedc or ncedc (default: from the archive name)")
     common.add_argument("--endpoint-url", help="another S3 endpoint (default: $AWS_ENDPOINT_URL_S3)")
+    indexed = argparse.ArgumentParser(add_help=False)
+    indexed.add_argument(
+        "--index",
+        help="the record index, a tsindex SQLite database built by 'seiswindow index build' "
+        "(docs/index.md; default: $SEISWINDOW_INDEX, or none)",
+    )
     extracting = argparse.ArgumentParser(add_help=False)
     extracting.add_argument(
         "-o",
@@ -378,7 +387,7 @@ def _parser() -> argparse.ArgumentParser:
 
     get = commands.add_parser(
         "get",
-        parents=[common, extracting],
+        parents=[common, indexed, extracting],
         help="one window",
         description="Extract one window, e.g. seiswindow get CI.WBM..LHZ 2022-01-01T23:55 2022-01-02T00:05",
     )
@@ -391,7 +400,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bulk = commands.add_parser(
         "bulk",
-        parents=[common, extracting],
+        parents=[common, indexed, extracting],
         help="many windows from a file",
         description="Extract the windows of FILE: the tutorial's request JSON, or lines "
         "'NET STA LOC CHA START END' ('-' reads stdin).",
@@ -430,7 +439,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(func=_cmd_index_build)
 
-    serve = commands.add_parser("serve", parents=[common], help="run the HTTP service")
+    serve = commands.add_parser("serve", parents=[common, indexed], help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9000)
     serve.add_argument(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .archive import Archive
 from .archives import Archives
@@ -23,6 +25,9 @@ from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowRes
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
 from .trim import find_gaps, trim_segments
+
+if TYPE_CHECKING:
+    from .tsindex import IndexStore
 
 __all__ = ["Extractor", "find_gaps", "trim_segments"]
 
@@ -63,10 +68,13 @@ class Extractor:
         limits: Limits | None = None,
         max_workers: int = 16,
         cache: FileIndexCache | None = None,
+        index: IndexStore | None = None,
     ) -> None:
         self.archives = archive if isinstance(archive, Archives) else Archives.one(archive)
         #: The first archive (the only one of a single-archive configuration).
         self.archive = self.archives.primary
+        #: the record index of the archive's day files, when there is one (closed with this)
+        self.index = index
         self.limits = limits or Limits()
         self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
         self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
@@ -88,6 +96,8 @@ class Extractor:
         self._io.shutdown(wait=True, cancel_futures=True)
         for each in self.archives:
             each.store.close()
+        if self.index is not None:
+            self.index.close()
 
     def __enter__(self) -> Extractor:
         return self
@@ -159,6 +169,31 @@ class Extractor:
         if outcome.error:
             problems.append(outcome.error)
         return outcome.records, problems
+
+    def iter_file_records(
+        self, tasks: Iterable[tuple[Window, dt.date, str]], *, ahead: int
+    ) -> Generator[tuple[Window, Records | None, list[str]], None, None]:
+        """:meth:`file_records` of each ``(window, day, key)``, in the order given, read in
+        the extractor's pool at most ``ahead`` files ahead of the one consumed.
+
+        Closing the iterator early (a client gone) cancels the reads not begun and waits for
+        none: the pool is the extractor's, so nothing is shut down, whichever thread (or the
+        garbage collector) closes it.
+        """
+        tasks = iter(tasks)
+        queued: deque[tuple[Window, Future[tuple[Records | None, list[str]]]]] = deque()
+        try:
+            while True:
+                while len(queued) < max(1, ahead) and (task := next(tasks, None)) is not None:
+                    queued.append((task[0], self._files.submit(self.file_records, *task)))
+                if not queued:
+                    return
+                window, future = queued.popleft()
+                records, problems = future.result()
+                yield window, records, problems
+        finally:
+            for _, future in queued:
+                future.cancel()
 
     # -- steps ------------------------------------------------------------------------
 
@@ -271,7 +306,12 @@ class Extractor:
 class _Run:
     """One call's reads: windows begun in order while their estimated samples fit the
     budget (all at once without one), each file of a window read in the extractor's pool,
-    a window assembled as soon as its last file is read."""
+    a window assembled as soon as its last file is read.
+
+    A window's samples leave the budget only when every window before it is done too: a
+    consumer that sends results in order holds the ones that finished early until the
+    slower earlier ones are done, so what it holds and what is being read stay within the
+    budget together."""
 
     def __init__(self, extractor: Extractor, windows: list[Window], samples_ahead: int | None) -> None:
         self.extractor = extractor
@@ -286,6 +326,8 @@ class _Run:
         self.pending = [len(plan) for plan in self.plans]
         self.begun = 0
         self.in_flight = 0
+        self.done = [False] * len(windows)
+        self.passed = 0  # windows before this one are all done: out of the budget
         self.ready: list[tuple[int, WindowResult]] = []  # answered without a read
 
     def _fits(self, i: int) -> bool:
@@ -295,9 +337,11 @@ class _Run:
         read = self.extractor._read_file
         while self.begun < len(self.windows) and self._fits(self.begun):
             i = self.begun
-            if not self.plans[i]:  # no archive serves its network
+            if not self.plans[i]:  # no archive serves its network: answered at once
                 self.ready.append((i, self.extractor._unserved(self.windows[i])))
+                self.in_flight += self.weights[i]
                 self.begun += 1
+                self._done(i)
                 continue
             for day, key in self.plans[i]:
                 future = self.extractor._files.submit(
@@ -325,9 +369,15 @@ class _Run:
                         self.windows[i], self.outcomes[i], self.meters[i]
                     )
                     self.outcomes[i] = []  # the records' bytes are not needed any more
-                    self.in_flight -= self.weights[i]
+                    self._done(i)
                     yield i, result
             self._begin_more()
+
+    def _done(self, i: int) -> None:
+        self.done[i] = True
+        while self.passed < self.begun and self.done[self.passed]:
+            self.in_flight -= self.weights[self.passed]
+            self.passed += 1
 
     def cancel(self) -> None:
         for future in self.futures:

@@ -309,7 +309,7 @@ class Service:
         query: Mapping[str, str] | None = None,
         default_format: OutputFormat = OutputFormat.JSON,
         gzip: bool = False,
-        transport: Transport = HTTP,
+        transport: Transport = WHOLE,
         request_id: str | None = None,
     ) -> Response:
         """Answer a request for windows (the tutorial's body); the options as for
@@ -335,7 +335,7 @@ class Service:
         query: Mapping[str, str] | None = None,
         default_format: OutputFormat = OutputFormat.JSON,
         gzip: bool = False,
-        transport: Transport = HTTP,
+        transport: Transport = WHOLE,
         request_id: str | None = None,
     ) -> Prepared | Response:
         """Parse and check a request for windows, without touching the archive: cheap, so
@@ -347,7 +347,8 @@ class Service:
             query: options beside the body (an HTTP query string), winning over its keys.
             default_format: the format when neither names one (negotiated from ``Accept``).
             gzip: the client accepts gzip (read from ``Accept-Encoding``).
-            transport: how the answer travels.
+            transport: how the answer travels (default: whole in `body`; the HTTP front
+                end passes :data:`HTTP`, which streams a large answer in `chunks`).
             request_id: the id to quote; default a fresh one.
         """
         rid = request_id or new_request_id()

@@ -31,6 +31,7 @@ from ..encode import MSEED_MEDIA_TYPE
 from ..errors import LimitExceeded, RequestError, SeisWindowError, http_status
 from ..extract import Extractor
 from ..nstime import format_time
+from ..streambody import ClosingStreamingResponse
 from .catalog import ChannelCatalog
 from .dataselect import DataselectService
 from .dayfiles import DayFileStations
@@ -145,11 +146,11 @@ def router(
             return _no_data(request, origin, parsed.nodata, submitted)
         # A streamed answer's length is not known before it is sent (chunked transfer).
         size = answer.size
-        return StreamingResponse(
-            answer.chunks(),
-            media_type=MSEED_MEDIA_TYPE,
-            headers={} if size is None else {"Content-Length": str(size)},
-        )
+        headers = {} if size is None else {"Content-Length": str(size)}
+        if request.method == "HEAD":  # the status and headers of GET, and no record read
+            await run_in_threadpool(answer.close)
+            return StreamingResponse(iter(()), media_type=MSEED_MEDIA_TYPE, headers=headers)
+        return ClosingStreamingResponse(answer.chunks(), media_type=MSEED_MEDIA_TYPE, headers=headers)
 
     async def station_query(request: Request) -> Response:
         """fdsnws-station query: StationXML or text from the archive's StationXML (GET or POST)."""
