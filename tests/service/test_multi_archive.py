@@ -78,3 +78,23 @@ def test_health_lists_the_archives(two_archives: tuple[str, S3Proxy]) -> None:
         {"url": "s3://ncedc-pds/", "layout": "ncedc", "networks": ["BK", "NC"], "stationxml": True},
     ]
     assert health["archive"] == {"url": "s3://scedc-pds/", "layout": "scedc"}
+
+
+def test_lambda_direct_invoke_on_two_archives_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, s3proxy: S3Proxy
+) -> None:
+    """The Lambda handler builds its service from SEISWINDOW_ARCHIVE listing two buckets and
+    answers the tutorial's direct invoke event (a list of window objects) from both."""
+    from seiswindow import aws
+    from seiswindow.aws import LocalContext
+
+    monkeypatch.setenv("SEISWINDOW_ARCHIVE", "s3://scedc-pds=CI;s3://ncedc-pds=BK")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3proxy.url)
+    monkeypatch.setattr(aws, "_SERVICE", None)
+    try:
+        answer = aws.handler({"Windows": WINDOWS}, LocalContext())
+    finally:
+        if aws._SERVICE is not None:
+            aws._SERVICE.close()
+    assert isinstance(answer, list)
+    assert [(w["network"], w["status"]) for w in answer] == [("CI", "ok"), ("BK", "ok")]
