@@ -111,3 +111,12 @@ def test_one_python_call_answers_ci_and_bk_from_their_archives() -> None:
     ncedc_file = DATA / "ncedc-pds/continuous_waveforms/BK/2022/2022.002/THIS.BK.LHZ.00.D.2022.002"
     assert_matches_oracle(bk, oracle([ncedc_file], bk.window))
     assert nz.status is Status.NODATA and "no archive serves network NZ" in nz.message
+
+
+def test_seiswindow_layout_does_not_apply_to_every_archive_of_a_list(s3: S3Proxy) -> None:
+    """SEISWINDOW_LAYOUT=scedc with a list: NCEDC keeps its own layout (both buckets hold
+    continuous_waveforms/, so the check at start could not catch a wrong one)."""
+    settings = Settings(archive="s3://scedc-pds=CI;s3://ncedc-pds=BK", layout="scedc", endpoint_url=s3.url)
+    assert [a.layout.name for a in open_archives(settings)] == ["scedc", "ncedc"]
+    one = Settings(archive=str(DATA / "ncedc-pds"), layout="ncedc")
+    assert [a.layout.name for a in open_archives(one)] == ["ncedc"]

@@ -10,7 +10,8 @@ Environment variables:
   ``s3://scedc-pds=CI,AZ;s3://ncedc-pds=BK,NC;/data/sds?layout=sds=*``. A window goes to
   the first archive that serves its network (:func:`parse_archives`, :func:`open_archives`).
 - ``SEISWINDOW_LAYOUT``: ``scedc``, ``ncedc``, ``sds``, ``geonet`` or ``earthscope``
-  (default: inferred from the archive name; an archive of a list names its own).
+  (default: inferred from the archive name); for one archive only: each archive of a list
+  names its own (``?layout=``) or has it inferred from its name.
 - ``SEISWINDOW_REGION``: the bucket's region (default: the known region of scedc-pds,
   ncedc-pds, earthscope-geophysical-data and geonet-open-data, else ``AWS_REGION``).
 - ``SEISWINDOW_SIGNED``: ``1`` to sign S3 requests with the default AWS credentials
@@ -228,8 +229,12 @@ def open_archives(settings: Settings, *, check: bool = True) -> Archives:
         ConfigError: an entry is invalid, or an archive cannot be read or holds no day file.
     """
     routes = []
-    for spec in parse_archives(settings.archive):
-        one = replace(settings, archive=spec.url, layout=spec.layout or settings.layout)
+    specs = parse_archives(settings.archive)
+    for spec in specs:
+        # SEISWINDOW_LAYOUT names the layout of one archive; in a list, each entry names its
+        # own (or its name tells it): one setting for all would misread every other archive.
+        layout = spec.layout or (settings.layout if len(specs) == 1 else None)
+        one = replace(settings, archive=spec.url, layout=layout)
         archive = _open(one, region=spec.region)
         if check:
             _check(archive, one)
