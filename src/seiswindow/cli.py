@@ -358,10 +358,12 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--archive",
-        help="s3://bucket[/prefix], a local directory, or 'demo' (default: $SEISWINDOW_ARCHIVE "
-        "or s3://scedc-pds)",
+        help="s3://bucket[/prefix], a local directory, or 'demo'; or several archives, "
+        "'URL[?layout=NAME&region=NAME]=NET,NET;...' (default: $SEISWINDOW_ARCHIVE or s3://scedc-pds)",
     )
-    common.add_argument("--layout", help="scedc or ncedc (default: from the archive name)")
+    common.add_argument(
+        "--layout", help="scedc, ncedc, sds, geonet or earthscope (default: from the archive name)"
+    )
     common.add_argument("--endpoint-url", help="another S3 endpoint (default: $AWS_ENDPOINT_URL_S3)")
     indexed = argparse.ArgumentParser(add_help=False)
     indexed.add_argument(
