@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fileindex": 5,
     "seiswindow.records": 5,
     "seiswindow.locate": 5,
+    "seiswindow.stationday": 5,  # one channel of a station-day object, through the index
     # 6: ObsPy-grid trimming and merging, extraction
     "seiswindow.trim": 6,
     "seiswindow.extract": 6,

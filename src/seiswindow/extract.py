@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 from .archive import Archive
 from .archives import Archives
 from .errors import ArchiveError, DataError, NoSuchKey
+from .indexbuild import filename_of
 from .locate import FileIndexCache, Locator, Meter, Records
 from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
+from .stationday import ChannelSections
 from .trim import find_gaps, trim_segments
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 #: over midnight (as SDS may) get ObsPy's SDS client's 30 s.
 _BORDER_NS = 5 * NS_PER_S
 _SPILL_BORDER_NS = 30 * NS_PER_S
+_DAY_NS = 86_400 * NS_PER_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +242,9 @@ class Extractor:
             return _FileOutcome(key, day, error=failed[seen])
         try:
             if station_day:
+                sections = self._sections(i, key, window, day)
                 records = locator.read_channel(
-                    key, window.nslc, window.start, window.end, meter, context=context
+                    key, window.nslc, window.start, window.end, meter, context=context, sections=sections
                 )
             else:
                 records = locator.read(key, window.start, window.end, meter, context=context)
@@ -256,6 +260,23 @@ class Extractor:
             log.exception("reading %s for %s failed", key, window.nslc)
             return _FileOutcome(key, day, error=f"{key}: internal error (logged)")
         return _FileOutcome(key, day, records=records)
+
+    def _sections(self, i: int, key: str, window: Window, day: dt.date) -> ChannelSections | None:
+        """What the record index holds of ``window``'s channel in the station-day object
+        ``key`` of archive ``i`` (None without an index, or when it does not list the object).
+
+        Raises:
+            ArchiveError: the index cannot be read.
+        """
+        if self.index is None:
+            return None
+        filename = filename_of(self.archives.routes[i].archive.store, key)
+        identity = self.index.identities([filename]).get(filename)
+        if identity is None:
+            return None
+        begin = day_start(day)  # the object's records may spill into the neighbouring days
+        rows = self.index.rows(window.nslc, begin - _DAY_NS, begin + 2 * _DAY_NS)
+        return ChannelSections(tuple(row for name, row in rows if name == filename), size=identity[0])
 
     def _assemble_safely(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
         """:meth:`_assemble`, where a bug (or data no check foresaw) fails this window only."""

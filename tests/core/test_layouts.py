@@ -19,7 +19,7 @@ from seiswindow.archive import layout_named
 from seiswindow.model import Nslc
 from seiswindow.store import LocalStore, S3Store
 from support.oracle import assert_matches_oracle, oracle
-from support.trees import earthscope_tree, geonet_tree, sds_tree, selected, upload_tree
+from support.trees import BALST_TWO_CHANNELS, earthscope_tree, geonet_tree, sds_tree, selected, upload_tree
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,83 @@ def test_layout_keys_as_the_archives_name_them() -> None:
         layout_named("geonet").key(nslc, day) == "waveforms/miniseed/2022/2022.002/IU.ANMO.00.BHZ.D.2022.002"
     )
     assert layout_named("earthscope").key(nslc, day) == "miniseed/IU/2022/002/ANMO.IU.2022.002"
+
+
+# -- a station-day object read through the record index ------------------------------------
+
+EARTHSCOPE_KEY = "miniseed/CH/2025/314/BALST.CH.2025.314"
+
+
+@pytest.fixture(params=["s3", "local"])
+def indexed_earthscope(
+    request: pytest.FixtureRequest, trees: dict[str, Path], tmp_path: Path
+) -> Iterator[tuple[Extractor, Path]]:
+    """An extractor on the EarthScope tree with a record index of its object (every
+    record's start listed, as ``seiswindow index build`` writes it)."""
+    from seiswindow.indexbuild import build_index
+    from seiswindow.tsindex import IndexStore
+
+    if request.param == "s3":
+        store: S3Store | LocalStore = S3Store(
+            "earthscope-tree", endpoint_url=request.getfixturevalue("s3").url
+        )
+    else:
+        store = LocalStore(trees["earthscope"])
+    db = IndexStore(tmp_path / "index.sqlite")
+    report = build_index(store, [EARTHSCOPE_KEY], db)
+    assert not report.failed, report
+    with Extractor(Archive(store, layout_named("earthscope")), index=db) as extractor:
+        yield extractor, trees["earthscope"] / EARTHSCOPE_KEY
+
+
+@pytest.mark.parametrize(
+    ("channel", "start", "end"),
+    [
+        ("LHE", "2025-11-10T10:00:00", "2025-11-10T10:20:00"),
+        ("LHZ", "2025-11-10T10:00:00.4", "2025-11-10T10:20:00"),
+        ("LHZ", "2025-11-10T23:50:00", "2025-11-11T00:02:00"),  # records past midnight
+        ("LHE", "2025-11-10T00:00:00", "2025-11-10T00:05:00"),  # before the channel's first sample
+    ],
+)
+def test_indexed_station_day_reads_only_the_span_and_equals_obspy(
+    indexed_earthscope: tuple[Extractor, Path], channel: str, start: str, end: str
+) -> None:
+    extractor, path = indexed_earthscope
+    window = Window.create("CH", "BALST", "", channel, start, end)
+    (result,) = extractor.extract([window])
+    expected = selected(path, channel).trim(UTCDateTime(start), UTCDateTime(end))
+    assert_matches_oracle(result, expected)
+    # The same answer as reading the object whole (status, gaps, message), in a small part
+    # of its bytes.
+    with Extractor(Archive(extractor.archive.store, extractor.archive.layout)) as whole:
+        (unindexed,) = whole.extract([window])
+    assert (result.status, result.gaps, result.message) == (
+        unindexed.status,
+        unindexed.gaps,
+        unindexed.message,
+    )
+    assert result.status in (Status.OK, Status.PARTIAL), result.message
+    assert result.stats.bytes < path.stat().st_size / 10, result.stats
+
+
+def test_an_index_that_disagrees_with_the_object_is_not_used(tmp_path: Path) -> None:
+    """The object rewritten after indexing, same size (the channels one after the other, as
+    ObsPy's file has them): the records are not where the index says, so the object is read
+    whole, and the answer is still ObsPy's."""
+    from seiswindow.indexbuild import build_index
+    from seiswindow.tsindex import IndexStore
+
+    path = earthscope_tree(tmp_path / "tree")
+    store = LocalStore(tmp_path / "tree")
+    db = IndexStore(tmp_path / "index.sqlite")
+    assert not build_index(store, [EARTHSCOPE_KEY], db).failed
+    interleaved = path.read_bytes()
+    path.write_bytes(BALST_TWO_CHANNELS.read_bytes())
+    assert path.stat().st_size == len(interleaved) and path.read_bytes() != interleaved
+    window = Window.create("CH", "BALST", "", "LHZ", "2025-11-10T10:00:00", "2025-11-10T10:20:00")
+    with Extractor(Archive(store, layout_named("earthscope")), index=db) as extractor:
+        (result,) = extractor.extract([window])
+    expected = selected(path, "LHZ").trim(UTCDateTime(ns=window.start), UTCDateTime(ns=window.end))
+    assert result.status is Status.OK, result.message
+    assert_matches_oracle(result, expected)
+    assert result.stats.bytes >= len(interleaved)  # checked against the index, then read whole
