@@ -4,6 +4,8 @@ one archive alone keeps working exactly as before."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import seiswindow
@@ -120,3 +122,9 @@ def test_seiswindow_layout_does_not_apply_to_every_archive_of_a_list(s3: S3Proxy
     assert [a.layout.name for a in open_archives(settings)] == ["scedc", "ncedc"]
     one = Settings(archive=str(DATA / "ncedc-pds"), layout="ncedc")
     assert [a.layout.name for a in open_archives(one)] == ["ncedc"]
+
+
+def test_an_empty_sds_directory_is_refused_at_start(tmp_path: Path) -> None:
+    (tmp_path / "sds").mkdir()
+    with pytest.raises(ConfigError, match="is empty"):
+        open_archives(Settings(archive=f"{DATA / 'scedc-pds'}=CI;{tmp_path / 'sds'}?layout=sds=*"))

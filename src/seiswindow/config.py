@@ -248,6 +248,11 @@ def _check(archive: Archive, settings: Settings) -> None:
         holds = archive.store.holds(root)
     except ArchiveError as exc:
         raise ConfigError(f"the archive {settings.archive!r} cannot be read: {exc}") from exc
+    if not holds and not root:  # a layout whose keys start with the year (SDS)
+        raise ConfigError(
+            f"the archive {settings.archive!r} is empty: check the URL or directory (the "
+            f"{archive.layout.name} tree's root, the folder that holds the year folders)"
+        )
     if not holds:
         raise ConfigError(
             f"the archive {settings.archive!r} holds no {root} (the {archive.layout.name} layout's day "
