@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.records": 5,
     "seiswindow.locate": 5,
     "seiswindow.stationday": 5,  # one channel of a station-day object, through the index
+    "seiswindow.indexread": 5,  # reads through the record index, coalesced; fills it lazily
     # 6: ObsPy-grid trimming and merging, extraction
     "seiswindow.trim": 6,
     "seiswindow.extract": 6,
@@ -54,10 +55,15 @@ LAYERS: dict[str, int] = {
     "seiswindow.encode": 7,
     # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 8,
+    "seiswindow.options": 8,  # a request's format and shape (parsed, no I/O)
+    "seiswindow.manifest": 8,  # where each window's records lie (format=manifest)
     "seiswindow.fdsn.": 8,
     "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
     "seiswindow.fdsn.routedcatalog": 8,  # the channel catalog of several archives
+    "seiswindow.fdsn.availrequest": 8,  # fdsnws-availability requests (parsing, no I/O)
+    "seiswindow.fdsn.availability": 8,  # availability spans from the record index and the listing
+    "seiswindow.fdsn.availformat": 8,  # availability answers: text, geocsv, json, request; WADL
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,

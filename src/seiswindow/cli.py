@@ -6,8 +6,10 @@ answered (ok, partial or nodata), 1 when a window failed (error), 2 for bad inpu
 
 Codes may hold FDSN wildcards (``CI.*..BH?``, ``*`` and ``?``, comma lists): they are resolved
 to the channels the archive holds on the window's days, as FDSN dataselect resolves them.
-The output's format comes from its extension (``.json``; ``.mseed``, ``.miniseed``, ``.ms``);
-any other is an error before anything is read, and the file is written whole or not at all.
+The output's format comes from its extension (``.json``; ``.mseed``, ``.miniseed``, ``.ms``;
+``.manifest.json``: where each window's records lie, :mod:`seiswindow.manifest`) or from
+``--format``; any other is an error before anything is read, and the file is written whole
+or not at all.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ __all__ = ["ChannelPattern", "main", "read_bulk"]
 
 _MSEED_SUFFIXES = (".mseed", ".miniseed", ".ms")
 _JSON_SUFFIXES = (".json",)
+_MANIFEST_SUFFIX = ".manifest.json"
+_FORMATS = {"json": "json", "miniseed": "mseed", "mseed": "mseed", "manifest": "manifest"}
 #: Header names a CSV's first line may give its columns (any case), in the columns' order.
 _HEADER_NAMES = (
     ("net", "network"),
@@ -133,12 +137,17 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _output_format(output: str | None) -> str:
-    """``json`` or ``mseed``, from the output's name (stdout: JSON).
+def _output_format(output: str | None, asked: str | None = None) -> str:
+    """``json``, ``mseed`` or ``manifest``: ``asked`` (``--format``), else from the output's
+    name (stdout: JSON).
 
     Raises:
         RequestError: the extension names no format seiswindow writes.
     """
+    if asked:
+        return _FORMATS[asked]
+    if output and output.lower().endswith(_MANIFEST_SUFFIX):
+        return "manifest"
     if not output or output == "-" or output.lower().endswith(_JSON_SUFFIXES):
         return "json"
     if output.lower().endswith(_MSEED_SUFFIXES):
@@ -149,23 +158,45 @@ def _output_format(output: str | None) -> str:
     )
 
 
-def _write(results: list[WindowResult], output: str | None, *, segments: bool) -> bool:
+def _write(results: list[WindowResult], output: str | None, *, segments: bool, fmt: str) -> bool:
     """Write the answer; False when there is nothing to write (miniSEED of no sample)."""
     from .encode import encode_json, encode_mseed
 
-    if _output_format(output) == "mseed":
+    if fmt == "mseed":
         body = encode_mseed(results)
         if not body:
             return False
     else:
-        body = bytes(encode_json(results, segments=segments))
-        if not output or output == "-":
-            sys.stdout.buffer.write(body + b"\n")
-            sys.stdout.flush()
-            return True
+        return _write_json(bytes(encode_json(results, segments=segments)), output)
     assert output is not None
     _write_whole(Path(output), body)
     return True
+
+
+def _write_json(body: bytes, output: str | None) -> bool:
+    if not output or output == "-":
+        sys.stdout.buffer.write(body + b"\n")
+        sys.stdout.flush()
+    else:
+        _write_whole(Path(output), body)
+    return True
+
+
+def _manifest(extractor: Extractor, windows: list[Window], output: str | None) -> int:
+    """Write where each window's records lie (no sample decoded); 1 when a window failed."""
+    import time
+
+    from .manifest import Manifester, manifest_document
+
+    submitted = time.time_ns()
+    manifests = Manifester(extractor, max_parallel=8).manifests(windows)
+    doc = manifest_document(manifests, archive=extractor.archive, request_time=submitted)
+    _write_json(orjson.dumps(doc, option=orjson.OPT_INDENT_2), output)
+    counts = Counter(m.status for m in manifests)
+    summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
+    ranges = sum(len(m.spans) for m in manifests)
+    print(f"{len(manifests)} windows: {summary}; {ranges} byte ranges", file=sys.stderr)
+    return 1 if counts[Status.ERROR] else 0
 
 
 def _write_whole(path: Path, body: bytes) -> None:
@@ -231,7 +262,7 @@ def _progress(done: int, total: int, stream: TextIO, *, unit: str = "windows") -
 
 
 def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> int:
-    _output_format(args.output)  # a name seiswindow cannot write fails before any read
+    fmt = _output_format(args.output, args.format)  # a name seiswindow cannot write fails before any read
     settings = _settings(args)
     archives = open_archives(settings)
     windows = _resolved(items, archives)
@@ -240,12 +271,14 @@ def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> 
     with Extractor(
         archives, limits=settings.limits, max_workers=settings.max_workers, index=open_index(settings)
     ) as extractor:
+        if fmt == "manifest":
+            return _manifest(extractor, windows, args.output)
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):
             results[i] = result
             if show:
                 _progress(done, len(windows), sys.stderr)
     answered = [r for r in results if r is not None]
-    if not _write(answered, args.output, segments=args.segments):
+    if not _write(answered, args.output, segments=args.segments, fmt=fmt):
         print(f"no samples: {args.output} not written", file=sys.stderr)
     counts = Counter(r.status for r in answered)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
@@ -379,6 +412,12 @@ def _parser() -> argparse.ArgumentParser:
         "written whole or not at all",
     )
     extracting.add_argument("--segments", action="store_true", help="JSON: one object per contiguous segment")
+    extracting.add_argument(
+        "--format",
+        choices=sorted(_FORMATS),
+        help="json, miniseed, or manifest: where each window's records lie in the archive, "
+        "for workers that fetch them (default: from the output's extension; .manifest.json: manifest)",
+    )
     extracting.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

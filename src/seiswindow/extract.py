@@ -21,7 +21,8 @@ from .archive import Archive
 from .archives import Archives
 from .errors import ArchiveError, DataError, NoSuchKey
 from .indexbuild import filename_of
-from .locate import FileIndexCache, Locator, Meter, Records
+from .indexread import Batch, IndexReader
+from .locate import FileIndexCache, Locator, Meter, Records, RoundCost
 from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
@@ -62,6 +63,11 @@ class Extractor:
         limits: what one request may ask for.
         max_workers: day files read at once (each read makes its own parallel requests).
         cache: what is known of files; shared by all requests of this extractor.
+        index: the record index of the archive's day files: windows of the files it holds
+            are one read each (:mod:`seiswindow.indexread`); it is filled as files are read whole.
+        round_cost: what a round of requests costs against bytes: with it, the search of
+            a file not indexed reads a speculative range instead of a round of probes when
+            that is cheaper (two rounds instead of three; see :mod:`seiswindow.locate`).
     """
 
     def __init__(
@@ -72,6 +78,7 @@ class Extractor:
         max_workers: int = 16,
         cache: FileIndexCache | None = None,
         index: IndexStore | None = None,
+        round_cost: RoundCost | None = None,
     ) -> None:
         self.archives = archive if isinstance(archive, Archives) else Archives.one(archive)
         #: The first archive (the only one of a single-archive configuration).
@@ -81,22 +88,35 @@ class Extractor:
         self.limits = limits or Limits()
         self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
         self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
-        # One locator (and file cache: keys of two archives may be equal) per archive.
+        # One locator (and file cache: keys of two archives may be equal) and one reader
+        # through the index per archive (the index names files by their archive's URL).
         self._locators = [
             Locator(
                 each.store,
                 pool=self._io,
                 cache=(cache or FileIndexCache()) if i == 0 else FileIndexCache(),
                 record_length=each.layout.record_length,
+                round_cost=round_cost,
             )
             for i, each in enumerate(self.archives)
         ]
+        self._indexreads = [
+            IndexReader(each.store, index) if index is not None else None for each in self.archives
+        ]
+        for locator, reader in zip(self._locators, self._indexreads, strict=True):
+            if reader is not None:
+                locator.on_whole = reader.learn_whole  # lazy filling
         self.locator = self._locators[0]
+        #: reads through the index when it holds a file of the first archive (None without an index)
+        self.indexread = self._indexreads[0]
 
     def close(self) -> None:
         """Stop the thread pools and close the store."""
         self._files.shutdown(wait=True, cancel_futures=True)
         self._io.shutdown(wait=True, cancel_futures=True)
+        for reader in self._indexreads:
+            if reader is not None:
+                reader.close()  # indexing begun finishes before the store closes
         for each in self.archives:
             each.store.close()
         if self.index is not None:
@@ -229,25 +249,26 @@ class Extractor:
         meter: Meter,
         context: bool = True,
         failed: dict[str, str] | None = None,
+        batch: Batch | None = None,
     ) -> _FileOutcome:
         """What ``key`` holds for ``window``. With ``failed``, a file the store already
         failed on in this call fails at once with the same message (a stalled file costs
-        one time budget per call, not one per window)."""
+        one time budget per call, not one per window). ``batch``: the call's reads through
+        the index, coalesced (of the archive that serves the window's network)."""
         i = self.archives.index_of(window.nslc.network)
         if i is None:  # planned by _plan, which plans no file for such a window
             return _FileOutcome(key, day, missing=True)
-        locator, station_day = self._locators[i], self.archives.routes[i].archive.layout.station_day
         seen = f"{i}:{key}"  # two archives may have equal keys
         if failed is not None and seen in failed:
             return _FileOutcome(key, day, error=failed[seen])
         try:
-            if station_day:
+            if self.archives.routes[i].archive.layout.station_day:
                 sections = self._sections(i, key, window, day)
-                records = locator.read_channel(
+                records = self._locators[i].read_channel(
                     key, window.nslc, window.start, window.end, meter, context=context, sections=sections
                 )
             else:
-                records = locator.read(key, window.start, window.end, meter, context=context)
+                records = self._locate(i, key, window, meter, context, batch)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
         except ArchiveError as exc:
@@ -277,6 +298,26 @@ class Extractor:
         begin = day_start(day)  # the object's records may spill into the neighbouring days
         rows = self.index.rows(window.nslc, begin - _DAY_NS, begin + 2 * _DAY_NS)
         return ChannelSections(tuple(row for name, row in rows if name == filename), size=identity[0])
+
+    def _locate(
+        self, i: int, key: str, window: Window, meter: Meter, context: bool, batch: Batch | None
+    ) -> Records | None:
+        """The records of ``key`` for ``window``: through the index when it holds the file
+        (one read), else (or when the index is stale) by the locator's search.
+
+        Raises:
+            NoSuchKey, ArchiveError, DataError: as :meth:`Locator.read`.
+        """
+        reader = self._indexreads[i]
+        if reader is not None:
+            found = reader.read(
+                key, window.nslc, window.start, window.end, meter, context=context, batch=batch
+            )
+            if found.hit:
+                return found.records
+            if found.stale:
+                log.warning("%s", found.stale)
+        return self._locators[i].read(key, window.start, window.end, meter, context=context)
 
     def _assemble_safely(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
         """:meth:`_assemble`, where a bug (or data no check foresaw) fails this window only."""
@@ -342,6 +383,26 @@ class _Run:
         self.weights = [0 if samples_ahead is None else estimated_samples(w) for w in windows]
         self.budget = samples_ahead
         self.failed: dict[str, str] = {}  # files the store failed on, in this call: not asked again
+        self.routes = [extractor.archives.index_of(w.nslc.network) for w in windows]
+        # One batch of reads through the index per archive (station-day objects aside: they
+        # are read channel by channel, see Locator.read_channel).
+        self.batches: list[Batch | None] = []
+        for a, (route, reader) in enumerate(
+            zip(extractor.archives.routes, extractor._indexreads, strict=True)
+        ):
+            wanted = [
+                (key, w.nslc, w.start, w.end)
+                for w, plan, at in zip(windows, self.plans, self.routes, strict=True)
+                if at == a
+                for _, key in plan
+            ]
+            batch = None
+            if reader is not None and wanted and not route.archive.layout.station_day:
+                try:
+                    batch = reader.batch(wanted)
+                except ArchiveError as exc:  # the index is not readable: each window searches
+                    log.warning("the record index is not used: %s", exc)
+            self.batches.append(batch)
         self.futures: dict[Future[_FileOutcome], int] = {}
         self.outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
         self.pending = [len(plan) for plan in self.plans]
@@ -366,7 +427,7 @@ class _Run:
                 continue
             for day, key in self.plans[i]:
                 future = self.extractor._files.submit(
-                    read, key, day, self.windows[i], self.meters[i], True, self.failed
+                    read, key, day, self.windows[i], self.meters[i], True, self.failed, self._batch(i)
                 )
                 self.futures[future] = i
             self.in_flight += self.weights[i]
@@ -393,6 +454,10 @@ class _Run:
                     self._done(i)
                     yield i, result
             self._begin_more()
+
+    def _batch(self, i: int) -> Batch | None:
+        at = self.routes[i]
+        return None if at is None else self.batches[at]
 
     def _done(self, i: int) -> None:
         self.done[i] = True

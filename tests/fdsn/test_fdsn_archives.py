@@ -83,3 +83,34 @@ def test_station_answers_across_archives(multi_url: str) -> None:
     (balst,) = [s for n in ch for s in n]
     assert balst.code == "BALST" and (balst.latitude, balst.longitude) == BALST[:2]
     assert {(c.code, c.sample_rate) for c in balst} == {("LHE", 1.0), ("LHZ", 1.0)}
+
+
+def test_availability_lists_each_channel_from_its_archive(multi_url: str, shared_data: Path) -> None:
+    """BK.RUSS from the NCEDC bucket (its layout, its quality Q), CI.WBM from SCEDC's, in
+    one answer from the listings (no index)."""
+    import httpx
+    from obspy import read
+
+    answer = httpx.get(
+        f"{multi_url}/fdsnws/availability/1/query",
+        params={
+            "net": "CI,BK",
+            "sta": "WBM,RUSS",
+            "cha": "LHZ",
+            "start": "2022-01-02T06:00:00",
+            "end": "2022-01-02T07:00:00",
+        },
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    rows = {
+        (r[0], r[1]): r
+        for r in (line.split() for line in answer.text.splitlines() if line and line[0] != "#")
+    }
+    russ = read(
+        str(shared_data / "ncedc-pds/continuous_waveforms/BK/2022/2022.002/RUSS.BK.LHZ.00.D.2022.002")
+    )[0]
+    wbm = read(str(shared_data / "scedc-pds/continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms"))[0]
+    assert set(rows) == {("BK", "RUSS"), ("CI", "WBM")}
+    assert rows[("BK", "RUSS")][4] == russ.stats.mseed.dataquality
+    assert rows[("CI", "WBM")][4] == wbm.stats.mseed.dataquality

@@ -28,11 +28,12 @@ from ..encode import STREAM_AFTER_BYTES
 from ..errors import ArchiveError, LimitExceeded, RequestError
 from ..extract import Extractor
 from ..locate import Records
-from ..model import Nslc, Window, check_count, estimated_samples
+from ..manifest import Manifester, manifest_document
+from ..model import Nslc, Status, Window, check_count, estimated_samples
 from ..mseed import RecordHeader
-from ..nstime import NS_PER_S
+from ..nstime import NS_PER_S, format_time
 from .catalog import ChannelCatalog
-from .request import DataselectRequest
+from .request import DataselectRequest, Selection
 
 __all__ = ["DataselectAnswer", "DataselectService", "Record"]
 
@@ -144,6 +145,29 @@ class DataselectService:
         if request.minimum_length > 0 or request.longest_only or self.most_bytes(windows) > self.max_bytes:
             return self._gathered(request, windows)
         return self._streamed(windows)
+
+    def manifest(self, request: DataselectRequest, *, request_time: int) -> dict[str, object] | None:
+        """Where the records of ``request`` lie (``format=manifest``, see
+        :mod:`seiswindow.manifest`): one window per channel and request line, with its
+        status; None when no window has a record (the answer is no data).
+
+        Raises:
+            LimitExceeded, RequestError: as :meth:`answer`.
+            ArchiveError: the archive could not be read and nothing was found.
+        """
+        windows = self._windows(request)
+        manifests = Manifester(self.extractor, max_parallel=self.max_parallel).manifests(windows)
+        if not any(m.spans for m in manifests):
+            errors = [m.message for m in manifests if m.status is Status.ERROR]
+            _check_found(errors, found=False)
+            return None
+        params = [_params(s) for s in request.selections]
+        return manifest_document(
+            manifests,
+            archive=self.extractor.archive,
+            request_time=request_time,
+            extra={"dataselect_params_list": params},
+        )
 
     def most_bytes(self, windows: list[Window]) -> int:
         """The most bytes the records of ``windows`` may take: 10 bytes a sample (Steim2's
@@ -309,6 +333,23 @@ def _kept(chunks: list[Records], window: Window) -> list[Record]:
             record = Record(window.nslc, header.start, header.end, header.period, data)
             kept.setdefault((header.start, data), record)  # a record read twice is sent once
     return sorted(kept.values(), key=lambda r: (r.start, r.end))
+
+
+def _params(selection: Selection) -> dict[str, object]:
+    """A request line as the manifest repeats it (EarthScope's ``dataselect_params_list``)."""
+    codes = {
+        name: ",".join(p.text for p in patterns)
+        for name, patterns in zip(
+            ("network", "station", "location", "channel"),
+            (selection.network, selection.station, selection.location, selection.channel),
+            strict=True,
+        )
+    }
+    times = {
+        "starttime": None if selection.start is None else format_time(selection.start),
+        "endtime": None if selection.end is None else format_time(selection.end),
+    }
+    return {**times, **codes}
 
 
 def _check_found(problems: list[str], *, found: bool) -> None:
