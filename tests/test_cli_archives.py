@@ -60,3 +60,41 @@ def test_a_wildcard_resolves_in_the_archive_of_its_network(tmp_path: Path) -> No
         sta = tr_id.split(".")[1]
         expected = oracle([NCEDC_DAY / f"{sta}.BK.LHZ.00.D.2022.002"], Window.from_nslc(tr_id, t0, t1))
         assert (trace.data == expected[0].data).all()
+
+
+def test_a_manifest_names_each_windows_own_bucket(s3: object, moto_endpoint: str, tmp_path: Path) -> None:
+    """``seiswindow bulk --format manifest`` on two buckets: each entry names the archive of
+    its window's network; a worker fetching the ranges from the buckets named gets what ObsPy
+    reads from the day files."""
+    from io import BytesIO
+
+    import numpy as np
+    from obspy import Stream, UTCDateTime
+
+    from support.s3server import s3_client
+
+    start, end = "2022-01-02T10:00:00", "2022-01-02T10:05:00"
+    lines = f"CI WBM -- LHZ {start} {end}\nBK RUSS 00 LHZ {start} {end}\n"
+    out = tmp_path / "two.manifest.json"
+    env = {"SEISWINDOW_ARCHIVE": "s3://scedc-pds=CI;s3://ncedc-pds=BK", "AWS_ENDPOINT_URL_S3": s3.url}  # type: ignore[attr-defined]
+    proc = run("bulk", "-", "--format", "manifest", "-o", str(out), env=env, stdin=lines)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert [a["bucket"] for a in doc["archives"]] == ["scedc-pds", "ncedc-pds"]
+    client = s3_client(moto_endpoint)
+    files = {
+        "CI": DATA / "scedc-pds/continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms",
+        "BK": NCEDC_DAY / "RUSS.BK.LHZ.00.D.2022.002",
+    }
+    for i, net in enumerate(("CI", "BK")):
+        stream = Stream()
+        for entry in (e for e in doc["contents"] if e["window"] == i):
+            bucket = entry["archive"]["bucket"]
+            assert bucket == ("scedc-pds" if net == "CI" else "ncedc-pds")
+            answer = client.get_object(Bucket=bucket, Key=entry["object_key"], Range=entry["range"])
+            stream += read(BytesIO(answer["Body"].read()))
+        stream.merge()
+        stream.trim(UTCDateTime(start), UTCDateTime(end))
+        w = doc["windows"][i]
+        window = Window.create(w["network"], w["station"], w["location"], w["channel"], start, end)
+        np.testing.assert_array_equal(stream[0].data, oracle([files[net]], window)[0].data)

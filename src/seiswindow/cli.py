@@ -190,7 +190,9 @@ def _manifest(extractor: Extractor, windows: list[Window], output: str | None) -
 
     submitted = time.time_ns()
     manifests = Manifester(extractor, max_parallel=8).manifests(windows)
-    doc = manifest_document(manifests, archive=extractor.archive, request_time=submitted)
+    doc = manifest_document(
+        manifests, archive=extractor.archive, request_time=submitted, archives=extractor.archives
+    )
     _write_json(orjson.dumps(doc, option=orjson.OPT_INDENT_2), output)
     counts = Counter(m.status for m in manifests)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])

@@ -390,7 +390,12 @@ class Service:
         """Where each window's records lie (no sample decoded), as one JSON document."""
         submitted, transport, rid = time.time_ns(), prepared.transport, prepared.request_id
         manifests = Manifester(self.extractor).manifests(prepared.windows)
-        doc = manifest_document(manifests, archive=self.extractor.archive, request_time=submitted)
+        doc = manifest_document(
+            manifests,
+            archive=self.extractor.archive,
+            request_time=submitted,
+            archives=self.extractor.archives,
+        )
         out = transport.body_type(
             limit=transport.limit(self.extractor.limits),
             gzip=prepared.gzip,
