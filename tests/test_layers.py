@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "seiswindow._version": 0,
     # 1: archive layouts and the Archive value; 2: stores
     "seiswindow.archive": 1,
+    "seiswindow.archives": 1,
     "seiswindow.store.": 2,
     "seiswindow.store": 2,
     # 3: libmseed (the only module touching record bytes) and what screens records
@@ -44,6 +45,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fileindex": 5,
     "seiswindow.records": 5,
     "seiswindow.locate": 5,
+    "seiswindow.stationday": 5,  # one channel of a station-day object, through the index
     "seiswindow.indexread": 5,  # reads through the record index, coalesced; fills it lazily
     # 6: ObsPy-grid trimming and merging, extraction
     "seiswindow.trim": 6,
@@ -58,6 +60,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn.": 8,
     "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
+    "seiswindow.fdsn.routedcatalog": 8,  # the channel catalog of several archives
     "seiswindow.fdsn.availrequest": 8,  # fdsnws-availability requests (parsing, no I/O)
     "seiswindow.fdsn.availability": 8,  # availability spans from the record index and the listing
     "seiswindow.fdsn.availformat": 8,  # availability answers: text, geocsv, json, request; WADL

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .archive import Archive
-from .config import Settings, open_archive, open_extractor
+from .config import Settings, open_archives, open_extractor
 from .errors import RequestError
 from .model import Window, WindowResult, parse_windows
 
@@ -55,8 +55,9 @@ def extract(
 
     Args:
         windows: see :func:`as_windows`.
-        archive: ``s3://bucket``, a local directory, ``demo``, or an opened
-            :class:`Archive`; default: ``SEISWINDOW_ARCHIVE`` or ``s3://scedc-pds``.
+        archive: ``s3://bucket``, a local directory, ``demo``, several archives as
+            ``SEISWINDOW_ARCHIVE`` lists them (``s3://scedc-pds=CI;s3://ncedc-pds=BK``), or
+            an opened :class:`Archive`; default: ``SEISWINDOW_ARCHIVE`` or ``s3://scedc-pds``.
         settings: full settings (limits, endpoint...); default: from the environment.
 
     Raises:
@@ -67,7 +68,7 @@ def extract(
     items = as_windows(windows)
     if settings is None:
         settings = Settings.from_env(archive=archive if isinstance(archive, str) else None)
-    opened = archive if isinstance(archive, Archive) else open_archive(settings)
+    opened = archive if isinstance(archive, Archive) else open_archives(settings)
     with open_extractor(settings, opened) as extractor:
         return extractor.extract(items)
 

@@ -19,7 +19,17 @@ from .model import Nslc
 if TYPE_CHECKING:  # annotations only: the store layer sits above this one
     from .store import Store
 
-__all__ = ["LAYOUTS", "Archive", "Layout", "NcedcLayout", "ScedcLayout", "layout_named"]
+__all__ = [
+    "LAYOUTS",
+    "Archive",
+    "EarthScopeLayout",
+    "GeonetLayout",
+    "Layout",
+    "NcedcLayout",
+    "ScedcLayout",
+    "SdsLayout",
+    "layout_named",
+]
 
 
 class Layout(ABC):
@@ -39,6 +49,12 @@ class Layout(ABC):
     root: ClassVar[str] = "continuous_waveforms/"
     record_length: ClassVar[int] = 512
     spills_over_midnight: ClassVar[bool] = False
+    #: Whether one object holds every channel of a station (records interleaved): a
+    #: window then keeps only its channel's records, read from the whole object.
+    station_day: ClassVar[bool] = False
+    #: Whether the archive publishes StationXML (``station_xml_key``); without it the
+    #: station service answers from what the day files tell.
+    has_station_xml: ClassVar[bool] = True
 
     #: Between network and station code in a StationXML file name (``CI_CCA.xml``).
     station_xml_separator: ClassVar[str] = "_"
@@ -143,11 +159,109 @@ class NcedcLayout(Layout):
         return Nslc(net, sta, loc, cha), _day_of_year(int(year), int(doy))
 
 
+class SdsLayout(Layout):
+    """SeisComP Data Structure, as most local archives (and ObsPy's SDS client) lay it out:
+    ``2022/CI/WBM/LHZ.D/CI.WBM..LHZ.D.2022.002``. Files are cut at record boundaries, so
+    a day file may hold records that spill over midnight (ObsPy's SDS client reads the
+    neighbouring file within 30 s of midnight, and so do we). No StationXML.
+    """
+
+    name = "sds"
+    root = ""  # keys start with the year: any object at all is a start
+    record_length = 512
+    spills_over_midnight = True
+    has_station_xml = False
+    _NAME = re.compile(
+        r"^(\d{4})/([A-Z0-9]{1,8})/([A-Z0-9]{1,8})/([A-Z0-9]{1,8})\.D/"
+        r"\2\.\3\.([A-Z0-9]{0,8})\.\4\.D\.\1\.(\d{3})$"
+    )
+
+    def key(self, nslc: Nslc, day: dt.date) -> str:
+        year, doy = day.year, day.timetuple().tm_yday
+        net, sta, loc, cha = nslc.network, nslc.station, nslc.location, nslc.channel
+        return f"{year:04d}/{net}/{sta}/{cha}.D/{net}.{sta}.{loc}.{cha}.D.{year:04d}.{doy:03d}"
+
+    def day_prefix(self, day: dt.date, network: str | None = None) -> str:
+        # SDS has no directory per day: a year (of a network) is listed, keys filtered by day.
+        return f"{day.year:04d}/" + (f"{network}/" if network else "")
+
+    def parse_key(self, key: str) -> tuple[Nslc, dt.date] | None:
+        match = self._NAME.match(key)
+        if match is None:
+            return None
+        year, net, sta, cha, loc, doy = match.groups()
+        return Nslc(net, sta, loc, cha), _day_of_year(int(year), int(doy))
+
+
+class GeonetLayout(Layout):
+    """GeoNet's open data bucket (``s3://geonet-open-data``, ap-southeast-2):
+    ``waveforms/miniseed/2022/2022.002/NZ.WEL.10.HHZ.D.2022.002``. Station metadata is not
+    published beside the day files in a layout of this kind: no StationXML here.
+    """
+
+    name = "geonet"
+    root = "waveforms/miniseed/"
+    record_length = 512
+    has_station_xml = False
+    _NAME = re.compile(
+        r"^waveforms/miniseed/(\d{4})/\1\.(\d{3})/"
+        r"([A-Z0-9]{1,2})\.([A-Z0-9]{1,5})\.([A-Z0-9]{0,2})\.([A-Z0-9]{3})\.D\.\1\.\2$"
+    )
+
+    def key(self, nslc: Nslc, day: dt.date) -> str:
+        net, sta, loc, cha = nslc
+        return f"{self.day_prefix(day)}{net}.{sta}.{loc}.{cha}.D.{_ydoy(day)}"
+
+    def day_prefix(self, day: dt.date, network: str | None = None) -> str:
+        return f"waveforms/miniseed/{day.year:04d}/{_ydoy(day)}/" + (f"{network}." if network else "")
+
+    def parse_key(self, key: str) -> tuple[Nslc, dt.date] | None:
+        match = self._NAME.match(key)
+        if match is None:
+            return None
+        year, doy, net, sta, loc, cha = match.groups()
+        return Nslc(net, sta, loc, cha), _day_of_year(int(year), int(doy))
+
+
+class EarthScopeLayout(Layout):
+    """EarthScope's open data bucket (``s3://earthscope-geophysical-data``, us-east-2):
+    station-day objects holding every channel of a station, records interleaved,
+    ``miniseed/IU/2022/002/ANMO.IU.2022.002``. A window keeps its channel's records only
+    (read from the whole object: exact, never the neighbours' samples). Keys name no
+    channel, so listings cannot tell channels (``parse_key`` gives None). No StationXML.
+    """
+
+    name = "earthscope"
+    root = "miniseed/"
+    record_length = 4096
+    station_day = True
+    has_station_xml = False
+
+    def key(self, nslc: Nslc, day: dt.date) -> str:
+        year, doy = day.year, day.timetuple().tm_yday
+        return f"miniseed/{nslc.network}/{year:04d}/{doy:03d}/{nslc.station}.{nslc.network}.{_ydoy(day)}"
+
+    def day_prefix(self, day: dt.date, network: str | None = None) -> str:
+        if not network:
+            raise ConfigError("the EarthScope layout lists station-days per network; a network is needed")
+        return f"miniseed/{network}/{day.year:04d}/{day.timetuple().tm_yday:03d}/"
+
+    def parse_key(self, key: str) -> tuple[Nslc, dt.date] | None:
+        return None
+
+
+def _ydoy(day: dt.date) -> str:
+    return f"{day.year:04d}.{day.timetuple().tm_yday:03d}"
+
+
 def _day_of_year(year: int, doy: int) -> dt.date:
     return dt.date(year, 1, 1) + dt.timedelta(days=doy - 1)
 
 
-LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (ScedcLayout(), NcedcLayout())}
+LAYOUTS: dict[str, Layout] = {
+    layout.name: layout
+    for layout in (ScedcLayout(), NcedcLayout(), SdsLayout(), GeonetLayout(), EarthScopeLayout())
+}
 
 
 def layout_named(name: str) -> Layout:

@@ -29,7 +29,8 @@ import orjson
 
 from ._version import version
 from .archive import Archive
-from .config import Settings, open_archive, open_extractor
+from .archives import Archives
+from .config import Settings, open_archive, open_archives, open_extractor
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
@@ -189,7 +190,9 @@ def _manifest(extractor: Extractor, windows: list[Window], output: str | None) -
 
     submitted = time.time_ns()
     manifests = Manifester(extractor, max_parallel=8).manifests(windows)
-    doc = manifest_document(manifests, archive=extractor.archive, request_time=submitted)
+    doc = manifest_document(
+        manifests, archive=extractor.archive, request_time=submitted, archives=extractor.archives
+    )
     _write_json(orjson.dumps(doc, option=orjson.OPT_INDENT_2), output)
     counts = Counter(m.status for m in manifests)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
@@ -210,11 +213,12 @@ def _write_whole(path: Path, body: bytes) -> None:
         raise
 
 
-def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> list[Window]:
-    """The windows of ``items``, patterns resolved to the channels the archive holds.
+def _resolved(items: Sequence[Window | ChannelPattern], archives: Archives) -> list[Window]:
+    """The windows of ``items``, patterns resolved to the channels the archives hold (each
+    channel from the archive that serves its network).
 
     Raises:
-        RequestError: a pattern matches no channel of the archive in its span.
+        RequestError: a pattern matches no channel of the archives in its span.
     """
     if all(isinstance(item, Window) for item in items):
         return [item for item in items if isinstance(item, Window)]
@@ -222,7 +226,7 @@ def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> lis
     from .fdsn.codes import parse_codes
     from .fdsn.request import Selection
 
-    catalog = ChannelCatalog(archive.store, archive.layout)
+    catalogs = [ChannelCatalog(archive.store, archive.layout) for archive in archives]
     windows: list[Window] = []
     for item in items:
         if isinstance(item, Window):
@@ -237,9 +241,15 @@ def _resolved(items: Sequence[Window | ChannelPattern], archive: Archive) -> lis
             item.start,
             item.end,
         )
-        channels = catalog.channels(selection)
+        channels = [
+            nslc
+            for i, catalog in enumerate(catalogs)
+            if any(not p.is_literal or archives.routes[i].serves(p.text) for p in selection.network)
+            for nslc in catalog.channels(selection)
+            if archives.index_of(nslc.network) == i
+        ]
         if not channels:
-            raise RequestError(f"no channel of {archive.url} matches {item}")
+            raise RequestError(f"no channel of {', '.join(a.url for a in archives)} matches {item}")
         windows.extend(Window(*nslc, item.start, item.end) for nslc in channels)
     return windows  # the extractor checks them against the limits, as every other request
 
@@ -256,11 +266,11 @@ def _progress(done: int, total: int, stream: TextIO, *, unit: str = "windows") -
 def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> int:
     fmt = _output_format(args.output, args.format)  # a name seiswindow cannot write fails before any read
     settings = _settings(args)
-    archive = open_archive(settings)
-    windows = _resolved(items, archive)
+    archives = open_archives(settings)
+    windows = _resolved(items, archives)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
-    with open_extractor(settings, archive) as extractor:
+    with open_extractor(settings, archives) as extractor:
         if fmt == "manifest":
             return _manifest(extractor, windows, args.output)
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):
@@ -381,10 +391,12 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--archive",
-        help="s3://bucket[/prefix], a local directory, or 'demo' (default: $SEISWINDOW_ARCHIVE "
-        "or s3://scedc-pds)",
+        help="s3://bucket[/prefix], a local directory, or 'demo'; or several archives, "
+        "'URL[?layout=NAME&region=NAME]=NET,NET;...' (default: $SEISWINDOW_ARCHIVE or s3://scedc-pds)",
     )
-    common.add_argument("--layout", help="scedc or ncedc (default: from the archive name)")
+    common.add_argument(
+        "--layout", help="scedc, ncedc, sds, geonet or earthscope (default: from the archive name)"
+    )
     common.add_argument("--endpoint-url", help="another S3 endpoint (default: $AWS_ENDPOINT_URL_S3)")
     indexed = argparse.ArgumentParser(add_help=False)
     indexed.add_argument(

@@ -4,10 +4,16 @@ into typed values that the core receives. The core reads no environment variable
 Environment variables:
 
 - ``SEISWINDOW_ARCHIVE``: ``s3://bucket[/prefix]``, a local directory, or ``demo``
-  (default ``s3://scedc-pds``).
-- ``SEISWINDOW_LAYOUT``: ``scedc`` or ``ncedc`` (default: inferred from the archive name).
-- ``SEISWINDOW_REGION``: the bucket's region (default: us-west-2, us-east-2 for ncedc-pds,
-  else ``AWS_REGION``).
+  (default ``s3://scedc-pds``); or several archives, ``;``-separated, each
+  ``URL[?layout=NAME&region=NAME]=NETWORKS`` (networks: codes or shell patterns,
+  ``,``-separated; none: every network), e.g.
+  ``s3://scedc-pds=CI,AZ;s3://ncedc-pds=BK,NC;/data/sds?layout=sds=*``. A window goes to
+  the first archive that serves its network (:func:`parse_archives`, :func:`open_archives`).
+- ``SEISWINDOW_LAYOUT``: ``scedc``, ``ncedc``, ``sds``, ``geonet`` or ``earthscope``
+  (default: inferred from the archive name); for one archive only: each archive of a list
+  names its own (``?layout=``) or has it inferred from its name.
+- ``SEISWINDOW_REGION``: the bucket's region (default: the known region of scedc-pds,
+  ncedc-pds, earthscope-geophysical-data and geonet-open-data, else ``AWS_REGION``).
 - ``SEISWINDOW_SIGNED``: ``1`` to sign S3 requests with the default AWS credentials
   (default: anonymous, as public buckets need).
 - ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``: another S3 endpoint (moto, MinIO).
@@ -38,12 +44,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .archive import Archive, layout_named
+from .archives import Archives, Route
 from .errors import ArchiveError, ConfigError, NoSuchKey
 from .model import Limits
 from .store import LocalStore, S3Store, Store
@@ -58,17 +66,25 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_ARCHIVE",
     "Archive",
+    "ArchiveSpec",
     "Settings",
     "open_archive",
+    "open_archives",
     "open_extractor",
     "open_index",
     "open_service",
     "open_station_table",
+    "parse_archives",
     "round_cost",
 ]
 
 DEFAULT_ARCHIVE = "s3://scedc-pds"
-_REGIONS = {"scedc-pds": "us-west-2", "ncedc-pds": "us-east-2"}
+_REGIONS = {
+    "scedc-pds": "us-west-2",
+    "ncedc-pds": "us-east-2",
+    "earthscope-geophysical-data": "us-east-2",
+    "geonet-open-data": "ap-southeast-2",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +160,8 @@ class Settings:
 
 
 def open_archive(settings: Settings, *, check: bool = True) -> Archive:
-    """The archive the settings name: an S3 bucket, a local directory, or the demo.
+    """The archive the settings name: an S3 bucket, a local directory, or the demo
+    (settings naming several archives: :func:`open_archives`).
 
     With ``check`` (the default), the archive is asked once whether it holds day files of
     its layout (one LIST of at most one key): a bucket that does not exist, a private one
@@ -152,12 +169,89 @@ def open_archive(settings: Settings, *, check: bool = True) -> Archive:
     to set, instead of "no data" for every window.
 
     Raises:
-        ConfigError: the archive or layout is invalid, or the archive holds no day file.
+        ConfigError: the archive or layout is invalid, or the archive holds no day file,
+            or the settings name several archives.
     """
+    if len(specs := parse_archives(settings.archive)) > 1:
+        raise ConfigError(f"{len(specs)} archives are configured where one is needed: {settings.archive!r}")
     archive = _open(settings)
     if check:
         _check(archive, settings)
     return archive
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSpec:
+    """One archive of ``SEISWINDOW_ARCHIVE``: its URL, the layout and region it names
+    (None: inferred), and the networks it serves (codes or shell patterns)."""
+
+    url: str
+    layout: str | None = None
+    region: str | None = None
+    networks: tuple[str, ...] = ("*",)
+
+
+_NETWORK_PATTERN = re.compile(r"^[A-Z0-9*?\[\]!]{1,8}$")
+
+
+def parse_archives(text: str) -> tuple[ArchiveSpec, ...]:
+    """The archives of a ``SEISWINDOW_ARCHIVE`` value: one URL (every network), or
+    ``;``-separated ``URL[?layout=NAME&region=NAME]=NETWORKS`` entries.
+
+    Raises:
+        ConfigError: an entry is empty, names an unknown option or layout, or a network
+            that is no code or pattern.
+    """
+    entries = [e.strip() for e in text.split(";")]
+    if "=" not in text and len(entries) == 1:
+        return (ArchiveSpec(text),)  # one archive, exactly as always
+    if not all(entries):
+        raise ConfigError(f"SEISWINDOW_ARCHIVE={text!r}: an entry between ';' is empty")
+    return tuple(_parse_entry(entry) for entry in entries)
+
+
+def _parse_entry(entry: str) -> ArchiveSpec:
+    url, networks = entry, "*"
+    head, sep, tail = entry.rpartition("=")
+    # "URL?layout=sds" ends in an option, not in networks: its query would lack a '='.
+    if sep and ("?" not in head or all("=" in p for p in head.partition("?")[2].split("&"))):
+        url, networks = head, tail
+    url, _, query = url.partition("?")
+    options: dict[str, str] = {}
+    for pair in filter(None, query.split("&")):
+        name, _, value = pair.partition("=")
+        if name not in ("layout", "region") or not value:
+            raise ConfigError(f"archive {entry!r}: unknown option {pair!r} (known: layout=, region=)")
+        options[name] = value
+    if "layout" in options:
+        layout_named(options["layout"])  # an unknown layout is an error here, naming the entry
+    codes = tuple(n.strip().upper() for n in networks.split(","))
+    bad = [c for c in codes if not _NETWORK_PATTERN.match(c)]
+    if not url.strip() or bad:
+        what = f"networks {bad}" if bad else "no URL"
+        raise ConfigError(f"archive {entry!r}: {what}; give URL[?layout=NAME&region=NAME]=NET,NET")
+    return ArchiveSpec(url.strip(), options.get("layout"), options.get("region"), codes)
+
+
+def open_archives(settings: Settings, *, check: bool = True) -> Archives:
+    """The archives the settings name, each with its store (an S3 client of its own, in
+    its region), layout and networks; each checked as :func:`open_archive` checks one.
+
+    Raises:
+        ConfigError: an entry is invalid, or an archive cannot be read or holds no day file.
+    """
+    routes = []
+    specs = parse_archives(settings.archive)
+    for spec in specs:
+        # SEISWINDOW_LAYOUT names the layout of one archive; in a list, each entry names its
+        # own (or its name tells it): one setting for all would misread every other archive.
+        layout = spec.layout or (settings.layout if len(specs) == 1 else None)
+        one = replace(settings, archive=spec.url, layout=layout)
+        archive = _open(one, region=spec.region)
+        if check:
+            _check(archive, one)
+        routes.append(Route(archive, spec.networks))
+    return Archives(tuple(routes))
 
 
 def _check(archive: Archive, settings: Settings) -> None:
@@ -166,6 +260,11 @@ def _check(archive: Archive, settings: Settings) -> None:
         holds = archive.store.holds(root)
     except ArchiveError as exc:
         raise ConfigError(f"the archive {settings.archive!r} cannot be read: {exc}") from exc
+    if not holds and not root:  # a layout whose keys start with the year (SDS)
+        raise ConfigError(
+            f"the archive {settings.archive!r} is empty: check the URL or directory (the "
+            f"{archive.layout.name} tree's root, the folder that holds the year folders)"
+        )
     if not holds:
         raise ConfigError(
             f"the archive {settings.archive!r} holds no {root} (the {archive.layout.name} layout's day "
@@ -174,7 +273,7 @@ def _check(archive: Archive, settings: Settings) -> None:
         )
 
 
-def _open(settings: Settings) -> Archive:
+def _open(settings: Settings, *, region: str | None = None) -> Archive:
     url = settings.archive
     if url == "demo":
         from .demo import build_demo_archive, default_demo_root
@@ -188,8 +287,8 @@ def _open(settings: Settings) -> Archive:
         bucket, _, prefix = url[5:].partition("/")
         if not bucket:
             raise ConfigError(f"archive {url!r} names no bucket")
-        layout = layout_named(settings.layout or ("ncedc" if "ncedc" in bucket else "scedc"))
-        region = _REGIONS.get(bucket) or settings.region or "us-west-2"
+        layout = layout_named(settings.layout or _guess_layout(bucket))
+        region = region or _REGIONS.get(bucket) or settings.region or "us-west-2"
         store: Store = S3Store(
             bucket,
             prefix=prefix,
@@ -202,8 +301,13 @@ def _open(settings: Settings) -> Archive:
     if "://" in url:
         raise ConfigError(f"archive {url!r}: use s3://bucket, a directory path, or 'demo'")
     path = Path(url).expanduser()
-    layout = layout_named(settings.layout or ("ncedc" if "ncedc" in path.name else "scedc"))
+    layout = layout_named(settings.layout or _guess_layout(path.name))
     return Archive(LocalStore(path), layout)
+
+
+def _guess_layout(name: str) -> str:
+    """The layout an archive's name suggests (``ncedc-pds``, ``geonet-open-data``...)."""
+    return next((known for known in ("ncedc", "geonet", "earthscope") if known in name), "scedc")
 
 
 def open_station_table(settings: Settings) -> StationTable | None:
@@ -262,9 +366,9 @@ def open_service(settings: Settings) -> Service:
     return Service(open_extractor(settings), owns_extractor=True)
 
 
-def open_extractor(settings: Settings, archive: Archive | None = None) -> Extractor:
+def open_extractor(settings: Settings, archive: Archive | Archives | None = None) -> Extractor:
     """The extractor the settings describe (limits, workers, record index, round cost), on
-    ``archive`` or else the archive they name.
+    ``archive`` or else the archives they name.
 
     Raises:
         ConfigError: the archive or the index cannot be opened, or a value is invalid.
@@ -272,7 +376,7 @@ def open_extractor(settings: Settings, archive: Archive | None = None) -> Extrac
     from .extract import Extractor
 
     return Extractor(
-        archive or open_archive(settings),
+        archive or open_archives(settings),
         limits=settings.limits,
         max_workers=settings.max_workers,
         index=open_index(settings),
@@ -291,8 +395,8 @@ def round_cost(settings: Settings) -> RoundCost | None:
     from .locate import RoundCost
 
     raw = settings.round_cost
-    if raw is None:
-        return RoundCost() if settings.archive.startswith("s3://") else None
+    if raw is None:  # S3's when any archive is a bucket (a directory's reads are cheap anyway)
+        return RoundCost() if "s3://" in settings.archive else None
     if raw.strip().lower() == "off":
         return None
     try:

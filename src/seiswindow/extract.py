@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .archive import Archive
+from .archives import Archives
 from .errors import ArchiveError, DataError, NoSuchKey
+from .indexbuild import filename_of
 from .indexread import Batch, IndexReader
 from .locate import FileIndexCache, Locator, Meter, Records, RoundCost
 from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
+from .stationday import ChannelSections
 from .trim import find_gaps, trim_segments
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 #: over midnight (as SDS may) get ObsPy's SDS client's 30 s.
 _BORDER_NS = 5 * NS_PER_S
 _SPILL_BORDER_NS = 30 * NS_PER_S
+_DAY_NS = 86_400 * NS_PER_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,11 @@ class _FileOutcome:
 
 
 class Extractor:
-    """Extracts windows from one archive.
+    """Extracts windows from one archive, or from several, each window from the first
+    archive that serves its network (:class:`~seiswindow.archives.Archives`).
 
     Args:
-        archive: the store and layout to read.
+        archive: the store and layout to read, or the archives and the networks they serve.
         limits: what one request may ask for.
         max_workers: day files read at once (each read makes its own parallel requests).
         cache: what is known of files; shared by all requests of this extractor.
@@ -67,7 +72,7 @@ class Extractor:
 
     def __init__(
         self,
-        archive: Archive,
+        archive: Archive | Archives,
         *,
         limits: Limits | None = None,
         max_workers: int = 16,
@@ -75,31 +80,45 @@ class Extractor:
         index: IndexStore | None = None,
         round_cost: RoundCost | None = None,
     ) -> None:
-        self.archive = archive
+        self.archives = archive if isinstance(archive, Archives) else Archives.one(archive)
+        #: The first archive (the only one of a single-archive configuration).
+        self.archive = self.archives.primary
         #: the record index of the archive's day files, when there is one (closed with this)
         self.index = index
         self.limits = limits or Limits()
         self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
         self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
-        self.locator = Locator(
-            archive.store,
-            pool=self._io,
-            cache=cache or FileIndexCache(),
-            record_length=archive.layout.record_length,
-            round_cost=round_cost,
-        )
-        #: reads through the index when it holds a file (None without an index)
-        self.indexread = IndexReader(archive.store, index) if index is not None else None
-        if self.indexread is not None:
-            self.locator.on_whole = self.indexread.learn_whole  # lazy filling
+        # One locator (and file cache: keys of two archives may be equal) and one reader
+        # through the index per archive (the index names files by their archive's URL).
+        self._locators = [
+            Locator(
+                each.store,
+                pool=self._io,
+                cache=(cache or FileIndexCache()) if i == 0 else FileIndexCache(),
+                record_length=each.layout.record_length,
+                round_cost=round_cost,
+            )
+            for i, each in enumerate(self.archives)
+        ]
+        self._indexreads = [
+            IndexReader(each.store, index) if index is not None else None for each in self.archives
+        ]
+        for locator, reader in zip(self._locators, self._indexreads, strict=True):
+            if reader is not None:
+                locator.on_whole = reader.learn_whole  # lazy filling
+        self.locator = self._locators[0]
+        #: reads through the index when it holds a file of the first archive (None without an index)
+        self.indexread = self._indexreads[0]
 
     def close(self) -> None:
         """Stop the thread pools and close the store."""
         self._files.shutdown(wait=True, cancel_futures=True)
         self._io.shutdown(wait=True, cancel_futures=True)
-        if self.indexread is not None:
-            self.indexread.close()  # indexing begun finishes before the store closes
-        self.archive.store.close()
+        for reader in self._indexreads:
+            if reader is not None:
+                reader.close()  # indexing begun finishes before the store closes
+        for each in self.archives:
+            each.store.close()
         if self.index is not None:
             self.index.close()
 
@@ -202,12 +221,25 @@ class Extractor:
     # -- steps ------------------------------------------------------------------------
 
     def _plan(self, window: Window) -> list[tuple[dt.date, str]]:
-        """The day files that may hold samples of ``window``."""
-        border = _SPILL_BORDER_NS if self.archive.layout.spills_over_midnight else _BORDER_NS
+        """The day files that may hold samples of ``window`` (none when no archive serves
+        its network)."""
+        archive = self.archives.for_network(window.nslc.network)
+        if archive is None:
+            return []
+        border = _SPILL_BORDER_NS if archive.layout.spills_over_midnight else _BORDER_NS
         first = utc_day(window.start - border)
         last = utc_day(window.end + border)
         days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
-        return [(day, self.archive.layout.key(window.nslc, day)) for day in days]
+        return [(day, archive.layout.key(window.nslc, day)) for day in days]
+
+    def _unserved(self, window: Window) -> WindowResult:
+        """The result of a window whose network no archive serves: no data, saying so."""
+        served = "; ".join(f"{r.archive.url}: {','.join(r.networks)}" for r in self.archives.routes)
+        return WindowResult(
+            window,
+            Status.NODATA,
+            message=f"no data: no archive serves network {window.nslc.network} ({served})",
+        )
 
     def _read_file(
         self,
@@ -222,16 +254,26 @@ class Extractor:
         """What ``key`` holds for ``window``. With ``failed``, a file the store already
         failed on in this call fails at once with the same message (a stalled file costs
         one time budget per call, not one per window). ``batch``: the call's reads through
-        the index, coalesced."""
-        if failed is not None and key in failed:
-            return _FileOutcome(key, day, error=failed[key])
+        the index, coalesced (of the archive that serves the window's network)."""
+        i = self.archives.index_of(window.nslc.network)
+        if i is None:  # planned by _plan, which plans no file for such a window
+            return _FileOutcome(key, day, missing=True)
+        seen = f"{i}:{key}"  # two archives may have equal keys
+        if failed is not None and seen in failed:
+            return _FileOutcome(key, day, error=failed[seen])
         try:
-            records = self._locate(key, window, meter, context, batch)
+            if self.archives.routes[i].archive.layout.station_day:
+                sections = self._sections(i, key, window, day)
+                records = self._locators[i].read_channel(
+                    key, window.nslc, window.start, window.end, meter, context=context, sections=sections
+                )
+            else:
+                records = self._locate(i, key, window, meter, context, batch)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
         except ArchiveError as exc:
             if failed is not None:
-                failed.setdefault(key, str(exc))
+                failed.setdefault(seen, str(exc))
             return _FileOutcome(key, day, error=str(exc))
         except DataError as exc:
             return _FileOutcome(key, day, error=str(exc))
@@ -240,8 +282,25 @@ class Extractor:
             return _FileOutcome(key, day, error=f"{key}: internal error (logged)")
         return _FileOutcome(key, day, records=records)
 
+    def _sections(self, i: int, key: str, window: Window, day: dt.date) -> ChannelSections | None:
+        """What the record index holds of ``window``'s channel in the station-day object
+        ``key`` of archive ``i`` (None without an index, or when it does not list the object).
+
+        Raises:
+            ArchiveError: the index cannot be read.
+        """
+        if self.index is None:
+            return None
+        filename = filename_of(self.archives.routes[i].archive.store, key)
+        identity = self.index.identities([filename]).get(filename)
+        if identity is None:
+            return None
+        begin = day_start(day)  # the object's records may spill into the neighbouring days
+        rows = self.index.rows(window.nslc, begin - _DAY_NS, begin + 2 * _DAY_NS)
+        return ChannelSections(tuple(row for name, row in rows if name == filename), size=identity[0])
+
     def _locate(
-        self, key: str, window: Window, meter: Meter, context: bool, batch: Batch | None
+        self, i: int, key: str, window: Window, meter: Meter, context: bool, batch: Batch | None
     ) -> Records | None:
         """The records of ``key`` for ``window``: through the index when it holds the file
         (one read), else (or when the index is stale) by the locator's search.
@@ -249,15 +308,16 @@ class Extractor:
         Raises:
             NoSuchKey, ArchiveError, DataError: as :meth:`Locator.read`.
         """
-        if self.indexread is not None:
-            found = self.indexread.read(
+        reader = self._indexreads[i]
+        if reader is not None:
+            found = reader.read(
                 key, window.nslc, window.start, window.end, meter, context=context, batch=batch
             )
             if found.hit:
                 return found.records
             if found.stale:
                 log.warning("%s", found.stale)
-        return self.locator.read(key, window.start, window.end, meter, context=context)
+        return self._locators[i].read(key, window.start, window.end, meter, context=context)
 
     def _assemble_safely(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
         """:meth:`_assemble`, where a bug (or data no check foresaw) fails this window only."""
@@ -323,18 +383,26 @@ class _Run:
         self.weights = [0 if samples_ahead is None else estimated_samples(w) for w in windows]
         self.budget = samples_ahead
         self.failed: dict[str, str] = {}  # files the store failed on, in this call: not asked again
-        reader = extractor.indexread
-        wanted = [
-            (key, w.nslc, w.start, w.end)
-            for w, plan in zip(windows, self.plans, strict=True)
-            for _, key in plan
-        ]
-        self.batch: Batch | None = None
-        if reader is not None:
-            try:
-                self.batch = reader.batch(wanted)
-            except ArchiveError as exc:  # the index is not readable: each window searches
-                log.warning("the record index is not used: %s", exc)
+        self.routes = [extractor.archives.index_of(w.nslc.network) for w in windows]
+        # One batch of reads through the index per archive (station-day objects aside: they
+        # are read channel by channel, see Locator.read_channel).
+        self.batches: list[Batch | None] = []
+        for a, (route, reader) in enumerate(
+            zip(extractor.archives.routes, extractor._indexreads, strict=True)
+        ):
+            wanted = [
+                (key, w.nslc, w.start, w.end)
+                for w, plan, at in zip(windows, self.plans, self.routes, strict=True)
+                if at == a
+                for _, key in plan
+            ]
+            batch = None
+            if reader is not None and wanted and not route.archive.layout.station_day:
+                try:
+                    batch = reader.batch(wanted)
+                except ArchiveError as exc:  # the index is not readable: each window searches
+                    log.warning("the record index is not used: %s", exc)
+            self.batches.append(batch)
         self.futures: dict[Future[_FileOutcome], int] = {}
         self.outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
         self.pending = [len(plan) for plan in self.plans]
@@ -342,6 +410,7 @@ class _Run:
         self.in_flight = 0
         self.done = [False] * len(windows)
         self.passed = 0  # windows before this one are all done: out of the budget
+        self.ready: list[tuple[int, WindowResult]] = []  # answered without a read
 
     def _fits(self, i: int) -> bool:
         return self.budget is None or not self.futures or self.in_flight + self.weights[i] <= self.budget
@@ -350,9 +419,15 @@ class _Run:
         read = self.extractor._read_file
         while self.begun < len(self.windows) and self._fits(self.begun):
             i = self.begun
+            if not self.plans[i]:  # no archive serves its network: answered at once
+                self.ready.append((i, self.extractor._unserved(self.windows[i])))
+                self.in_flight += self.weights[i]
+                self.begun += 1
+                self._done(i)
+                continue
             for day, key in self.plans[i]:
                 future = self.extractor._files.submit(
-                    read, key, day, self.windows[i], self.meters[i], True, self.failed, self.batch
+                    read, key, day, self.windows[i], self.meters[i], True, self.failed, self._batch(i)
                 )
                 self.futures[future] = i
             self.in_flight += self.weights[i]
@@ -360,7 +435,12 @@ class _Run:
 
     def results(self) -> Iterator[tuple[int, WindowResult]]:
         self._begin_more()
-        while self.futures:
+        while self.futures or self.ready:
+            while self.ready:
+                yield self.ready.pop(0)
+            if not self.futures:
+                self._begin_more()
+                continue
             done, _ = wait(self.futures, return_when=FIRST_COMPLETED)
             for future in done:
                 i = self.futures.pop(future)
@@ -374,6 +454,10 @@ class _Run:
                     self._done(i)
                     yield i, result
             self._begin_more()
+
+    def _batch(self, i: int) -> Batch | None:
+        at = self.routes[i]
+        return None if at is None else self.batches[at]
 
     def _done(self, i: int) -> None:
         self.done[i] = True

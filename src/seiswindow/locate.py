@@ -40,10 +40,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import DataError
 from .fileindex import FileIndex, FileIndexCache, Meter
+from .model import Nslc
 from .mseed import (
     HEADER_PROBE_BYTES,
     BadRecord,
@@ -65,6 +66,7 @@ from .records import (
     with_left_out,
 )
 from .screen import GRID_TOLERANCE_NS, screen
+from .stationday import ChannelSections, NotIndexed, channel_range, check_against
 from .store import Chunk, Store
 
 __all__ = ["FileIndex", "FileIndexCache", "Locator", "Meter", "Records", "RoundCost"]
@@ -493,14 +495,83 @@ class Locator:
 
     # -- fallback ---------------------------------------------------------------------
 
-    def _read_whole(self, key: str, t0: int, t1: int, meter: Meter, context: bool) -> Records | None:
+    def read_channel(
+        self,
+        key: str,
+        nslc: Nslc,
+        t0: int,
+        t1: int,
+        meter: Meter,
+        *,
+        context: bool = False,
+        sections: ChannelSections | None = None,
+    ) -> Records | None:
+        """As :meth:`read`, for an object whose records interleave several channels (a
+        station-day object): only ``nslc``'s records are kept. The bisection of :meth:`read`
+        assumes one channel per file, so it is not tried: with ``sections`` (what the record
+        index holds of the channel in this object) the records it names are read, checked
+        against it (:mod:`seiswindow.stationday`); without, or when the index cannot be
+        used, the whole object is read. Either way the answer is exact.
+
+        Raises:
+            NoSuchKey: the object does not exist.
+            ArchiveError: the store failed.
+        """
+        if sections is not None and sections.rows:
+            try:
+                return self._read_indexed(key, nslc, sections, t0, t1, meter, context)
+            except NotIndexed:
+                pass
+        return self._read_whole(key, t0, t1, meter, context, channel=nslc)
+
+    def _read_indexed(
+        self, key: str, nslc: Nslc, sections: ChannelSections, t0: int, t1: int, meter: Meter, context: bool
+    ) -> Records | None:
+        """The records of ``nslc`` the index names for ``[t0, t1]``, one ranged read.
+
+        Raises:
+            NotIndexed: the index does not list every record, or disagrees with the object.
+        """
+        period = sections.period
+        a, b, expected = channel_range(sections, t0 - period, t1 + period)
+        (chunk,) = self._parallel(meter, [lambda: self.store.get_range(key, start=a, end=b)])
+        if chunk.size != sections.size or chunk.offset != a or len(chunk.data) != b - a:
+            raise NotIndexed  # the object changed, or the server did not answer the range
+        reclen = detect_record_length(chunk.data[:_HEAD_BYTES]) or self.record_length
+        parsed, bad = scan_records(chunk.data, offset=a, reclen=reclen)
+        ours = [h for h in parsed if h.nslc == nslc]
+        check_against(ours, expected, tolerance=1_000)
+        screened = screen(ours)
+        bad = sorted(bad + screened.bad, key=lambda b: b.offset)  # an unparsed record may be ours
+        records = pick_whole(
+            key, chunk.data, screened.kept, screened.left_out, bad, t0, t1, context=context, offset=a
+        )
+        # The trace ObsPy reads from the object starts and ends where the channel does in it.
+        if records is None:
+            return None
+        return replace(records, file_start=sections.first_start, file_end=sections.last_end)
+
+    def _read_whole(
+        self, key: str, t0: int, t1: int, meter: Meter, context: bool, *, channel: Nslc | None = None
+    ) -> Records | None:
         """Read the whole file and keep the records overlapping the span (see
-        :func:`~seiswindow.records.pick_whole`), going past bad records."""
+        :func:`~seiswindow.records.pick_whole`), going past bad records; with ``channel``,
+        only that channel's records (bad records, whose channel cannot be told, are kept
+        for :func:`~seiswindow.records.concerning` to judge)."""
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
         if self.on_whole is not None:
             self.on_whole(key, chunk.data)
-        parsed, bad = scan_records(chunk.data, offset=0, reclen=self.record_length)
+        # The archive's usual length is a hint: the first record's own length wins.
+        reclen = detect_record_length(chunk.data[:_HEAD_BYTES]) or self.record_length
+        parsed, bad = scan_records(chunk.data, offset=0, reclen=reclen)
         ends_clean = bool(parsed) and parsed[-1].offset + parsed[-1].reclen == len(chunk.data)
         screened = screen(parsed, last_offset=parsed[-1].offset if ends_clean else None)
         bad = sorted(bad + screened.bad, key=lambda b: b.offset)
-        return pick_whole(key, chunk.data, screened.kept, screened.left_out, bad, t0, t1, context=context)
+        kept, left_out = screened.kept, screened.left_out
+        if channel is not None:  # the screen judges each channel on its own already
+            kept = [h for h in kept if h.nslc == channel]
+            left_out = [h for h in left_out if h.nslc == channel]
+            ours = {h.offset for h in screened.left_out if h.nslc == channel}
+            others = {h.offset for h in screened.left_out} - ours
+            bad = [b for b in bad if b.offset not in others]
+        return pick_whole(key, chunk.data, kept, left_out, bad, t0, t1, context=context)

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .archive import Archive
+from .archives import Archives
 from .errors import ArchiveError, DataError, NoSuchKey
 from .extract import Extractor
 from .indexbuild import filename_of
@@ -125,11 +126,12 @@ class Manifester:
         return [_window_manifest(w, files) for w, files in zip(windows, found, strict=True)]
 
     def _file(self, window: Window, day: dt.date, key: str) -> _FileSpans:
-        store = self.extractor.archive.store
+        # The archive that serves the window's network (the only one, with one archive).
+        store = (self.extractor.archives.for_network(window.network) or self.extractor.archive).store
         try:
             if self.extractor.index is not None:
                 info = store.stat(key)  # the index holds this version of the file, or not
-                spans = self._indexed(window, key, info)
+                spans = self._indexed(window, store, key, info)
                 if spans is not None:
                     return _FileSpans(day, key, tuple(spans))
                 stat = None
@@ -146,7 +148,7 @@ class Manifester:
             return _FileSpans(day, key, error=str(exc))
         return _FileSpans(day, key, tuple(_spans_of(records, window, info)), tuple(problems))
 
-    def _indexed(self, window: Window, key: str, info: ObjectInfo) -> list[ByteSpan] | None:
+    def _indexed(self, window: Window, store: Store, key: str, info: ObjectInfo) -> list[ByteSpan] | None:
         """The ranges of ``key`` from the record index, when it holds rows of this version
         of the object; None otherwise (the records are then located by reading).
 
@@ -156,7 +158,7 @@ class Manifester:
         index = self.extractor.index
         if index is None:
             return None
-        filename = filename_of(self.extractor.archive.store, key)
+        filename = filename_of(store, key)
         if not index.is_indexed(filename, size=info.size, etag=info.etag):
             return None
         pad = _INDEX_PAD_NS
@@ -310,10 +312,13 @@ def manifest_document(
     archive: Archive,
     request_time: int,
     extra: Mapping[str, object] | None = None,
+    archives: Archives | None = None,
 ) -> dict[str, object]:
     """The manifest of ``manifests`` (see the module's docstring) as a JSON-ready dict;
-    ``extra`` keys (an FDSN request's ``dataselect_params_list``) go after ``request_time``."""
-    store = archive.store
+    ``extra`` keys (an FDSN request's ``dataselect_params_list``) go after ``request_time``.
+    With ``archives`` of several archives, each entry names its own (``archive``), and the
+    document lists them all (``archives``) beside the first (``archive``)."""
+    several = archives is not None and len(archives) > 1
     windows: list[dict[str, object]] = []
     contents: list[dict[str, object]] = []
     for i, m in enumerate(manifests):
@@ -330,11 +335,15 @@ def manifest_document(
                 "message": m.message,
             }
         )
-        contents.extend(_entry(store, i, w, span) for span in m.spans)
+        own = (archives.for_network(w.network) if archives is not None else None) or archive
+        for span in m.spans:
+            entry = _entry(own.store, i, w, span)
+            contents.append({**entry, "archive": archive_location(own)} if several else entry)
     return {
         "request_time": format_time(request_time),
         **(extra or {}),
         "archive": archive_location(archive),
+        **({"archives": [archive_location(a) for a in archives]} if several and archives is not None else {}),
         "windows": windows,
         "contents": contents,
         "version": MANIFEST_VERSION,

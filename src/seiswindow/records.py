@@ -96,11 +96,13 @@ def pick_whole(
     t1: int,
     *,
     context: bool,
+    offset: int = 0,
 ) -> Records | None:
     """From a whole file (``data``; ``kept`` and ``left_out`` as the screen split its
     records, ``bad`` those that did not parse) the records overlapping ``[t0, t1]``, each
     on its own merit (they may be out of time order), with ``context`` the nearest either
-    side in time; rebuilt into one run of bytes."""
+    side in time; rebuilt into one run of bytes. ``data`` may be a part of the file read
+    at byte ``offset`` (the records' offsets are the file's)."""
     keep = [h for h in kept if h.end >= t0 - h.period and h.start <= t1 + h.period]
     if context:
         keep = _nearest_either_side(kept, keep, t0, t1)
@@ -117,7 +119,7 @@ def pick_whole(
     rebased: list[RecordHeader] = []
     position = 0
     for h in keep + odd:
-        pieces.append(data[h.offset : h.offset + h.reclen])
+        pieces.append(data[h.offset - offset : h.offset - offset + h.reclen])
         rebased.append(replace(h, offset=position))
         position += h.reclen
     problems = tuple(b.describe(key) for b in near)

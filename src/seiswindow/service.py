@@ -307,6 +307,7 @@ class Service:
             "status": "ok",
             "version": version(),
             "archive": {"url": archive.url, "layout": archive.layout.name},
+            "archives": self.extractor.archives.describe(),
             "limits": self.limits,
         }
         return self._json(200, doc, request_id or new_request_id())
@@ -389,7 +390,12 @@ class Service:
         """Where each window's records lie (no sample decoded), as one JSON document."""
         submitted, transport, rid = time.time_ns(), prepared.transport, prepared.request_id
         manifests = Manifester(self.extractor).manifests(prepared.windows)
-        doc = manifest_document(manifests, archive=self.extractor.archive, request_time=submitted)
+        doc = manifest_document(
+            manifests,
+            archive=self.extractor.archive,
+            request_time=submitted,
+            archives=self.extractor.archives,
+        )
         out = transport.body_type(
             limit=transport.limit(self.extractor.limits),
             gzip=prepared.gzip,

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..archive import Layout
+from ..archives import Archives
 from ..cache import Cache
 from ..errors import ArchiveError, DataError, NoSuchKey, RequestError
 from ..indexbuild import filename_of
@@ -142,13 +143,22 @@ class AvailabilityService:
         layout: how the archive names its day files.
         catalog: the cached day listings.
         index: the record index; None: the listing alone answers.
+        archives: on a service of several archives, the archives and the networks they
+            serve: a channel's day files are those of its network's archive (None: ``store``).
     """
 
     def __init__(
-        self, store: Store, layout: Layout, catalog: ChannelCatalog, index: IndexStore | None
+        self,
+        store: Store,
+        layout: Layout,
+        catalog: ChannelCatalog,
+        index: IndexStore | None,
+        *,
+        archives: Archives | None = None,
     ) -> None:
         self.store = store
         self.layout = layout
+        self.archives = archives
         self.catalog = catalog
         self.index = index
         self._probed: Cache[str, tuple[str, float, int]] = Cache(maxsize=4096, ttl=3600.0)
@@ -276,13 +286,14 @@ class AvailabilityService:
         for k in range(days):
             day = first + dt.timedelta(days=k)
             for nslc in self._listed_channels(selection, day):
-                files.append((nslc, day, self.layout.key(nslc, day)))
-        indexed = self._indexed_files([key for *_, key in files])
+                store, layout = self._source(nslc)
+                files.append((nslc, day, filename_of(store, layout.key(nslc, day))))
+        indexed = self._indexed_files([name for *_, name in files])
         found = []
-        for nslc, day, key in files:
-            if key in indexed:
+        for nslc, day, name in files:
+            if name in indexed:
                 continue
-            probe = self._probe(key)
+            probe = self._probe(nslc, day)
             if probe is None:
                 continue
             quality, rate, modified = probe
@@ -310,31 +321,39 @@ class AvailabilityService:
         )
         return self.catalog.channels(one_day)
 
-    def _indexed_files(self, keys: list[str]) -> set[str]:
-        if self.index is None or not keys:
-            return set()
-        names = {filename_of(self.store, key): key for key in keys}
-        return {names[name] for name in self.index.identities(names)}
+    def _source(self, nslc: Nslc) -> tuple[Store, Layout]:
+        """The store and layout of ``nslc``'s day files."""
+        archive = self.archives.for_network(nslc.network) if self.archives is not None else None
+        return (self.store, self.layout) if archive is None else (archive.store, archive.layout)
 
-    def _probe(self, key: str) -> tuple[str, float, int] | None:
-        """``(quality, rate, modified)`` of a day file: its first record's header and its
-        object's modification time (cached); None when it vanished or holds no record.
+    def _indexed_files(self, names: list[str]) -> set[str]:
+        """Those of the files ``names`` (as the index names them) that the index holds."""
+        if self.index is None or not names:
+            return set()
+        return set(self.index.identities(names))
+
+    def _probe(self, nslc: Nslc, day: dt.date) -> tuple[str, float, int] | None:
+        """``(quality, rate, modified)`` of ``nslc``'s day file of ``day``: its first
+        record's header and its object's modification time (cached); None when it vanished
+        or holds no record.
 
         Raises:
             ArchiveError: the store cannot be read.
         """
-        cached = self._probed.get(key)
+        store, layout = self._source(nslc)
+        key = layout.key(nslc, day)
+        cached = self._probed.get(filename_of(store, key))
         if cached is not None:
             return cached
         try:
-            info = self.store.stat(key)
-            data = self.store.get_range(key, start=0, end=_PROBE_BYTES).data
-            reclen = detect_record_length(data) or self.layout.record_length
+            info = store.stat(key)
+            data = store.get_range(key, start=0, end=_PROBE_BYTES).data
+            reclen = detect_record_length(data) or layout.record_length
             header = parse_header(data, offset=0, reclen=reclen)
         except (NoSuchKey, DataError):
             return None
         found = (quality_of(header.version), float(f"{header.sampling_rate:.6g}"), info.modified)
-        self._probed.put(key, found)
+        self._probed.put(filename_of(store, key), found)
         return found
 
 

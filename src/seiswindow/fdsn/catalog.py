@@ -129,7 +129,9 @@ class ChannelCatalog:
         Raises:
             ArchiveError: the store could not be listed.
         """
-        cached = self._listings.get(prefix)
+        # Keyed by day too: a prefix may hold several days (SDS lists a year per network).
+        entry = f"{prefix}|{day.isoformat()}"
+        cached = self._listings.get(entry)
         if cached is not None:
             return cached
         now = self._clock()
@@ -140,7 +142,7 @@ class ChannelCatalog:
                 channels.append(parsed[0])
         listing = tuple(sorted(set(channels)))
         # Its age is decided when listed: a day listed while recent stays recent-lived.
-        self._listings.put(prefix, listing, ttl=self._ttl(day, now))
+        self._listings.put(entry, listing, ttl=self._ttl(day, now))
         return listing
 
     def _ttl(self, day: dt.date, now: float) -> float:

@@ -165,6 +165,7 @@ class DataselectService:
         return manifest_document(
             manifests,
             archive=self.extractor.archive,
+            archives=self.extractor.archives,
             request_time=request_time,
             extra={"dataselect_params_list": params},
         )

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..archive import Layout
+from ..archives import Archives
 from ..cache import Cache
 from ..errors import ConfigError, DataError, LimitExceeded, NoSuchKey
 from ..model import Nslc
@@ -99,6 +100,8 @@ class DayFileStations:
         ttl: seconds a sample rate read from a file is kept.
         capacity: sample rates kept.
         clock: monotonic seconds, for the cache.
+        archives: on a service of several archives, the archives and the networks they
+            serve: a channel's day file is read from its network's archive (None: ``store``).
     """
 
     def __init__(
@@ -114,9 +117,11 @@ class DayFileStations:
         ttl: float = 3600.0,
         capacity: int = 4096,
         clock: Callable[[], float] = time.monotonic,
+        archives: Archives | None = None,
     ) -> None:
         self.store = store
         self.layout = layout
+        self.archives = archives
         self.catalog = catalog
         self.table = table
         self.max_days = max_days
@@ -243,29 +248,37 @@ class DayFileStations:
         """
         if level.depth < Level.CHANNEL.depth or not channels:
             return {}
-        keys = [self.layout.key(c.nslc, c.first) for c in channels]
+        sources = [self._source(c.nslc) for c in channels]
+        keys = [layout.key(c.nslc, c.first) for c, (_, layout) in zip(channels, sources, strict=True)]
         with ThreadPoolExecutor(min(self.max_parallel, len(keys)), "seiswindow-rates") as pool:
-            rates = list(pool.map(self._rate, keys))
+            rates = list(pool.map(self._rate, keys, sources))
         return {c.nslc: rate for c, rate in zip(channels, rates, strict=True)}
 
-    def _rate(self, key: str) -> float | None:
-        """The sample rate of the first record of the file at ``key`` (cached); None when
-        the file vanished or does not start with a record that has one (logged).
+    def _source(self, nslc: Nslc) -> tuple[Store, Layout]:
+        """The store and layout of ``nslc``'s day files."""
+        archive = self.archives.for_network(nslc.network) if self.archives is not None else None
+        return (self.store, self.layout) if archive is None else (archive.store, archive.layout)
+
+    def _rate(self, key: str, source: tuple[Store, Layout] | None = None) -> float | None:
+        """The sample rate of the first record of the file at ``key`` (in ``source``, by
+        default this archive; cached); None when the file vanished or does not start with
+        a record that has one (logged).
 
         Raises:
             ArchiveError: the store could not be read.
         """
-        cached = self._rates.get(key)
+        store, layout = source or (self.store, self.layout)
+        cached = self._rates.get(store.url + key)
         if cached is not None:
             return cached if cached > 0 else None
         try:
-            data = self.store.get_range(key, start=0, end=_PROBE_BYTES).data
-            reclen = detect_record_length(data) or self.layout.record_length
+            data = store.get_range(key, start=0, end=_PROBE_BYTES).data
+            reclen = detect_record_length(data) or layout.record_length
             rate = parse_header(data, offset=0, reclen=reclen).sampling_rate
         except (NoSuchKey, DataError) as exc:
             _log.warning("station: no sample rate from %s: %s", key, exc)
             rate = 0.0
-        self._rates.put(key, rate)
+        self._rates.put(store.url + key, rate)
         return rate if rate > 0 else None
 
     # -- elements ------------------------------------------------------------------------

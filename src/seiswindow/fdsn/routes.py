@@ -41,6 +41,7 @@ from .dataselect import DataselectService
 from .dayfiles import DayFileStations
 from .meta import VERSION, dataselect_wadl, error_text, station_wadl
 from .request import parse_dataselect, parse_station
+from .routedcatalog import RoutedCatalog
 from .station import StationService
 
 __all__ = ["MSEED_MEDIA_TYPE", "router"]
@@ -87,7 +88,8 @@ def router(
         ConfigError: the station table cannot be read or parsed.
     """
     archive = extractor.archive
-    catalog = ChannelCatalog(archive.store, archive.layout)
+    archives = extractor.archives
+    catalog = ChannelCatalog(archive.store, archive.layout) if len(archives) == 1 else RoutedCatalog(archives)
     dataselect = DataselectService(
         extractor, catalog, max_bytes=max_bytes or settings.limits.max_response_bytes
     )
@@ -100,11 +102,30 @@ def router(
         )
         day_files = None
     else:
-        day_files = DayFileStations(archive.store, archive.layout, catalog, table)
+        day_files = DayFileStations(archive.store, archive.layout, catalog, table, archives=archives)
+    # Each archive that publishes StationXML answers station requests with it; the others
+    # are said to have none, and their stations are listed from the station table.
+    with_xml = [a for a in archives if a.layout.has_station_xml]
+    for each in archives:
+        if not each.layout.has_station_xml:
+            _log.info(
+                "station: %s (%s layout) publishes no StationXML: its stations are listed only from "
+                "the station table (SEISWINDOW_STATIONS), with what its day files tell",
+                each.url,
+                each.layout.name,
+            )
+    first, *others = with_xml or [archive]
     station = StationService(
-        archive.store, root=station_root, layout=archive.layout, catalog=catalog, day_files=day_files
+        first.store,
+        root=station_root,
+        layout=first.layout,
+        catalog=catalog,
+        day_files=day_files,
+        siblings=[StationService(a.store, root=station_root, layout=a.layout) for a in others],
     )
-    availability = AvailabilityService(archive.store, archive.layout, catalog, extractor.index)
+    availability = AvailabilityService(
+        archive.store, archive.layout, catalog, extractor.index, archives=archives
+    )
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
     origin = (public_url or "").rstrip("/")

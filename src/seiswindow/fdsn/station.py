@@ -22,7 +22,7 @@ import logging
 import math
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -76,6 +76,8 @@ class StationService:
             listing per day and network; more: 413).
         day_files: builds entries of stations with day files but no StationXML, from the
             operator's station table (None: such stations are not listed).
+        siblings: the station services of the other archives of a service on several
+            archives: their StationXML files answer too (read each through its own store).
     """
 
     def __init__(
@@ -92,8 +94,10 @@ class StationService:
         catalog: ChannelCatalog | None = None,
         max_match_days: int = 366,
         day_files: DayFileStations | None = None,
+        siblings: Sequence[StationService] = (),
     ) -> None:
         self.store = store
+        self.siblings = tuple(siblings)
         self.day_files = day_files
         self.catalog = catalog
         self.max_match_days = max_match_days
@@ -127,6 +131,8 @@ class StationService:
         """
         has_data = self._has_data(request)
         documents = self._documents_for(request)
+        for sibling in self.siblings:
+            documents.extend(sibling._documents_for(request))
         if self.day_files is not None:
             built = self.day_files.document(request, has_xml=self._has_xml)
             documents = documents if built is None else [*documents, built]
@@ -204,7 +210,9 @@ class StationService:
         Raises:
             ArchiveError: the store could not be listed.
         """
-        return any(s == station for _, _, s in self._listing(f"{self.root}/{network}/"))
+        return any(s == station for _, _, s in self._listing(f"{self.root}/{network}/")) or any(
+            sibling._has_xml(network, station) for sibling in self.siblings
+        )
 
     def _candidates(self, selection: Selection) -> tuple[tuple[str, str, str], ...]:
         if all(p.is_literal for p in selection.network):
