@@ -58,6 +58,9 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,
+    # bulk jobs (issue 12): beside the service, on the extractor; the CLI is their front end
+    "seiswindow.bulk.": 8,
+    "seiswindow.bulk": 8,
     # 9: the edge: configuration (environment) and the front ends
     "seiswindow.config": 9,
     "seiswindow.demo": 9,
