@@ -73,6 +73,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.webapp": 9,
     "seiswindow.http": 10,
     "seiswindow.cli": 10,
+    "seiswindow.bulkcli": 10,  # the command line's bulk job (issue 12)
     "seiswindow": 11,
 }
 #: Below this layer is the core.

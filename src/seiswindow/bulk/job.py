@@ -70,9 +70,21 @@ class Summary:
         per = self.requests / self.answered if self.answered else 0.0
         return (
             f"{self.windows} windows: {self.skipped} done before, {self.answered} this run ({by_status}); "
-            f"{self.bytes_read / 1e6:.1f} MB read in {self.requests} requests ({per:.2f} per window); "
-            f"{self.written / 1e6:.1f} MB written; {self.seconds:.1f} s ({rate:.1f} windows/s)"
+            f"{_size(self.bytes_read)} read in {self.requests} requests ({per:.2f} per window); "
+            f"{_size(self.written)} written; {self.seconds:.1f} s ({rate:.1f} windows/s)"
         )
+
+
+def _size(count: int) -> str:
+    """Bytes as people read them: ``512 B``, ``10.8 kB``, ``3.2 MB``, ``1.5 GB``."""
+    if count < 1000:
+        return f"{count} B"
+    value = count / 1000
+    for unit in ("kB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 def run_job(

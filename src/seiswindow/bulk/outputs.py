@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,15 @@ from ..nstime import format_time
 from ..trim import merge_segments
 from .inputs import JobWindow
 
-__all__ = ["MseedWriter", "NpzWriter", "OutputWriter", "Written", "output_name", "write_whole"]
+__all__ = [
+    "TEMPORARY_DIR",
+    "MseedWriter",
+    "NpzWriter",
+    "OutputWriter",
+    "Written",
+    "output_name",
+    "write_whole",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +89,22 @@ def output_name(item: JobWindow, suffix: str) -> str:
     return f"{w.network}/{w.station}/{w.nslc}.{stamp}.{item.id}.{suffix}"
 
 
-def write_whole(path: Path, body: bytes) -> None:
-    """Write ``path`` whole or not at all: to a temporary name beside it, fsynced, then
-    renamed over it (atomic on POSIX). A kill leaves at most a ``.part`` file, which no
-    rerun takes for an output.
+#: Where outputs are written before they are renamed into place (emptied when a job opens).
+TEMPORARY_DIR = ".partial"
+
+
+def write_whole(path: Path, body: bytes, *, temporary_dir: Path | None = None) -> None:
+    """Write ``path`` whole or not at all: to a temporary file (in ``temporary_dir``, which
+    must be on the same file system, else beside ``path``), fsynced, then renamed over
+    ``path`` (atomic on POSIX). A kill leaves at most a ``.part`` file, which no rerun takes
+    for an output.
 
     Raises:
         OSError: the file cannot be written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    where = temporary_dir or path.parent
+    fd, temporary = tempfile.mkstemp(dir=where, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
@@ -117,7 +132,9 @@ class _FilePerWindow:
         return self._directory
 
     def open(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        # What a killed run left half-written is thrown away: it was never reported done.
+        shutil.rmtree(directory / TEMPORARY_DIR, ignore_errors=True)
+        (directory / TEMPORARY_DIR).mkdir(parents=True)
         self._directory = directory
 
     def write(self, item: JobWindow, result: WindowResult) -> Written | None:
@@ -127,7 +144,7 @@ class _FilePerWindow:
         if not body:
             return None
         name = output_name(item, self.suffix)
-        write_whole(self.directory / name, body)
+        write_whole(self.directory / name, body, temporary_dir=self.directory / TEMPORARY_DIR)
         return Written(name, len(body))
 
     def encode(self, item: JobWindow, result: WindowResult) -> bytes:
