@@ -69,6 +69,8 @@ class DaskExecutor:
         workers: worker processes of the ``LocalCluster``.
         threads: day files each worker reads at once.
         in_flight: batches submitted and not yet received, at most (default: 4 per worker).
+        client: a ``distributed.Client`` of the caller's to run on (not closed by
+            :meth:`close`); then ``address`` and ``workers`` are not used.
 
     Raises:
         ConfigError: ``distributed`` is not installed, or the scheduler cannot be reached.
@@ -83,6 +85,7 @@ class DaskExecutor:
         threads: int = 8,
         in_flight: int | None = None,
         samples_ahead: int = SAMPLES_AHEAD,
+        client: Client | None = None,
     ) -> None:
         try:
             from distributed import Client, LocalCluster
@@ -94,9 +97,13 @@ class DaskExecutor:
         self.threads = threads
         self.samples_ahead = samples_ahead
         self._cluster: LocalCluster | None = None
+        self._owns_client = client is None
+        self.client: Client
         try:
-            if address:
-                self.client: Client = Client(address, timeout="30s")  # type: ignore[no-untyped-call]
+            if client is not None:
+                self.client = client
+            elif address:
+                self.client = Client(address, timeout="30s")  # type: ignore[no-untyped-call]
             else:
                 self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=workers,
@@ -144,7 +151,7 @@ class DaskExecutor:
 
     def close(self) -> None:
         client = getattr(self, "client", None)
-        if client is not None:
+        if client is not None and self._owns_client:
             client.close()
         if self._cluster is not None:
             self._cluster.close()
