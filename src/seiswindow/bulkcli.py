@@ -1,5 +1,10 @@
-"""The command line's bulk job: ``seiswindow bulk INPUT --out DIR [--format mseed|npz]
-[--executor local|dask[=SCHEDULER]] [--workers N] [--before S --after S]``.
+"""The command line's bulk job: ``seiswindow bulk INPUT --out DIR_OR_S3_PREFIX
+[--format mseed|npz] [--executor local|dask[=SCHEDULER]] [--workers N] [--before S --after S]``.
+
+With ``--out s3://bucket/prefix`` the outputs are objects under the prefix; the manifest is
+kept in a local state directory while the job runs (``--state``; S3 objects cannot be
+appended to) and published under the prefix when the run ends, killed runs excepted. A run
+on a machine without the state directory starts from the published manifest.
 
 A front end: the options become a writer, an executor and the windows of the input
 (patterns resolved against the archive, each window checked against the configured
@@ -12,12 +17,28 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import sys
+from pathlib import Path
 
 from .archive import Archive
-from .bulk import JobWindow, LocalExecutor, MseedWriter, NpzWriter, OutputWriter, read_input, resolve, run_job
+from .bulk import (
+    MANIFEST_NAME,
+    JobWindow,
+    LocalExecutor,
+    MseedWriter,
+    NpzWriter,
+    OutputWriter,
+    S3Sink,
+    Sink,
+    read_input,
+    resolve,
+    run_job,
+    write_whole,
+)
 from .bulk.executors import Executor
 from .bulk.inputs import InputKind
+from .bulk.job import FAILURES_NAME
 from .config import Settings, open_archive
 from .errors import RequestError
 from .fdsn.catalog import ChannelCatalog
@@ -36,11 +57,11 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
         RequestError: the input or an option is malformed (exit status 2).
         ConfigError: the archive or the Dask scheduler cannot be reached.
     """
-    from pathlib import Path
-
     if args.output:
         raise RequestError("give either -o (one answer) or --out (a job's directory)", field="output")
-    writer = _writer(args.format or "mseed")
+    sink = S3Sink(args.out, endpoint_url=settings.endpoint_url) if args.out.startswith("s3://") else None
+    directory = _state_directory(args) if sink is not None else Path(args.out)
+    writer = _writer(args.format or "mseed", sink)
     executor_name, scheduler = _executor_choice(args.executor or "local")
     rows = read_input(text, kind=InputKind(args.input_format), before=args.before, after=args.after)
     archive = open_archive(settings)
@@ -48,10 +69,12 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
     _check_each(windows, settings.limits)
     executor = _executor(executor_name, scheduler, args.workers, settings, archive)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    if sink is not None:
+        _fetch_manifest(sink, directory)
     try:
         summary = run_job(
             windows,
-            directory=Path(args.out),
+            directory=directory,
             writer=writer,
             executor=executor,
             layout=archive.layout,
@@ -60,6 +83,8 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
     finally:
         executor.close()
         archive.store.close()
+        if sink is not None:
+            _publish(sink, directory)
     print(summary, file=sys.stderr)
     for wid, source, message in summary.failures[:_SHOWN_FAILURES]:
         print(f"  failed: {wid} ({source}): {message}", file=sys.stderr)
@@ -71,8 +96,39 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
     return summary.exit_code
 
 
-def _writer(name: str) -> OutputWriter:
-    return NpzWriter() if name == "npz" else MseedWriter()
+def _writer(name: str, sink: Sink | None) -> OutputWriter:
+    return NpzWriter(sink=sink) if name == "npz" else MseedWriter(sink=sink)
+
+
+def _state_directory(args: argparse.Namespace) -> Path:
+    """Where the manifest of a job writing to S3 is kept while it runs: ``--state``, or
+    ``.seiswindow-jobs/<hash of the URL>`` in the working directory."""
+    if args.state:
+        return Path(args.state)
+    return Path(".seiswindow-jobs") / hashlib.sha256(args.out.encode()).hexdigest()[:16]
+
+
+def _fetch_manifest(sink: S3Sink, directory: Path) -> None:
+    """A job resumed where its state directory is missing (another machine) starts from
+    the manifest published under the prefix.
+
+    Raises:
+        ArchiveError: the prefix cannot be listed or the manifest read.
+    """
+    if (directory / MANIFEST_NAME).exists():
+        return
+    sink.open()
+    published = sink.get(MANIFEST_NAME)
+    if published is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_whole(directory / MANIFEST_NAME, published)
+
+
+def _publish(sink: S3Sink, directory: Path) -> None:
+    """The manifest and the failures' log, copied under the prefix (each whole)."""
+    for name in (MANIFEST_NAME, FAILURES_NAME):
+        if (directory / name).exists():
+            sink.put(name, (directory / name).read_bytes())
 
 
 def _executor_choice(value: str) -> tuple[str, str | None]:

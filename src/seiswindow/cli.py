@@ -264,7 +264,9 @@ def _cmd_bulk(args: argparse.Namespace) -> int:
 
         return run_bulk_job(text, args, _settings(args))
     job_only = [
-        f"--{name}" for name in ("format", "executor", "workers", "before", "after") if getattr(args, name)
+        f"--{name}"
+        for name in ("format", "executor", "workers", "before", "after", "state")
+        if getattr(args, name)
     ]
     if job_only or args.input_format != "auto":
         raise RequestError(
@@ -354,7 +356,13 @@ def _job_arguments(bulk: argparse.ArgumentParser) -> None:
         "a resumable job: one output per window in DIR and DIR/manifest.jsonl; the same command "
         "again skips the windows done and retries the failed ones",
     )
-    job.add_argument("--out", metavar="DIR", help="the job's directory")
+    job.add_argument("--out", metavar="DIR|s3://bucket/prefix", help="the job's directory, or an S3 prefix")
+    job.add_argument(
+        "--state",
+        metavar="DIR",
+        help="with --out s3://...: where the manifest is kept while the job runs "
+        "(default: .seiswindow-jobs/<hash of the URL>)",
+    )
     job.add_argument("--format", choices=("mseed", "npz"), help="one file per window (default: mseed)")
     job.add_argument(
         "--executor",

@@ -5,6 +5,7 @@ window that was done, its outputs those of an uninterrupted run."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -12,9 +13,16 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import orjson
+from obspy import read
 
+from seiswindow import Window
 from seiswindow.bulk import MANIFEST_NAME
+from support.oracle import oracle
+from support.s3server import REGION, default_data_root, s3_client
+
+DATA = default_data_root()
 
 PICKS = """network,station,location,channel,time,phase,event
 CI,WBM,,LHZ,2022-01-01T23:59:50,P,e1
@@ -168,3 +176,43 @@ def test_a_job_killed_half_way_resumes_without_reading_a_done_window_again(s3, t
     assert outputs(killed_dir) == outputs(reference)
     latest = {e["id"]: (e["status"], e["file"]) for e in manifest_lines(killed_dir)}
     assert latest == {e["id"]: (e["status"], e["file"]) for e in manifest_lines(reference)}
+
+
+def test_outputs_to_an_s3_prefix_and_a_resume_from_another_machine(
+    s3, moto_endpoint: str, tmp_path: Path
+) -> None:
+    client = s3_client(moto_endpoint)
+    client.create_bucket(Bucket="bulk-out", CreateBucketConfiguration={"LocationConstraint": REGION})
+    (tmp_path / "picks.csv").write_text(PICKS)
+    args = (str(tmp_path / "picks.csv"), "--out", "s3://bulk-out/jobs/one", "--before", "30", "--after", "90")
+    first = run(s3.url, *args, "--state", str(tmp_path / "state-a"))
+    assert first.returncode == 0, first.stderr
+    keys = {o["Key"] for o in client.list_objects_v2(Bucket="bulk-out", Prefix="jobs/one/")["Contents"]}
+    assert "jobs/one/manifest.jsonl" in keys
+    published = [
+        orjson.loads(x)
+        for x in client.get_object(Bucket="bulk-out", Key="jobs/one/manifest.jsonl")["Body"]
+        .read()
+        .splitlines()[1:]
+    ]
+    assert (tmp_path / "state-a" / MANIFEST_NAME).read_bytes().splitlines()[1:] == [
+        orjson.dumps(e) for e in published
+    ]
+    files = {f"jobs/one/{e['file']}" for e in published if e["file"]}
+    assert len(files) == 5 and files <= keys
+    wbm = next(e for e in published if "WBM" in str(e["window"]))
+    body = client.get_object(Bucket="bulk-out", Key=f"jobs/one/{wbm['file']}")["Body"].read()
+    ours = read(io.BytesIO(body))
+    window = Window.create("CI", "WBM", "", "LHZ", "2022-01-01T23:59:20", "2022-01-02T00:01:20")
+    expected = oracle(
+        sorted((DATA / "scedc-pds").glob("continuous_waveforms/2022/*/CIWBM__LHZ___*.ms")), window
+    )
+    ours.merge()
+    np.testing.assert_array_equal(ours[0].data, expected[0].data)
+
+    # Another machine (no state directory): it starts from the published manifest.
+    s3.reset()
+    again = run(s3.url, *args, "--state", str(tmp_path / "state-b"))
+    assert again.returncode == 0, again.stderr
+    assert "6 windows: 6 done before, 0 this run" in again.stderr, again.stderr
+    assert not [r for r in s3.records if r.key.endswith(".ms")]  # no window read again

@@ -6,6 +6,7 @@ The parts, each a module:
   windows or a pick list, each with a stable id;
 - ``manifest``: the append-only record of each window's status, what makes a job resume;
 - ``outputs``: the output-writer protocol and the miniSEED and npz writers;
+- ``sinks``: where their files go, whole: a local directory or an S3 prefix;
 - ``executors``: the executor protocol, batches by day file, the local executor;
   ``dask``: the Dask ``distributed`` executor (imported on demand: an optional dependency);
 - ``job``: :func:`run_job`, which ties them together.
@@ -19,11 +20,13 @@ from .executors import Batch, Executor, LocalExecutor, batches
 from .inputs import InputKind, JobWindow, Pick, Row, read_input, resolve, window_id
 from .job import Summary, run_job
 from .manifest import MANIFEST_NAME, Entry, Manifest
-from .outputs import MseedWriter, NpzWriter, OutputWriter, Written, output_name, write_whole
+from .outputs import MseedWriter, NpzWriter, OutputWriter, Written, output_name
+from .sinks import DirectorySink, S3Sink, Sink, write_whole
 
 __all__ = [
     "MANIFEST_NAME",
     "Batch",
+    "DirectorySink",
     "Entry",
     "Executor",
     "InputKind",
@@ -35,6 +38,8 @@ __all__ = [
     "OutputWriter",
     "Pick",
     "Row",
+    "S3Sink",
+    "Sink",
     "Summary",
     "Written",
     "batches",

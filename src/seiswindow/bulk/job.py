@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..archive import Layout
-from ..errors import DataError
+from ..errors import ArchiveError, DataError
 from ..model import Status, WindowResult
 from ..nstime import format_time
 from .executors import Batch, Executor, batches
@@ -166,8 +166,8 @@ class _Run:
         status, message, written = result.status, result.message, None
         try:
             written = self.writer.write(item, result)
-        except DataError as exc:  # samples libmseed cannot pack: the window fails, not the job
-            status, message = Status.ERROR, f"cannot write the output: {exc}"
+        except (DataError, ArchiveError) as exc:  # samples libmseed cannot pack, a PUT refused:
+            status, message = Status.ERROR, f"cannot write the output: {exc}"  # the window fails
         w = item.window
         entry = Entry(
             id=item.id,

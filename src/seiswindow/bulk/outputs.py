@@ -3,9 +3,10 @@
 A writer is opened on the job's directory (the same one when a job resumes), writes one
 window's result at a time, and is finalized once at the end. The job records a window in
 its manifest only after :meth:`OutputWriter.write` returned, so a writer must leave either
-the whole output or nothing a rerun could take for it: :func:`write_whole` writes to a
-temporary name, fsyncs and renames. A writer of one big file (a SeisBench dataset) keeps
-the same promise its own way and answers :meth:`OutputWriter.holds` for what it wrote.
+the whole output or nothing a rerun could take for it. The two writers here put each file
+into a :class:`~seiswindow.bulk.sinks.Sink` (the job's directory by default, or an S3
+prefix), which writes it whole. A writer of one big file (a SeisBench dataset) keeps the
+same promise its own way and answers :meth:`OutputWriter.holds` for what it wrote.
 
 - :class:`MseedWriter`: one miniSEED file per window, its records packed by
   :func:`seiswindow.encode.mseed_records` (libmseed);
@@ -19,9 +20,6 @@ Files are named from the window's codes, start and id, under ``NET/STA/``:
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -33,15 +31,14 @@ from ..model import Status, WindowResult
 from ..nstime import format_time
 from ..trim import merge_segments
 from .inputs import JobWindow
+from .sinks import DirectorySink, Sink
 
 __all__ = [
-    "TEMPORARY_DIR",
     "MseedWriter",
     "NpzWriter",
     "OutputWriter",
     "Written",
     "output_name",
-    "write_whole",
 ]
 
 
@@ -89,53 +86,25 @@ def output_name(item: JobWindow, suffix: str) -> str:
     return f"{w.network}/{w.station}/{w.nslc}.{stamp}.{item.id}.{suffix}"
 
 
-#: Where outputs are written before they are renamed into place (emptied when a job opens).
-TEMPORARY_DIR = ".partial"
-
-
-def write_whole(path: Path, body: bytes, *, temporary_dir: Path | None = None) -> None:
-    """Write ``path`` whole or not at all: to a temporary file (in ``temporary_dir``, which
-    must be on the same file system, else beside ``path``), fsynced, then renamed over
-    ``path`` (atomic on POSIX). A kill leaves at most a ``.part`` file, which no rerun takes
-    for an output.
-
-    Raises:
-        OSError: the file cannot be written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    where = temporary_dir or path.parent
-    fd, temporary = tempfile.mkstemp(dir=where, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class _FilePerWindow:
-    """One file per window under the job's directory."""
+    """One file per window, in the job's directory or the sink given."""
 
     format = ""
     suffix = ""
 
-    def __init__(self) -> None:
-        self._directory: Path | None = None
+    def __init__(self, *, sink: Sink | None = None) -> None:
+        self._given = sink
+        self._sink: Sink | None = None
 
     @property
-    def directory(self) -> Path:
-        if self._directory is None:
+    def sink(self) -> Sink:
+        if self._sink is None:
             raise RuntimeError("the writer is not open")
-        return self._directory
+        return self._sink
 
     def open(self, directory: Path) -> None:
-        # What a killed run left half-written is thrown away: it was never reported done.
-        shutil.rmtree(directory / TEMPORARY_DIR, ignore_errors=True)
-        (directory / TEMPORARY_DIR).mkdir(parents=True)
-        self._directory = directory
+        self._sink = self._given or DirectorySink(directory)
+        self._sink.open()
 
     def write(self, item: JobWindow, result: WindowResult) -> Written | None:
         if result.status not in (Status.OK, Status.PARTIAL) or not result.segments:
@@ -144,14 +113,14 @@ class _FilePerWindow:
         if not body:
             return None
         name = output_name(item, self.suffix)
-        write_whole(self.directory / name, body, temporary_dir=self.directory / TEMPORARY_DIR)
+        self.sink.put(name, body)
         return Written(name, len(body))
 
     def encode(self, item: JobWindow, result: WindowResult) -> bytes:
         raise NotImplementedError  # pragma: no cover - each writer encodes its own way
 
     def holds(self, name: str) -> bool:
-        return (self.directory / name).is_file()
+        return self.sink.holds(name)
 
     def finalize(self) -> None:
         """Nothing to finish: each file is whole when written."""
