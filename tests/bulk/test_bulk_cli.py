@@ -68,8 +68,9 @@ def test_exit_status_summary_and_failures_retried(s3, tmp_path: Path) -> None:
     out = tmp_path / "job"
     args = (str(tmp_path / "picks.csv"), "--out", str(out), "--before", "30", "--after", "90")
     s3.inject("403", count=1000, path_contains="CICCA")
-    failed = run(s3.url, *args)
+    failed = run(s3.url, *args, "--progress")
     assert failed.returncode == 1, failed.stderr
+    assert "win/s" in failed.stderr and "failed=1" in failed.stderr and "read=" in failed.stderr  # the bar
     assert "6 windows: 0 done before, 6 this run (3 ok, 1 partial, 1 nodata, 1 error)" in failed.stderr, (
         failed.stderr
     )
@@ -216,3 +217,15 @@ def test_outputs_to_an_s3_prefix_and_a_resume_from_another_machine(
     assert again.returncode == 0, again.stderr
     assert "6 windows: 6 done before, 0 this run" in again.stderr, again.stderr
     assert not [r for r in s3.records if r.key.endswith(".ms")]  # no window read again
+
+
+def test_the_dask_executor_from_the_command_line(s3, tmp_path: Path) -> None:
+    (tmp_path / "picks.csv").write_text(PICKS)
+    args = (str(tmp_path / "picks.csv"), "--before", "30", "--after", "90")
+    local = run(s3.url, *args, "--out", str(tmp_path / "local"))
+    on_dask = run(s3.url, *args, "--out", str(tmp_path / "dask"), "--executor", "dask", "--workers", "1")
+    assert local.returncode == on_dask.returncode == 0, on_dask.stderr
+    assert "6 this run (4 ok, 1 partial, 1 nodata)" in on_dask.stderr, on_dask.stderr
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local") != {}
+    unreachable = run(s3.url, *args, "--out", str(tmp_path / "x"), "--executor", "dask=tcp://127.0.0.1:9")
+    assert unreachable.returncode == 2 and "Dask scheduler" in unreachable.stderr, unreachable.stderr

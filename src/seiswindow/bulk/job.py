@@ -157,10 +157,9 @@ class _Run:
         with tqdm(total=total, unit="win", file=progress, disable=progress is None, smoothing=0.1) as bar:
             for item, result in executor.run(work):
                 self.record(item, result)
+                # The rate (windows/s) is tqdm's; bytes read and failures so far are ours.
+                bar.set_postfix(read=_size(self.bytes_read), failed=len(self.failures), refresh=False)
                 bar.update(1)
-                bar.set_postfix(
-                    read=f"{self.bytes_read / 1e6:.1f}MB", failed=len(self.failures), refresh=False
-                )
 
     def record(self, item: JobWindow, result: WindowResult) -> None:
         status, message, written = result.status, result.message, None
