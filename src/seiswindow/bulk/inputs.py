@@ -204,7 +204,7 @@ def _json_rows(text: str) -> list[Row]:
 
 def _fdsn_rows(text: str) -> list[Row]:
     request = parse_dataselect([], text)
-    return [Row(f"selection line {i + 1}", s) for i, s in enumerate(request.selections)]
+    return [Row(f"selection {i + 1}", s) for i, s in enumerate(request.selections)]
 
 
 def _csv_rows(text: str) -> list[Row]:
