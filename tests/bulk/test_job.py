@@ -182,3 +182,16 @@ def test_a_window_its_writer_cannot_encode_fails_alone(tmp_path: Path) -> None:
     summary = run(tmp_path, Refusing())
     assert summary.counts[Status.ERROR] == 1 and "cannot pack" in summary.failures[0][2]
     assert summary.exit_code == 1
+
+
+def test_one_run_at_a_time_and_a_foreign_file_is_refused(tmp_path: Path) -> None:
+    with Manifest.open(tmp_path, job={"format": "mseed"}):
+        with pytest.raises(RequestError, match="another run of the job") as caught:
+            run(tmp_path, MseedWriter())
+        assert caught.value.field == "out"
+    assert run(tmp_path, MseedWriter()).answered == 6  # the lock goes with the run that held it
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / MANIFEST_NAME).write_text("[1, 2]\n")
+    with pytest.raises(RequestError, match="not the manifest of a seiswindow job"):
+        run(other, MseedWriter())

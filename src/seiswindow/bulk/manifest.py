@@ -9,10 +9,13 @@ whole; a line cut short by the kill is the last one, and it is dropped when the 
 is opened again (the window is done again).
 
 The latest entry of a window wins: a window that failed (``error``) and was retried has two.
+One run at a time: the manifest is locked (``flock``) while a run holds it, and the lock goes
+with the process, however it ends.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +92,18 @@ class Entry:
         )
 
 
+def _lock(fd: int, directory: Path) -> None:
+    """Hold the job's directory for this run (released when the process ends, killed or not).
+
+    Raises:
+        RequestError: another run of the job holds it.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RequestError(f"another run of the job in {directory} is running", field="out") from None
+
+
 class Manifest:
     """The manifest of the job in ``directory``, opened for appending.
 
@@ -110,7 +125,8 @@ class Manifest:
             job: what the job is (its output format...): a rerun must be the same job.
 
         Raises:
-            RequestError: the directory holds the manifest of another job (another format).
+            RequestError: the directory holds the manifest of another job (another format),
+                or a file that is no job's manifest, or another run of the job is running.
             OSError: the manifest cannot be read or written.
         """
         directory.mkdir(parents=True, exist_ok=True)
@@ -129,7 +145,9 @@ class Manifest:
                     break
                 good += len(line)
                 if header is None:
-                    header = value.get("job", {})
+                    if not isinstance(value, dict) or not isinstance(value.get("job"), dict):
+                        raise RequestError(f"{path} is not the manifest of a seiswindow job", field="out")
+                    header = value["job"]
                 else:
                     entry = Entry.from_json(value)
                     entries[entry.id] = entry
@@ -143,6 +161,7 @@ class Manifest:
                     )
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
+            _lock(fd, directory)
             os.ftruncate(fd, good)
             os.lseek(fd, good, os.SEEK_SET)
             manifest = cls(path, entries, fd)
