@@ -129,3 +129,20 @@ def test_literal_windows_need_no_listing() -> None:
 
     [item] = resolve(read_input("CI WBM -- LHZ 2022-01-02T10:00:00 2022-01-02T10:01:00"), no_listing)  # type: ignore[arg-type]
     assert item.window.nslc == ("CI", "WBM", "", "LHZ")
+
+
+def test_the_channels_of_one_row_form_a_group() -> None:
+    picks = (
+        "network,station,channel,time,phase,event\n"
+        "CI,WBM,LH?,2022-01-02T05:00:00,P,e1\n"
+        "CI,*,BHN,2022-01-02T05:00:00,P,e1\n"
+        "CI,WBM,LHZ,2022-01-02T05:00:00,S,e1\n"
+    )
+    found = windows(picks, before=1, after=1)
+    groups: dict[str, list[JobWindow]] = {}
+    for item in found:
+        groups.setdefault(item.group, []).append(item)
+    assert [len(g) for g in groups.values()] == [1, 2, 1]  # LH? is LHZ only; BHN at CCA and HEC
+    assert all(item.group_size == len(groups[item.group]) for item in found)
+    assert [str(w.window.nslc) for w in groups[found[1].group]] == ["CI.CCA..BHN", "CI.HEC..BHN"]
+    assert windows(picks, before=1, after=1) == found  # stable

@@ -70,12 +70,20 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class JobWindow:
-    """One window of a job: the window, its stable id, where it was read, its pick."""
+    """One window of a job: the window, its stable id, where it was read, its pick.
+
+    ``group`` and ``group_size`` tie together the windows of one input row (the channels
+    ``HH?`` resolved to, cut around one pick): a writer of multi-component examples (a
+    SeisBench data set) writes a group once it has its ``group_size`` windows. ``group`` is
+    as stable as ``id``.
+    """
 
     window: Window
     id: str
     source: str
     pick: Pick | None = None
+    group: str = ""
+    group_size: int = 1
 
 
 #: Column names of a pick list's header (any case) → the field each names.
@@ -162,6 +170,7 @@ def resolve(rows: Iterable[Row], channels: Callable[[Selection], Sequence[Nslc]]
         found = row.selection.literal_channels or tuple(channels(row.selection))
         if not found:
             raise RequestError(f"{row.source}: no channel of the archive matches {_describe(row.selection)}")
+        kept: list[tuple[Window, str]] = []
         for nslc in found:
             try:
                 window = Window.create(*nslc, start, end)
@@ -170,8 +179,19 @@ def resolve(rows: Iterable[Row], channels: Callable[[Selection], Sequence[Nslc]]
             wid = window_id(window, row.pick)
             if wid not in seen:
                 seen.add(wid)
-                windows.append(JobWindow(window, wid, row.source, row.pick))
+                kept.append((window, wid))
+        group = _group_id(row)
+        windows.extend(JobWindow(w, wid, row.source, row.pick, group, len(kept)) for w, wid in kept)
     return windows
+
+
+def _group_id(row: Row) -> str:
+    """A stable id of an input row: its codes as asked (patterns too), times and pick."""
+    pick = row.pick
+    parts = [_describe(row.selection), str(row.selection.start), str(row.selection.end)]
+    if pick is not None:
+        parts += [pick.event, pick.phase, str(pick.time)]
+    return hashlib.sha256("|".join(["row", *parts]).encode()).hexdigest()[:16]
 
 
 # -- the four inputs --------------------------------------------------------------------------
