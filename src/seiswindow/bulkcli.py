@@ -59,6 +59,8 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
     """
     if args.output:
         raise RequestError("give either -o (one answer) or --out (a job's directory)", field="output")
+    if args.segments:
+        raise RequestError("--segments shapes a JSON answer (-o), not a job's files", field="segments")
     sink = S3Sink(args.out, endpoint_url=settings.endpoint_url) if args.out.startswith("s3://") else None
     directory = _state_directory(args) if sink is not None else Path(args.out)
     writer = _writer(args.format or "mseed", sink)

@@ -106,6 +106,8 @@ def test_bad_options_are_refused_before_any_read(s3, tmp_path: Path) -> None:
         "spark",
     )
     assert bad.returncode == 2 and "'spark' is not an executor" in bad.stderr
+    segments = run(s3.url, str(tmp_path / "picks.csv"), "--out", str(tmp_path / "job"), "--segments")
+    assert segments.returncode == 2 and "--segments" in segments.stderr
     without_out = run(s3.url, str(tmp_path / "picks.csv"), "--before", "1")
     assert without_out.returncode == 2 and "needs --out" in without_out.stderr
     assert not [r for r in s3.records if r.key.endswith(".ms")]
