@@ -68,6 +68,7 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.bulk $(BULK_ARGS)
 
 ## probe: issue 16's probe of the running service on 127.0.0.1 (schemathesis, load at 50 and 200
 ## clients, RSS over rounds, a pathological FDSN pattern); writes its section of benchmarks/PROBE.md

@@ -42,3 +42,34 @@ def test_record_index_figures_run() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| CI.") or line.startswith("| BK.")]
     assert len(rows) == 4 and all("kB" in row for row in rows)
+
+
+def test_bulk_benchmark_runs(tmp_path: Path) -> None:
+    """``python -m benchmarks.bulk`` (docs/bulk.md's figures) still runs: the tutorial's pipeline and the
+    local job on a few windows, and the resume after a kill, which reads no done window again."""
+    out = tmp_path / "bulk.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bulk",
+            "--windows",
+            "24",
+            "--tutorial-windows",
+            "2",
+            "--systems",
+            "tutorial",
+            "local",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = out.read_text(encoding="utf-8")
+    assert "| tutorial | 2 |" in table and "| local | 24 |" in table
+    assert "read again 0 windows that were done" in table

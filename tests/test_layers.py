@@ -67,7 +67,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,
-    # bulk jobs (issue 12): many windows through the service into data sets (SeisBench's...)
+    # bulk jobs (issue 12): beside the service, on the extractor; the CLI is their front end
     "seiswindow.bulk.": 8,
     "seiswindow.bulk": 8,
     # 9: the edge: configuration (environment) and the front ends
@@ -83,6 +83,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.webapp": 9,
     "seiswindow.http": 10,
     "seiswindow.cli": 10,
+    "seiswindow.bulkcli": 10,  # the command line's bulk job (issue 12)
     "seiswindow": 11,
 }
 #: Below this layer is the core.

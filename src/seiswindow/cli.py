@@ -303,6 +303,19 @@ def _cmd_bulk(args: argparse.Namespace) -> int:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RequestError(f"{args.file} is not UTF-8 text: {exc}") from None
+    if args.out is not None:
+        from .bulkcli import run_bulk_job
+
+        return run_bulk_job(text, args, _settings(args))
+    job_only = [
+        f"--{name}"
+        for name in ("format", "executor", "workers", "before", "after", "state")
+        if getattr(args, name)
+    ]
+    if job_only or args.input_format != "auto":
+        raise RequestError(
+            f"{', '.join(job_only) or '--input-format'}: a bulk job needs --out DIR", field="out"
+        )
     return _run(read_bulk(text), args)
 
 
@@ -381,6 +394,39 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _job_arguments(bulk: argparse.ArgumentParser) -> None:
+    job = bulk.add_argument_group(
+        "bulk job (with --out)",
+        "a resumable job: one output per window in DIR and DIR/manifest.jsonl; the same command "
+        "again skips the windows done and retries the failed ones",
+    )
+    job.add_argument("--out", metavar="DIR|s3://bucket/prefix", help="the job's directory, or an S3 prefix")
+    job.add_argument(
+        "--state",
+        metavar="DIR",
+        help="with --out s3://...: where the manifest is kept while the job runs "
+        "(default: .seiswindow-jobs/<hash of the URL>)",
+    )
+    job.add_argument("--format", choices=("mseed", "npz"), help="one file per window (default: mseed)")
+    job.add_argument(
+        "--executor",
+        metavar="local|dask[=SCHEDULER]",
+        help="local (default: a pool in this process), dask (a LocalCluster of --workers processes) "
+        "or dask=tcp://host:8786",
+    )
+    job.add_argument(
+        "--workers", type=int, help="local: day files read at once (16); dask: worker processes (2)"
+    )
+    job.add_argument("--before", type=float, help="pick lists: seconds before each pick")
+    job.add_argument("--after", type=float, help="pick lists: seconds after each pick")
+    job.add_argument(
+        "--input-format",
+        choices=("auto", "json", "fdsn", "csv", "picks"),
+        default="auto",
+        help="what FILE holds (default: told from its content)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
@@ -443,10 +489,13 @@ def _parser() -> argparse.ArgumentParser:
         "bulk",
         parents=[common, indexed, extracting],
         help="many windows from a file",
-        description="Extract the windows of FILE: the tutorial's request JSON, or lines "
-        "'NET STA LOC CHA START END' ('-' reads stdin).",
+        description="Extract the windows of FILE: the tutorial's request JSON, FDSN POST text, lines "
+        "'NET STA LOC CHA START END' (spaces or commas), or a pick list (CSV with a header: network, "
+        "station, location, channel, time, phase, event, before, after) ('-' reads stdin). Without "
+        "--out, one answer (-o); with --out DIR, a resumable job.",
     )
     bulk.add_argument("file")
+    _job_arguments(bulk)
     bulk.set_defaults(func=_cmd_bulk)
 
     index = commands.add_parser("index", help="the record index (tsindex SQLite)")

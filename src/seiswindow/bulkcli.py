@@ -1,0 +1,177 @@
+"""The command line's bulk job: ``seiswindow bulk INPUT --out DIR_OR_S3_PREFIX
+[--format mseed|npz] [--executor local|dask[=SCHEDULER]] [--workers N] [--before S --after S]``.
+
+With ``--out s3://bucket/prefix`` the outputs are objects under the prefix; the manifest is
+kept in a local state directory while the job runs (``--state``; S3 objects cannot be
+appended to) and published under the prefix when the run ends, killed runs excepted. A run
+on a machine without the state directory starts from the published manifest.
+
+A front end: the options become a writer, an executor and the windows of the input
+(patterns resolved against the archive, each window checked against the configured
+limits), :func:`seiswindow.bulk.run_job` runs them, and the summary goes to stderr. Exit
+status 0 when every window was answered, 1 when a window failed (the next run retries it),
+2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import sys
+from pathlib import Path
+
+from .archive import Archive
+from .bulk import (
+    MANIFEST_NAME,
+    JobWindow,
+    LocalExecutor,
+    MseedWriter,
+    NpzWriter,
+    OutputWriter,
+    S3Sink,
+    Sink,
+    read_input,
+    resolve,
+    run_job,
+    write_whole,
+)
+from .bulk.executors import Executor
+from .bulk.inputs import InputKind
+from .bulk.job import FAILURES_NAME
+from .config import Settings, open_archive
+from .errors import RequestError
+from .fdsn.catalog import ChannelCatalog
+from .model import Limits
+
+__all__ = ["run_bulk_job"]
+
+#: Failures printed after the summary (all are in DIR/failures.log and the manifest).
+_SHOWN_FAILURES = 20
+
+
+def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int:
+    """Run (or resume) the job the arguments describe; returns the exit status.
+
+    Raises:
+        RequestError: the input or an option is malformed (exit status 2).
+        ConfigError: the archive or the Dask scheduler cannot be reached.
+    """
+    if args.output:
+        raise RequestError("give either -o (one answer) or --out (a job's directory)", field="output")
+    if args.segments:
+        raise RequestError("--segments shapes a JSON answer (-o), not a job's files", field="segments")
+    sink = S3Sink(args.out, endpoint_url=settings.endpoint_url) if args.out.startswith("s3://") else None
+    directory = _state_directory(args) if sink is not None else Path(args.out)
+    writer = _writer(args.format or "mseed", sink)
+    executor_name, scheduler = _executor_choice(args.executor or "local")
+    rows = read_input(text, kind=InputKind(args.input_format), before=args.before, after=args.after)
+    archive = open_archive(settings)
+    windows = resolve(rows, ChannelCatalog(archive.store, archive.layout).channels)
+    _check_each(windows, settings.limits)
+    executor = _executor(executor_name, scheduler, args.workers, settings, archive)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    if sink is not None:
+        _fetch_manifest(sink, directory)
+    try:
+        summary = run_job(
+            windows,
+            directory=directory,
+            writer=writer,
+            executor=executor,
+            layout=archive.layout,
+            progress=sys.stderr if show else None,
+        )
+    finally:
+        executor.close()
+        archive.store.close()
+        if sink is not None:
+            _publish(sink, directory)
+    print(summary, file=sys.stderr)
+    for wid, source, message in summary.failures[:_SHOWN_FAILURES]:
+        print(f"  failed: {wid} ({source}): {message}", file=sys.stderr)
+    if len(summary.failures) > _SHOWN_FAILURES:
+        print(
+            f"  ... {len(summary.failures) - _SHOWN_FAILURES} more in {args.out}/failures.log",
+            file=sys.stderr,
+        )
+    return summary.exit_code
+
+
+def _writer(name: str, sink: Sink | None) -> OutputWriter:
+    return NpzWriter(sink=sink) if name == "npz" else MseedWriter(sink=sink)
+
+
+def _state_directory(args: argparse.Namespace) -> Path:
+    """Where the manifest of a job writing to S3 is kept while it runs: ``--state``, or
+    ``.seiswindow-jobs/<hash of the URL>`` in the working directory."""
+    if args.state:
+        return Path(args.state)
+    return Path(".seiswindow-jobs") / hashlib.sha256(args.out.encode()).hexdigest()[:16]
+
+
+def _fetch_manifest(sink: S3Sink, directory: Path) -> None:
+    """A job resumed where its state directory is missing (another machine) starts from
+    the manifest published under the prefix.
+
+    Raises:
+        ArchiveError: the prefix cannot be listed or the manifest read.
+    """
+    if (directory / MANIFEST_NAME).exists():
+        return
+    sink.open()
+    published = sink.get(MANIFEST_NAME)
+    if published is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_whole(directory / MANIFEST_NAME, published)
+
+
+def _publish(sink: S3Sink, directory: Path) -> None:
+    """The manifest and the failures' log, copied under the prefix (each whole)."""
+    for name in (MANIFEST_NAME, FAILURES_NAME):
+        if (directory / name).exists():
+            sink.put(name, (directory / name).read_bytes())
+
+
+def _executor_choice(value: str) -> tuple[str, str | None]:
+    """``("local", None)``, ``("dask", None)`` or ``("dask", "tcp://host:8786")``.
+
+    Raises:
+        RequestError: another executor is named.
+    """
+    name, _, scheduler = value.partition("=")
+    if name == "local" and not scheduler:
+        return name, None
+    if name == "dask":
+        return name, scheduler or None
+    raise RequestError(
+        f"{value!r} is not an executor: use local, dask or dask=tcp://host:8786", field="executor"
+    )
+
+
+def _executor(
+    name: str, scheduler: str | None, workers: int | None, settings: Settings, archive: Archive
+) -> Executor:
+    if workers is not None and workers < 1:
+        raise RequestError("must be at least 1", field="workers")
+    if name == "local":
+        # The executor gets an archive of its own: it closes it when done.
+        return LocalExecutor(open_archive(settings, check=False), workers=workers or settings.max_workers)
+    from .bulk.dask import DaskExecutor
+
+    opener = functools.partial(open_archive, settings, check=False)
+    return DaskExecutor(opener, address=scheduler, workers=workers or 2)
+
+
+def _check_each(windows: list[JobWindow], limits: Limits) -> None:
+    """Each window within the configured limits (its length, its samples), as a request
+    of one window is: a job has no limit on the number of windows, only on each.
+
+    Raises:
+        LimitExceeded: a window is over a limit (the message names its line).
+    """
+    for item in windows:
+        try:
+            limits.check([item.window])
+        except RequestError as exc:
+            raise type(exc)(f"{item.source}: {exc.detail}", field=exc.field) from None
