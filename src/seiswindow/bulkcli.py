@@ -21,7 +21,6 @@ import hashlib
 import sys
 from pathlib import Path
 
-from .archive import Archive
 from .bulk import (
     MANIFEST_NAME,
     JobWindow,
@@ -39,9 +38,9 @@ from .bulk import (
 from .bulk.executors import Executor
 from .bulk.inputs import InputKind
 from .bulk.job import FAILURES_NAME
-from .config import Settings, open_archive
+from .config import Settings, open_archives, open_index, round_cost
 from .errors import RequestError
-from .fdsn.catalog import ChannelCatalog
+from .fdsn.routedcatalog import RoutedCatalog
 from .model import Limits
 
 __all__ = ["run_bulk_job"]
@@ -63,13 +62,13 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
         raise RequestError("--segments shapes a JSON answer (-o), not a job's files", field="segments")
     sink = S3Sink(args.out, endpoint_url=settings.endpoint_url) if args.out.startswith("s3://") else None
     directory = _state_directory(args) if sink is not None else Path(args.out)
-    writer = _writer(args.format or "mseed", sink)
+    writer = _writer(_job_format(args.format), sink)
     executor_name, scheduler = _executor_choice(args.executor or "local")
     rows = read_input(text, kind=InputKind(args.input_format), before=args.before, after=args.after)
-    archive = open_archive(settings)
-    windows = resolve(rows, ChannelCatalog(archive.store, archive.layout).channels)
+    archives = open_archives(settings)
+    windows = resolve(rows, RoutedCatalog(archives).channels)
     _check_each(windows, settings.limits)
-    executor = _executor(executor_name, scheduler, args.workers, settings, archive)
+    executor = _executor(executor_name, scheduler, args.workers, settings)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     if sink is not None:
         _fetch_manifest(sink, directory)
@@ -79,12 +78,13 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
             directory=directory,
             writer=writer,
             executor=executor,
-            layout=archive.layout,
+            layout=archives.primary.layout,  # batches by day file: locality only
             progress=sys.stderr if show else None,
         )
     finally:
         executor.close()
-        archive.store.close()
+        for archive in archives:
+            archive.store.close()
         if sink is not None:
             _publish(sink, directory)
     print(summary, file=sys.stderr)
@@ -96,6 +96,18 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
             file=sys.stderr,
         )
     return summary.exit_code
+
+
+def _job_format(asked: str | None) -> str:
+    """``mseed`` or ``npz``: the format of a job's files (``--format``, default miniSEED).
+
+    Raises:
+        RequestError: a format of one answer (``-o``), not of a job's files.
+    """
+    formats = {None: "mseed", "mseed": "mseed", "miniseed": "mseed", "npz": "npz"}
+    if asked not in formats:
+        raise RequestError(f"a job writes mseed or npz files, not {asked}", field="format")
+    return formats[asked]
 
 
 def _writer(name: str, sink: Sink | None) -> OutputWriter:
@@ -149,18 +161,27 @@ def _executor_choice(value: str) -> tuple[str, str | None]:
     )
 
 
-def _executor(
-    name: str, scheduler: str | None, workers: int | None, settings: Settings, archive: Archive
-) -> Executor:
+def _executor(name: str, scheduler: str | None, workers: int | None, settings: Settings) -> Executor:
     if workers is not None and workers < 1:
         raise RequestError("must be at least 1", field="workers")
+    index = open_index(settings)  # a bad index is an error now, before any window
+    cost = round_cost(settings)
     if name == "local":
-        # The executor gets an archive of its own: it closes it when done.
-        return LocalExecutor(open_archive(settings, check=False), workers=workers or settings.max_workers)
+        # The executor gets archives of its own: it closes them (and the index) when done.
+        return LocalExecutor(
+            open_archives(settings, check=False),
+            workers=workers or settings.max_workers,
+            index=index,
+            round_cost=cost,
+        )
+    if index is not None:
+        index.close()  # each worker opens the index itself
     from .bulk.dask import DaskExecutor
 
-    opener = functools.partial(open_archive, settings, check=False)
-    return DaskExecutor(opener, address=scheduler, workers=workers or 2)
+    opener = functools.partial(open_archives, settings, check=False)
+    return DaskExecutor(
+        opener, index=settings.index, round_cost=cost, address=scheduler, workers=workers or 2
+    )
 
 
 def _check_each(windows: list[JobWindow], limits: Limits) -> None:

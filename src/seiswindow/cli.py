@@ -42,6 +42,8 @@ _MSEED_SUFFIXES = (".mseed", ".miniseed", ".ms")
 _JSON_SUFFIXES = (".json",)
 _MANIFEST_SUFFIX = ".manifest.json"
 _FORMATS = {"json": "json", "miniseed": "mseed", "mseed": "mseed", "manifest": "manifest"}
+#: The formats of a bulk job's files (``bulk --out``), one file per window.
+_JOB_FORMATS = {"miniseed": "mseed", "mseed": "mseed", "npz": "npz"}
 #: Header names a CSV's first line may give its columns (any case), in the columns' order.
 _HEADER_NAMES = (
     ("net", "network"),
@@ -145,6 +147,8 @@ def _output_format(output: str | None, asked: str | None = None) -> str:
         RequestError: the extension names no format seiswindow writes.
     """
     if asked:
+        if asked not in _FORMATS:
+            raise RequestError(f"{asked} is the format of a bulk job's files: give --out DIR", field="format")
         return _FORMATS[asked]
     if output and output.lower().endswith(_MANIFEST_SUFFIX):
         return "manifest"
@@ -407,7 +411,6 @@ def _job_arguments(bulk: argparse.ArgumentParser) -> None:
         help="with --out s3://...: where the manifest is kept while the job runs "
         "(default: .seiswindow-jobs/<hash of the URL>)",
     )
-    job.add_argument("--format", choices=("mseed", "npz"), help="one file per window (default: mseed)")
     job.add_argument(
         "--executor",
         metavar="local|dask[=SCHEDULER]",
@@ -460,9 +463,10 @@ def _parser() -> argparse.ArgumentParser:
     extracting.add_argument("--segments", action="store_true", help="JSON: one object per contiguous segment")
     extracting.add_argument(
         "--format",
-        choices=sorted(_FORMATS),
+        choices=sorted({*_FORMATS, *_JOB_FORMATS}),
         help="json, miniseed, or manifest: where each window's records lie in the archive, "
-        "for workers that fetch them (default: from the output's extension; .manifest.json: manifest)",
+        "for workers that fetch them (default: from the output's extension; .manifest.json: manifest); "
+        "a bulk job's files (--out): mseed (default) or npz",
     )
     extracting.add_argument(
         "--progress",

@@ -25,9 +25,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..archive import Archive
+from ..archives import Archives
 from ..errors import ConfigError
 from ..extract import Extractor
+from ..locate import RoundCost
 from ..model import Status, Window, WindowResult
+from ..tsindex import IndexStore
 from .executors import BULK_LIMITS, SAMPLES_AHEAD, Batch
 from .inputs import JobWindow
 
@@ -42,18 +45,32 @@ _EXTRACTORS_LOCK = threading.Lock()
 
 
 def extract_batch(
-    opener: Callable[[], Archive], windows: Sequence[Window], *, threads: int, samples_ahead: int
+    opener: Callable[[], Archive | Archives],
+    windows: Sequence[Window],
+    *,
+    threads: int,
+    samples_ahead: int,
+    index: str | None = None,
+    round_cost: RoundCost | None = None,
 ) -> list[WindowResult]:
     """The results of ``windows``, in their order: what a worker runs for one batch.
 
     The worker's extractor for the archive ``opener`` opens is made on the first batch
-    and kept (with what it learns of files) for the worker's life.
+    and kept (with what it learns of files) for the worker's life. ``index``: the path of
+    the record index (a tsindex SQLite file every worker can open: SQLite serialises the
+    lazy fill's writes of several processes); ``round_cost``: as ``Extractor(round_cost=)``.
     """
-    key = pickle.dumps(opener)
+    key = pickle.dumps((opener, index, round_cost))
     with _EXTRACTORS_LOCK:
         extractor = _EXTRACTORS.get(key)
         if extractor is None:
-            extractor = _EXTRACTORS[key] = Extractor(opener(), limits=BULK_LIMITS, max_workers=threads)
+            extractor = _EXTRACTORS[key] = Extractor(
+                opener(),
+                limits=BULK_LIMITS,
+                max_workers=threads,
+                index=IndexStore(index) if index else None,
+                round_cost=round_cost,
+            )
     results: list[WindowResult | None] = [None] * len(windows)
     for i, result in extractor.iter_extract(list(windows), samples_ahead=samples_ahead):
         results[i] = result
@@ -64,7 +81,9 @@ class DaskExecutor:
     """Runs batches on a Dask ``distributed`` cluster (see the module's docstring).
 
     Args:
-        opener: opens the archive, in each worker (picklable).
+        opener: opens the archive (or archives), in each worker (picklable).
+        index: the path of the record index every worker opens (see :func:`extract_batch`).
+        round_cost: what a round costs against bytes (``Extractor(round_cost=)``).
         address: the scheduler (``tcp://host:8786``); None: a ``LocalCluster`` here.
         workers: worker processes of the ``LocalCluster``.
         threads: day files each worker reads at once.
@@ -78,8 +97,10 @@ class DaskExecutor:
 
     def __init__(
         self,
-        opener: Callable[[], Archive],
+        opener: Callable[[], Archive | Archives],
         *,
+        index: str | None = None,
+        round_cost: RoundCost | None = None,
         address: str | None = None,
         workers: int = 2,
         threads: int = 8,
@@ -94,6 +115,8 @@ class DaskExecutor:
                 "the dask executor needs the 'distributed' package: pip install 'seiswindow[dask]'"
             ) from None
         self.opener = opener
+        self.index = index
+        self.round_cost = round_cost
         self.threads = threads
         self.samples_ahead = samples_ahead
         self._cluster: LocalCluster | None = None
@@ -135,6 +158,8 @@ class DaskExecutor:
                 [item.window for item in batch.windows],
                 threads=self.threads,
                 samples_ahead=self.samples_ahead,
+                index=self.index,
+                round_cost=self.round_cost,
                 pure=False,
             )
             submitted[future] = batch

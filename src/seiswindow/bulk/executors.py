@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..archive import Archive, Layout
+from ..archives import Archives
 from ..extract import Extractor
+from ..locate import RoundCost
 from ..model import Limits, WindowResult
 from ..nstime import utc_day
+from ..tsindex import IndexStore
 from .inputs import JobWindow
 
 __all__ = ["BULK_LIMITS", "Batch", "Executor", "LocalExecutor", "batches"]
@@ -75,8 +78,18 @@ class LocalExecutor:
     It owns ``archive``: :meth:`close` closes its store.
     """
 
-    def __init__(self, archive: Archive, *, workers: int = 16, samples_ahead: int = SAMPLES_AHEAD) -> None:
-        self.extractor = Extractor(archive, limits=BULK_LIMITS, max_workers=workers)
+    def __init__(
+        self,
+        archive: Archive | Archives,
+        *,
+        workers: int = 16,
+        samples_ahead: int = SAMPLES_AHEAD,
+        index: IndexStore | None = None,
+        round_cost: RoundCost | None = None,
+    ) -> None:
+        self.extractor = Extractor(
+            archive, limits=BULK_LIMITS, max_workers=workers, index=index, round_cost=round_cost
+        )
         self.samples_ahead = samples_ahead
 
     def run(self, batches: Sequence[Batch]) -> Iterator[tuple[JobWindow, WindowResult]]:
