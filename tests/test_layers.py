@@ -50,6 +50,12 @@ LAYERS: dict[str, int] = {
     # 7: answers' encodings
     "seiswindow.encode.": 7,
     "seiswindow.encode": 7,
+    # 7: processing steps (parsed with no I/O; applied by ObsPy, imported only when asked),
+    # the channel metadata they need from StationXML, and the formats beyond JSON/miniSEED
+    "seiswindow.process.": 7,
+    "seiswindow.process": 7,
+    "seiswindow.formats.": 7,
+    "seiswindow.formats": 7,
     # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 8,
     "seiswindow.fdsn.": 8,
@@ -57,6 +63,9 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
+    "seiswindow.timeseries": 8,  # extract, process and format: one chain for every front end
+    "seiswindow.irisws.": 8,  # irisws-timeseries request parsing (no I/O)
+    "seiswindow.irisws": 8,
     "seiswindow.demo_archive": 8,
     # 9: the edge: configuration (environment) and the front ends
     "seiswindow.config": 9,
@@ -65,6 +74,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.negotiate": 9,
     "seiswindow.bodylimit": 9,
     "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
+    "seiswindow.irisws.routes": 9,  # irisws-timeseries' FastAPI router
     "seiswindow.aws.": 9,
     "seiswindow.aws": 9,
     "seiswindow.webapp": 9,

@@ -4,7 +4,8 @@ The hierarchy::
 
     SeisWindowError
     ├── RequestError          a request is malformed (HTTP 400); names window index and field
-    │   └── LimitExceeded     a request is well formed but over a configured limit (HTTP 413)
+    │   ├── LimitExceeded     a request is well formed but over a configured limit (HTTP 413)
+    │   └── NoResponse        processing needs an instrument response the archive lacks (HTTP 400)
     ├── ConfigError           the service configuration is invalid (raised at start-up)
     ├── NoSuchKey             the archive has no object at a key (a day file is missing)
     ├── NoSuchRoute           a front-end has nothing at the path asked (HTTP 404)
@@ -28,6 +29,7 @@ __all__ = [
     "DataError",
     "LimitExceeded",
     "MethodNotAllowed",
+    "NoResponse",
     "NoSuchKey",
     "NoSuchRoute",
     "RequestError",
@@ -63,6 +65,11 @@ class RequestError(SeisWindowError, ValueError):
 
 class LimitExceeded(RequestError):
     """A request is over a configured limit (windows, window length, response size)."""
+
+
+class NoResponse(RequestError):
+    """Processing asked for the instrument response (``correct``, ``scale=AUTO``) of a
+    channel whose StationXML the archive lacks, or holds no response for at that time."""
 
 
 class ConfigError(SeisWindowError, ValueError):

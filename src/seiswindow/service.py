@@ -41,6 +41,7 @@ from .encode import STREAM_AFTER_BYTES, Body, OutputFormat, mseed_records, windo
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
 from .model import Limits, Status, Window, WindowResult, parse_windows
+from .timeseries import Timeseries
 
 __all__ = [
     "HTTP",
@@ -277,6 +278,14 @@ class Service:
         self.extractor = extractor
         self._owns = owns_extractor
         self.stream_after = stream_after
+        self._timeseries: Timeseries | None = None
+
+    @property
+    def timeseries(self) -> Timeseries:
+        """Processing and the other formats, on the same extractor (made when first asked)."""
+        if self._timeseries is None:
+            self._timeseries = Timeseries(self.extractor)
+        return self._timeseries
 
     def close(self) -> None:
         if self._owns:

@@ -8,7 +8,8 @@ Routes:
   :mod:`seiswindow.negotiate`);
 - ``GET /health`` and ``GET /limits``: version, archive, limits;
 - ``GET /docs`` and ``/openapi.json``: the API, with the tutorial's request as example;
-- the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present.
+- the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present;
+- ``GET /irisws/timeseries/1/query``: IRIS's timeseries service (:mod:`seiswindow.irisws`).
 
 :mod:`seiswindow.http` adds the local Lambda invocation and serves the app; the Lambda
 handler runs this app for FDSN paths (:mod:`seiswindow.aws.fdsn`). This module imports
@@ -43,6 +44,7 @@ from .config import Settings, open_service
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
 from .errors import http_status
 from .extract import Extractor
+from .irisws.routes import router as irisws_router
 from .negotiate import negotiate
 from .service import Response, Service
 
@@ -266,6 +268,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         return send(service.failure(exc, what=f"{request.method} {request.url.path}"))
 
     _include_fdsn(app, service.extractor, settings)
+    app.include_router(irisws_router(service.timeseries, max_bytes=settings.limits.max_response_bytes))
     # One limit for every route, the FDSN ones included, checked while the body is read.
     app.add_middleware(
         BodyLimit,
