@@ -15,11 +15,11 @@ ZIP_MEDIA_TYPE = "application/zip"
 
 
 def file_name(nslc: Nslc, start: int, extension: str) -> str:
-    """``CI.CCA..BHN.2022.002.010000.SAC``: the codes and the segment's start (UTC, to the
+    """``CI.CCA..BHN.2022.002.010000.SAC``: the codes and the segment's start (UTC, to the nearest
     second), as IRIS names the files of its answers."""
     import datetime as dt
 
-    when = dt.datetime.fromtimestamp(start // NS_PER_S, dt.UTC)
+    when = dt.datetime.fromtimestamp(round(start / NS_PER_S), dt.UTC)
     return f"{nslc}.{when:%Y.%j.%H%M%S}.{extension}"
 
 

@@ -10,7 +10,9 @@ orientation from StationXML (``stla``, ``stlo``, ``stel``, ``stdp``, ``cmpaz``, 
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from obspy import Stream, Trace
@@ -57,6 +59,14 @@ def _sac_file(trace: Trace, fmt: Format, meta: ChannelMeta | None) -> bytes:
     return buffer.getvalue()
 
 
+def _ascii(traces: list[tuple[Nslc, Trace]], kind: str) -> bytes:
+    # ObsPy's TSPAIR and SLIST writers take a file name only (they open it themselves).
+    with tempfile.TemporaryDirectory(prefix="seiswindow-") as directory:
+        path = Path(directory) / "timeseries.txt"
+        Stream([tr for _, tr in traces]).write(str(path), format=kind)
+        return path.read_bytes()
+
+
 def render_obspy(
     results: Sequence[WindowResult], fmt: Format, *, metas: Mapping[Nslc, ChannelMeta | None]
 ) -> Rendered:
@@ -65,11 +75,9 @@ def render_obspy(
     text with a header line per segment."""
     traces = _traces(results)
     if fmt in (Format.TSPAIR, Format.SLIST):
-        buffer = io.BytesIO()
-        Stream([tr for _, tr in traces]).write(buffer, format=fmt.value.upper())
         first = traces[0] if traces else None
         name = "timeseries.txt" if first is None else file_name(first[0], first[1].stats.starttime.ns, "txt")
-        return Rendered(buffer.getvalue(), "text/plain", name)
+        return Rendered(_ascii(traces, fmt.value.upper()), "text/plain", name)
     extension = "SACA" if fmt is Format.SACA else "SAC"
     files = [
         (file_name(nslc, tr.stats.starttime.ns, extension), _sac_file(tr, fmt, metas.get(nslc)))

@@ -298,7 +298,10 @@ def parse_chain(items: Iterable[tuple[str, str]]) -> Chain:
             if _flag(value, name):
                 correct_at = len(steps)
         else:
-            step = _step(name, value)
+            try:
+                step = _step(name, value)
+            except RequestError as exc:  # name the parameter as the request spelt it
+                raise RequestError(exc.detail, field=raw.strip()) from None
             if step is not None:
                 steps.append(step)
     if correct_at is None:
