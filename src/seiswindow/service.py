@@ -40,7 +40,9 @@ from ._version import version
 from .encode import STREAM_AFTER_BYTES, Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
+from .formats import Format, parse_format
 from .model import Limits, Status, Window, WindowResult, parse_windows
+from .process import PROCESS_PARAMETERS, Chain, parse_chain
 from .timeseries import Timeseries
 
 __all__ = [
@@ -136,6 +138,10 @@ class Options:
 
     format: OutputFormat = OutputFormat.JSON
     segments: bool = False
+    #: The processing asked (IRIS's steps, in order; empty: the samples as recorded).
+    chain: Chain = field(default_factory=Chain)
+    #: A format other than JSON and miniSEED (SAC, GeoCSV, plot...): the answer is that file.
+    file: Format | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +181,26 @@ def _flag(value: object, name: str) -> bool:
     raise RequestError(f"expected true or false, got {value!r}", field=name)
 
 
-def _format(value: object, name: str) -> OutputFormat:
+def _format(value: object, name: str) -> tuple[OutputFormat, Format | None]:
     if isinstance(value, str) and value.strip().lower() in _FORMATS:
-        return _FORMATS[value.strip().lower()]
-    raise RequestError(f"expected one of {', '.join(sorted(_FORMATS))}, got {value!r}", field=name)
+        return _FORMATS[value.strip().lower()], None
+    return OutputFormat.JSON, parse_format(value, name)
+
+
+def _process_items(value: object, name: str) -> list[tuple[str, str]]:
+    """The body's ``Process``: a list of ``"name=value"`` strings (as ObsPy's IRIS client
+    writes its ``filter`` list: ``["demean", "bp=0.1-1"]``) or one ``&``-joined string."""
+    if isinstance(value, str):
+        value = [p for p in value.split("&") if p.strip()]
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise RequestError('expected a list of "name=value" strings, e.g. ["demean", "bp=0.1-1"]', field=name)
+    items = []
+    for part in value:
+        key, _, text = part.partition("=")
+        if key.strip().lower() not in PROCESS_PARAMETERS:
+            raise RequestError(f"{key.strip()!r} is not a processing step", field=name)
+        items.append((key, text))
+    return items
 
 
 def parse_options(
@@ -194,20 +216,28 @@ def parse_options(
     Raises:
         RequestError: an option has a bad value (the message names it).
     """
-    fmt = default_format
+    fmt: tuple[OutputFormat, Format | None] = (default_format, None)
     segments = False
+    steps: list[tuple[str, str]] = []
     if isinstance(document, Mapping):
         folded = {str(k).lower(): (k, v) for k, v in document.items()}
         if "format" in folded:
             fmt = _format(folded["format"][1], str(folded["format"][0]))
         if "segments" in folded:
             segments = _flag(folded["segments"][1], str(folded["segments"][0]))
+        if "process" in folded:
+            steps = _process_items(folded["process"][1], str(folded["process"][0]))
+    query_steps = []
     for key, value in (query or {}).items():
         if key.lower() == "format":
             fmt = _format(value, key)
         elif key.lower() == "segments":
             segments = _flag(value, key)
-    return Options(fmt, segments)
+        elif key.lower() in PROCESS_PARAMETERS:
+            query_steps.append((key, value))
+    # The query's steps replace the body's, as its other options win over the body's keys.
+    chain = parse_chain(query_steps or steps)
+    return Options(fmt[0], segments, chain, fmt[1])
 
 
 def _parse_body(body: bytes) -> Any:
@@ -411,14 +441,42 @@ class Service:
         options = parse_options(document, asked.query, default_format=asked.default_format)
         windows = parse_windows(document, max_windows=self.extractor.limits.max_windows)
         self.extractor.limits.check(windows)
-        if options.format is OutputFormat.MINISEED and not asked.transport.binary:
+        if (options.format is OutputFormat.MINISEED or options.file) and not asked.transport.binary:
             raise RequestError(
                 "a direct invocation returns JSON only; ask the HTTP API for miniSEED", field="Format"
             )
         return Prepared(windows, options, asked.transport, asked.gzip, rid)
 
+    def _answer_file(self, prepared: Prepared, fmt: Format) -> Response:
+        """The windows, processed, as one file (or a zip) in ``fmt``; 204 when no window has
+        a sample. A window that cannot be processed (no response) is left out, its status
+        ``error`` in ``X-Window-Status``. Gathered whole: the size is known before sending."""
+        timeseries, chain = self.timeseries, prepared.options.chain
+        results = [
+            timeseries.process(r, chain, strict=False) for r in self.extractor.extract(prepared.windows)
+        ]
+        product = timeseries.render(results, fmt, chain=chain)
+        headers = {
+            "X-Request-Id": prepared.request_id,
+            "X-Window-Status": ",".join(str(s) for s in product.statuses),
+        }
+        if product.rendered is None:
+            return Response(204, headers, b"")
+        out = prepared.transport.body_type(
+            limit=prepared.transport.limit(self.extractor.limits),
+            binary=True,
+            advice="ask for fewer or shorter windows, or decimate them",
+        )
+        out.write(product.rendered.body)  # LimitExceeded (413) when it is too large as it travels
+        body = out.finish()
+        headers["Content-Type"] = product.rendered.media_type
+        headers["Content-Disposition"] = f'attachment; filename="{product.rendered.filename}"'
+        return Response(200, headers, body, base64=out.base64)
+
     def _answer(self, prepared: Prepared) -> Response:
         options, transport, rid = prepared.options, prepared.transport, prepared.request_id
+        if options.file is not None:
+            return self._answer_file(prepared, options.file)
         miniseed = options.format is OutputFormat.MINISEED
         out = transport.body_type(
             limit=transport.limit(self.extractor.limits),
@@ -427,7 +485,12 @@ class Service:
             advice=_advice(options, gzip=prepared.gzip, transport=transport),
         )
         statuses: list[Status] = [Status.NODATA] * len(prepared.windows)
-        streams = transport.streams and options.format.most_bytes(prepared.windows) <= out.limit
+        # Processed samples are floats whose printed size the bound does not cover: gathered.
+        streams = (
+            transport.streams
+            and not options.chain
+            and options.format.most_bytes(prepared.windows) <= out.limit
+        )
         steps = self._write(prepared, out, statuses, samples_ahead=SAMPLES_AHEAD if streams else None)
         headers = {
             "Content-Type": options.format.media_type,
@@ -466,15 +529,18 @@ class Service:
         read at once (see :meth:`~seiswindow.extract.Extractor.iter_extract`)."""
         miniseed = prepared.options.format is OutputFormat.MINISEED
         segments = prepared.options.segments
+        chain = prepared.options.chain
 
         def encode(result: WindowResult) -> tuple[bytes, Status]:
             try:
+                if chain:  # a window that cannot be processed fails alone, like bad samples
+                    result = self.timeseries.process(result, chain, strict=False)
                 if miniseed:
                     return b"".join(mseed_records(result)), result.status
                 return window_json(result, segments=segments), result.status
-            except DataError as exc:  # samples this format cannot carry: that window fails alone
+            except (DataError, RequestError) as exc:  # that window fails alone
                 failed = dataclasses.replace(
-                    result, status=Status.ERROR, segments=(), gaps=(), message=str(exc)
+                    result, status=Status.ERROR, segments=(), gaps=(), span=None, message=str(exc)
                 )
                 return (b"" if miniseed else window_json(failed)), Status.ERROR
 

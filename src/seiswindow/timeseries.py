@@ -89,7 +89,7 @@ class Timeseries:
                 if strict:
                     raise
                 return dataclasses.replace(
-                    result, status=Status.ERROR, segments=(), gaps=(), message=str(exc)
+                    result, status=Status.ERROR, segments=(), gaps=(), span=None, message=str(exc)
                 )
         return process_result(result, chain, inventory=inventory)
 
