@@ -42,7 +42,7 @@ from .errors import DataError, RequestError, http_status
 from .extract import Extractor
 from .formats import Format, parse_format
 from .model import Limits, Status, Window, WindowResult, parse_windows
-from .process import PROCESS_PARAMETERS, Chain, parse_chain
+from .process import PROCESS_PARAMETERS, Chain, parse_chain, process_items
 from .timeseries import Timeseries
 
 __all__ = [
@@ -187,22 +187,6 @@ def _format(value: object, name: str) -> tuple[OutputFormat, Format | None]:
     return OutputFormat.JSON, parse_format(value, name)
 
 
-def _process_items(value: object, name: str) -> list[tuple[str, str]]:
-    """The body's ``Process``: a list of ``"name=value"`` strings (as ObsPy's IRIS client
-    writes its ``filter`` list: ``["demean", "bp=0.1-1"]``) or one ``&``-joined string."""
-    if isinstance(value, str):
-        value = [p for p in value.split("&") if p.strip()]
-    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-        raise RequestError('expected a list of "name=value" strings, e.g. ["demean", "bp=0.1-1"]', field=name)
-    items = []
-    for part in value:
-        key, _, text = part.partition("=")
-        if key.strip().lower() not in PROCESS_PARAMETERS:
-            raise RequestError(f"{key.strip()!r} is not a processing step", field=name)
-        items.append((key, text))
-    return items
-
-
 def parse_options(
     document: object,
     query: Mapping[str, str] | None = None,
@@ -226,7 +210,7 @@ def parse_options(
         if "segments" in folded:
             segments = _flag(folded["segments"][1], str(folded["segments"][0]))
         if "process" in folded:
-            steps = _process_items(folded["process"][1], str(folded["process"][0]))
+            steps = process_items(folded["process"][1], field=str(folded["process"][0]))
     query_steps = []
     for key, value in (query or {}).items():
         if key.lower() == "format":

@@ -195,3 +195,21 @@ def test_processed_miniseed_reads_back_in_obspy(timeseries: Timeseries, raw: Win
 def test_no_sample_renders_nothing(timeseries: Timeseries, raw: WindowResult) -> None:
     empty = dataclasses.replace(raw, segments=(), span=None, status="nodata")
     assert timeseries.render([empty], Format.SAC).rendered is None
+
+
+def test_the_python_api_renders_and_processes(shared_data: Path, obspy_trace: Trace) -> None:
+    import seiswindow
+
+    window = "CI.CCA..BHN 2022-01-02T01:00:00 2022-01-02T01:10:00"
+    archive = str(shared_data / "scedc-pds")
+    rendered = seiswindow.render([window], "sacbb", process="demean", archive=archive)
+    assert rendered is not None and rendered.filename.endswith(".SAC")
+    back = read(io.BytesIO(rendered.body), format="SAC")[0]
+    obspy_trace.data = obspy_trace.data.astype(np.float64)
+    obspy_trace.detrend("demean")
+    np.testing.assert_allclose(back.data, obspy_trace.data, rtol=0, atol=1e-3)
+    (result,) = seiswindow.extract([window], archive=archive, process=["demean"])
+    np.testing.assert_allclose(result.segments[0].samples, obspy_trace.data, rtol=0, atol=1e-9)
+    with pytest.raises(seiswindow.RequestError) as caught:
+        seiswindow.render([window], "json", archive=archive)
+    assert caught.value.field == "format"

@@ -5,6 +5,6 @@ StationXML (:mod:`.response`)."""
 
 from __future__ import annotations
 
-from .steps import PROCESS_PARAMETERS, Chain, parse_chain
+from .steps import PROCESS_PARAMETERS, Chain, parse_chain, process_items
 
-__all__ = ["PROCESS_PARAMETERS", "Chain", "parse_chain"]
+__all__ = ["PROCESS_PARAMETERS", "Chain", "parse_chain", "process_items"]

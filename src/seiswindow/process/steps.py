@@ -51,6 +51,7 @@ __all__ = [
     "Taper",
     "Units",
     "parse_chain",
+    "process_items",
 ]
 
 _TRUE = ("", "true", "1", "yes", "on")
@@ -268,6 +269,30 @@ def _correct(items: list[tuple[str, str]]) -> Correct:
     if freqlimits is not None and "autolimits" in found:
         raise RequestError("give freqlimits or autolimits, not both", field="autolimits")
     return Correct(units, freqlimits, autolimits)
+
+
+def process_items(value: object, *, field: str = "Process") -> list[tuple[str, str]]:
+    """The ``(name, value)`` steps of a list of ``"name=value"`` strings (as ObsPy's IRIS
+    client writes its ``filter`` list: ``["demean", "bp=0.1-1"]``) or of one ``&``-joined
+    string (``"demean&bp=0.1-1"``): the ``Process`` of a request body, the Python API's
+    ``process``.
+
+    Raises:
+        RequestError: not such a list, or a name that is no processing step (names ``field``).
+    """
+    if isinstance(value, str):
+        value = [p for p in value.split("&") if p.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+        raise RequestError(
+            'expected a list of "name=value" strings, e.g. ["demean", "bp=0.1-1"]', field=field
+        )
+    items = []
+    for part in value:
+        key, _, text = part.partition("=")
+        if key.strip().lower() not in PROCESS_PARAMETERS:
+            raise RequestError(f"{key.strip()!r} is not a processing step", field=field)
+        items.append((key, text))
+    return items
 
 
 def parse_chain(items: Iterable[tuple[str, str]]) -> Chain:
