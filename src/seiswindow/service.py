@@ -15,6 +15,12 @@ What a request may say, besides the tutorial's ``{"Windows": [...]}``:
   as FDSN dataselect answers;
 - ``?segments=true`` or ``"Segments": true``: one object per contiguous segment
   instead of ``null`` at missing samples (see :mod:`seiswindow.encode`);
+- IRIS's timeseries formats (``?format=sac``, ``sac.zip``, ``saca``, ``geocsv``, ``tspair``,
+  ``plot``, ``audio``...; :mod:`seiswindow.formats`): the answer is that file, gathered whole;
+- IRIS's processing steps, in order: in the query (``?demean=true&bp=0.1-1``) or the body
+  (``"Process": ["demean", "bp=0.1-1"]``), the query's replacing the body's
+  (:mod:`seiswindow.process`); a window that cannot be processed (no instrument response)
+  has status ``error``, the others are answered;
 - gzip (the front-end read ``Accept-Encoding: gzip``): bodies of 1 KiB or more are
   gzipped, where the transport can carry them.
 
