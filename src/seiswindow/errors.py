@@ -11,6 +11,7 @@ The hierarchy::
     ├── NoSuchRoute           a front-end has nothing at the path asked (HTTP 404)
     ├── MethodNotAllowed      a front-end answers the path, not with that method (HTTP 405)
     ├── ArchiveError          the archive could not be read (after retries, within the time budget)
+    ├── NotInstalled          a request needs an optional extra this installation lacks (HTTP 501)
     └── DataError             bytes read from the archive are not valid miniSEED
 
 ``RequestError`` and ``LimitExceeded`` are about the whole request. ``NoSuchKey``,
@@ -32,6 +33,7 @@ __all__ = [
     "NoResponse",
     "NoSuchKey",
     "NoSuchRoute",
+    "NotInstalled",
     "RequestError",
     "SeisWindowError",
     "http_status",
@@ -104,6 +106,11 @@ class ArchiveError(SeisWindowError, OSError):
     """The archive could not be read, after retries and within the time budget."""
 
 
+class NotInstalled(SeisWindowError):
+    """A request needs an optional dependency this installation lacks (processing and the
+    IRIS formats need the ``process`` extra: ObsPy, matplotlib)."""
+
+
 class DataError(SeisWindowError):
     """Bytes read from the archive are not valid miniSEED (corrupt or truncated)."""
 
@@ -121,4 +128,6 @@ def http_status(error: BaseException) -> int:
         return 405
     if isinstance(error, ArchiveError):
         return 502
+    if isinstance(error, NotInstalled):
+        return 501
     return 500

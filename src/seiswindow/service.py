@@ -49,7 +49,7 @@ from .extract import Extractor
 from .formats import Format, parse_format
 from .model import Limits, Status, Window, WindowResult, parse_windows
 from .process import PROCESS_PARAMETERS, Chain, parse_chain, process_items
-from .timeseries import Timeseries
+from .timeseries import Timeseries, require_extra
 
 __all__ = [
     "HTTP",
@@ -435,6 +435,8 @@ class Service:
             raise RequestError(
                 "a direct invocation returns JSON only; ask the HTTP API for miniSEED", field="Format"
             )
+        if options.chain or options.file:  # 501 before anything is read, if the extra is missing
+            require_extra(options.file)
         return Prepared(windows, options, asked.transport, asked.gzip, rid)
 
     def _answer_file(self, prepared: Prepared, fmt: Format) -> Response:

@@ -9,11 +9,12 @@ so a service that answers raw windows never loads them.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .encode import MSEED_MEDIA_TYPE, encode_mseed
-from .errors import NoResponse
+from .errors import NoResponse, NotInstalled
 from .extract import Extractor
 from .formats import Format, Rendered, render
 from .formats._files import file_name
@@ -21,9 +22,27 @@ from .model import Nslc, Status, Window, WindowResult
 from .process.response import ChannelMeta, ResponseSource
 from .process.steps import Chain, Correct, Units
 
-__all__ = ["Timeseries", "units_of"]
+__all__ = ["Timeseries", "require_extra", "units_of"]
 
 _UNITS = {Units.DIS: "M", Units.VEL: "M/S", Units.ACC: "M/S**2"}
+
+
+def require_extra(fmt: Format | None = None) -> None:
+    """Check that the ``process`` extra is installed (processing, and every format but JSON
+    and miniSEED, need ObsPy; the plot needs matplotlib).
+
+    Raises:
+        NotInstalled: it is not (a deployment without the extra answers 501, not 500).
+    """
+    needed = ["obspy"]
+    if fmt is Format.PLOT:
+        needed.append("matplotlib")
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise NotInstalled(
+            f"processing and IRIS's formats need {', '.join(missing)}, not installed here: "
+            "pip install 'seiswindow[process]'"
+        )
 
 
 def units_of(chain: Chain, meta: ChannelMeta | None) -> str:
@@ -79,6 +98,7 @@ class Timeseries:
         """
         if not chain or not result.segments:
             return result
+        require_extra()
         from .process.apply import process_result
 
         inventory = None
@@ -123,6 +143,7 @@ class Timeseries:
             first = next(r for r in kept if r.segments)
             name = file_name(first.window.nslc, first.segments[0].start, "mseed")
             return Product(Rendered(encode_mseed(kept), MSEED_MEDIA_TYPE, name), kept)
+        require_extra(fmt)
         metas = self._metas(kept) if fmt.needs_meta or chain.needs_response else {}
         first_meta = next(iter(metas.values()), None)
         rendered = render(kept, fmt, metas=metas, units=units_of(chain, first_meta), audio_rate=audio_rate)

@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import ArchiveError, LimitExceeded, SeisWindowError, http_status
 from ..fdsn.meta import error_text
+from ..formats import Format
 from ..model import Status
 from ..nstime import format_time
-from ..timeseries import Product, Timeseries
+from ..timeseries import Product, Timeseries, require_extra
 from .request import TimeseriesRequest, parse_timeseries
 
 __all__ = ["router"]
@@ -39,6 +40,8 @@ def router(timeseries: Timeseries, *, max_bytes: int, prefix: str = "") -> APIRo
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/irisws/timeseries/1", tags=["irisws-timeseries"])
 
     def answer(request: TimeseriesRequest) -> Product:
+        if request.chain or request.format is not Format.MINISEED:
+            require_extra(request.format)
         results = timeseries.results([request.window], request.chain)
         product = timeseries.render(
             results, request.format, chain=request.chain, audio_rate=request.audio_rate
