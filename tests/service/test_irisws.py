@@ -113,3 +113,21 @@ def test_correct_without_stationxml_is_a_clear_400(live_url: str) -> None:
     )
     assert reply.status_code == 400, reply.text
     assert "Parameter 'correct'" in reply.text and "FDSNstationXML/CI/CI_FOX2.xml" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media", "check"),
+    [
+        ("plot", "image/png", lambda body: body[:8] == b"\x89PNG\r\n\x1a\n"),
+        ("audio", "audio/wav", lambda body: body[:4] == b"RIFF" and body[8:12] == b"WAVE"),
+        ("geocsv.slist", "text/csv", lambda body: body.startswith(b"# dataset: GeoCSV 2.0\n")),
+        ("ascii1", "text/plain", lambda body: body.startswith(b"TIMESERIES CI_CCA__BHN_")),
+        ("saca", "text/plain", lambda body: len(body.splitlines()) > 30),
+    ],
+)
+def test_every_format_answers_over_http(live_url: str, fmt: str, media: str, check) -> None:  # type: ignore[no-untyped-def]
+    reply = requests.get(f"{live_url}{QUERY}&demean&taper=0.05&format={fmt}", timeout=120)
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"].split(";")[0] == media
+    assert reply.headers["x-window-status"] == "ok"
+    assert check(reply.content)

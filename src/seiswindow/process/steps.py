@@ -329,6 +329,13 @@ def parse_chain(items: Iterable[tuple[str, str]]) -> Chain:
                 raise RequestError(exc.detail, field=raw.strip()) from None
             if step is not None:
                 steps.append(step)
+    return _finish(steps, seen, correct_at, modifiers)
+
+
+def _finish(
+    steps: list[Step], seen: set[str], correct_at: int | None, modifiers: list[tuple[str, str]]
+) -> Chain:
+    """The chain, ``correct`` in its place with its qualifiers, after the checks across steps."""
     if correct_at is None:
         if modifiers:
             raise RequestError("needs correct=true", field=modifiers[0][0])
@@ -336,7 +343,6 @@ def parse_chain(items: Iterable[tuple[str, str]]) -> Chain:
         steps.insert(correct_at, _correct(modifiers))
     if {"scale", "divscale"} <= seen:
         raise RequestError("give scale or divscale, not both", field="divscale")
-    chain = Chain(tuple(steps))
     if correct_at is not None and any(isinstance(s, Scale) and s.auto for s in steps):
         raise RequestError("scale=AUTO cannot be combined with correct", field="scale")
-    return chain
+    return Chain(tuple(steps))
