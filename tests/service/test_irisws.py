@@ -4,6 +4,7 @@ as IRIS answers them."""
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 from pathlib import Path
@@ -131,3 +132,25 @@ def test_every_format_answers_over_http(live_url: str, fmt: str, media: str, che
     assert reply.headers["content-type"].split(";")[0] == media
     assert reply.headers["x-window-status"] == "ok"
     assert check(reply.content)
+
+
+def test_through_lambda_an_iris_url_answers_the_same_zip(live_url: str, service) -> None:  # type: ignore[no-untyped-def]
+    from seiswindow.aws import LocalContext, handle_event
+
+    query = QUERY.partition("?")[2] + "&demean=true&bp=0.1-1&format=sac.zip"
+    event = {
+        "version": "2.0",
+        "rawPath": "/prod/irisws/timeseries/1/query",
+        "rawQueryString": query,
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")),
+        "requestContext": {"http": {"method": "GET", "path": "/prod/irisws/timeseries/1/query"}},
+    }
+    answer = handle_event(event, LocalContext(), service=service)
+    assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True
+    over_http = requests.get(f"{live_url}/irisws/timeseries/1/query?{query}", timeout=60).content
+
+    def sac_data(body: bytes) -> np.ndarray:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            return read(io.BytesIO(archive.read(archive.namelist()[0])), format="SAC")[0].data
+
+    np.testing.assert_array_equal(sac_data(base64.b64decode(answer["body"])), sac_data(over_http))
