@@ -161,3 +161,32 @@ def test_a_corner_above_nyquist_and_a_rate_that_is_not_lower_are_refused(
     with pytest.raises(RequestError) as caught:
         timeseries.process(raw, parse_chain([("decimate", "40")]))
     assert caught.value.field == "decimate"
+
+
+def test_each_segment_is_processed_alone_as_obspy_processes_each_trace(
+    timeseries: Timeseries, raw: WindowResult, obspy_trace: Trace
+) -> None:
+    import dataclasses
+
+    from seiswindow.model import Segment
+
+    (seg,) = raw.segments
+    cut = 10_000
+    later = seg.start + round((cut + 400) * 1e9 / seg.sampling_rate)  # 10 s missing
+    split = dataclasses.replace(
+        raw,
+        segments=(
+            Segment(seg.start, seg.sampling_rate, seg.samples[:cut]),
+            Segment(later, seg.sampling_rate, seg.samples[cut + 400 :]),
+        ),
+    )
+    processed = timeseries.process(split, parse_chain([("demean", "true"), ("lp", "2")]))
+    first, second = obspy_trace.copy(), obspy_trace.copy()
+    first.data = obspy_trace.data[:cut].astype(np.float64)
+    second.data = obspy_trace.data[cut + 400 :].astype(np.float64)
+    for tr, got in zip((first, second), processed.segments, strict=True):
+        tr.detrend("demean")
+        _keep_mean("lowpass", freq=2.0)(tr)
+        np.testing.assert_allclose(got.samples, tr.data, rtol=0, atol=np.abs(tr.data).max() * 1e-9)
+    assert processed.segments[1].start == later
+    assert processed.span is not None and processed.span.npts == seg.npts
