@@ -16,7 +16,7 @@ it, the peak of Python/numpy allocations during one warm call (tracemalloc), the
 peak RSS; then the import time of the Lambda windows path (``seiswindow.aws``) and of the
 processing modules, and the installed size of the ``process`` extra.
 
-    .venv/bin/python -m benchmarks.process
+    .venv/bin/python -m benchmarks.process            # --quick: one chain, one repetition
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from .s3data import default_data_root
 
@@ -63,9 +64,11 @@ if system.startswith("seiswindow"):
     chain = parse_chain([tuple(i) for i in chain_items])
 
     def run():
+        global samples
         if system == "seiswindow-raw":
             return len(encode_json(extractor.extract([w])))
         results = timeseries.results([w], chain)
+        samples = results[0].segments[0].samples
         return len(timeseries.render(results, Format.SAC_ZIP, chain=chain).rendered.body)
 else:
     import io, zipfile
@@ -94,6 +97,7 @@ else:
             tr.remove_response(inventory, output=out, pre_filt=limits, water_level=None)
 
     def run():
+        global samples
         st = obspy.read(f"{data_root}/{day_file}").merge()
         st.trim(t0, t1)
         tr = st[0]
@@ -102,6 +106,7 @@ else:
         for name, value in chain_items:
             if name not in ("units", "freqlimits"):
                 step(tr, name, value, options)
+        samples = tr.data
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
             sac = io.BytesIO()
@@ -109,6 +114,7 @@ else:
             z.writestr("a.SAC", sac.getvalue())
         return len(buffer.getvalue())
 
+samples = None
 imported = time.perf_counter()
 size = run()
 first = time.perf_counter() - began
@@ -123,7 +129,7 @@ peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 print(json.dumps({"first_s": first, "import_s": imported - began, "warm_s": statistics.median(warm),
     "alloc_peak_mb": peak / 1e6, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "bytes": size}))
+    "bytes": size, "samples": None if samples is None else [float(v) for v in samples]}))
 """
 
 _IMPORTS = r"""
@@ -142,7 +148,7 @@ print(aws, processing, plot, ",".join(heavy) or "none")
 """
 
 
-def _child(system: str, chain: list[tuple[str, str]]) -> dict[str, float]:
+def _child(system: str, chain: list[tuple[str, str]]) -> dict[str, Any]:
     job = json.dumps([system, chain, str(DATA), DAY_FILE, list(WINDOW), REPS])
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, job], capture_output=True, text=True, timeout=600, check=True
@@ -176,21 +182,38 @@ def _installed_mb(*packages: str) -> float:
     return total / 1e6
 
 
-def main() -> int:
-    print("| chain | system | first call (imports incl.) | warm (median of 5) | alloc peak | peak RSS |")
-    print("|---|---|---:|---:|---:|---:|")
-    for label, chain in CHAINS.items():
-        for system in ("seiswindow", "obspy-tutorial"):
-            m = _child(system, chain)
-            print(
-                f"| {label} | {system} | {m['first_s'] * 1e3:.0f} ms | {m['warm_s'] * 1e3:.1f} ms "
-                f"| {m['alloc_peak_mb']:.1f} MB | {m['rss_mb']:.0f} MB |"
-            )
-    m = _child("seiswindow-raw", [])
+def _agree(ours: list[float], theirs: list[float]) -> str:
+    """Both systems' processed samples agree (within 1e-9 of the largest magnitude)."""
+    if len(ours) != len(theirs):
+        return "no"
+    scale = max(abs(v) for v in theirs) or 1.0
+    return "yes" if max(abs(a - b) for a, b in zip(ours, theirs, strict=True)) <= 1e-9 * scale else "no"
+
+
+def _row(label: str, system: str, m: dict[str, Any], agree: str) -> None:
     print(
-        f"| none (JSON) | seiswindow-raw | {m['first_s'] * 1e3:.0f} ms | {m['warm_s'] * 1e3:.1f} ms "
-        f"| {m['alloc_peak_mb']:.1f} MB | {m['rss_mb']:.0f} MB |"
+        f"| {label} | {system} | {m['first_s'] * 1e3:.0f} ms | {m['warm_s'] * 1e3:.1f} ms "
+        f"| {m['alloc_peak_mb']:.1f} MB | {m['rss_mb']:.0f} MB | {agree} |"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    quick = "--quick" in (sys.argv[1:] if argv is None else argv)
+    global REPS
+    REPS = 1 if quick else REPS
+    print(
+        f"| chain | system | first call (imports incl.) | warm (median of {REPS}) | alloc peak | peak RSS "
+        "| same samples |"
+    )
+    print("|---|---|---:|---:|---:|---:|---|")
+    for label, chain in list(CHAINS.items())[: 1 if quick else None]:
+        ours, theirs = _child("seiswindow", chain), _child("obspy-tutorial", chain)
+        agree = _agree(ours["samples"], theirs["samples"])
+        _row(label, "seiswindow", ours, agree)
+        _row(label, "obspy-tutorial", theirs, agree)
+    _row("none (JSON)", "seiswindow-raw", _child("seiswindow-raw", []), "")
+    if quick:
+        return 0
     aws, processing, plot, heavy = _imports()
     print()
     print(f"import seiswindow.aws + webapp: {aws * 1e3:.0f} ms (median of 5; heavy modules loaded: {heavy})")

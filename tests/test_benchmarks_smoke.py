@@ -42,3 +42,19 @@ def test_record_index_figures_run() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| CI.") or line.startswith("| BK.")]
     assert len(rows) == 4 and all("kB" in row for row in rows)
+
+
+def test_processing_figures_run_and_both_systems_agree() -> None:
+    """``python -m benchmarks.process --quick`` (docs/formats.md's figures) still runs, and
+    seiswindow's processed samples are ObsPy's on the tutorial's pipeline."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.process", "--quick"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| demean, bp 0.1-1 |")]
+    assert len(rows) == 2 and all(row.endswith("| yes |") for row in rows), proc.stdout
