@@ -70,6 +70,11 @@ bench: install-dev
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.bulk $(BULK_ARGS)
 
+## bench-process: processed windows vs ObsPy on the tutorial's pipeline, import costs (docs/formats.md)
+.PHONY: bench-process
+bench-process: install-dev
+	$(BIN)/python -m benchmarks.process
+
 ## probe: issue 16's probe of the running service on 127.0.0.1 (schemathesis, load at 50 and 200
 ## clients, RSS over rounds, a pathological FDSN pattern); writes its section of benchmarks/PROBE.md
 .PHONY: probe

@@ -73,3 +73,19 @@ def test_bulk_benchmark_runs(tmp_path: Path) -> None:
     table = out.read_text(encoding="utf-8")
     assert "| tutorial | 2 |" in table and "| local | 24 |" in table
     assert "read again 0 windows that were done" in table
+
+
+def test_processing_figures_run_and_both_systems_agree() -> None:
+    """``python -m benchmarks.process --quick`` (docs/formats.md's figures) still runs, and
+    seiswindow's processed samples are ObsPy's on the tutorial's pipeline."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.process", "--quick"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| demean, bp 0.1-1 |")]
+    assert len(rows) == 2 and all(row.endswith("| yes |") for row in rows), proc.stdout

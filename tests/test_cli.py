@@ -170,10 +170,10 @@ def _get_minute(nslc: str, out: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_an_unknown_output_extension_is_an_error_before_any_read(tmp_path: Path) -> None:
-    out = tmp_path / "x.sac"
+    out = tmp_path / "x.docx"
     proc = _get_minute("CI.WBM..LHZ", out)
     assert proc.returncode == 2, proc.stderr
-    assert "x.sac" in proc.stderr and ".mseed" in proc.stderr and "Traceback" not in proc.stderr
+    assert "x.docx" in proc.stderr and ".mseed" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
 
 

@@ -76,4 +76,4 @@ def test_bulk_with_format_manifest_from_a_directory(tmp_path: Path) -> None:
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     proc = run("get", "CI.WBM..LHZ", "2022-01-01T10:00", "2022-01-01T10:10", "--format", "xml")
     assert proc.returncode == 2
-    assert "invalid choice: 'xml'" in proc.stderr
+    assert "field 'format'" in proc.stderr and "manifest" in proc.stderr and "'xml'" in proc.stderr

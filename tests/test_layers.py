@@ -53,6 +53,12 @@ LAYERS: dict[str, int] = {
     # 7: answers' encodings
     "seiswindow.encode.": 7,
     "seiswindow.encode": 7,
+    # 7: processing steps (parsed with no I/O; applied by ObsPy, imported only when asked),
+    # the channel metadata they need from StationXML, and the formats beyond JSON/miniSEED
+    "seiswindow.process.": 7,
+    "seiswindow.process": 7,
+    "seiswindow.formats.": 7,
+    "seiswindow.formats": 7,
     # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 8,
     "seiswindow.options": 8,  # a request's format and shape (parsed, no I/O)
@@ -66,6 +72,9 @@ LAYERS: dict[str, int] = {
     "seiswindow.fdsn.availformat": 8,  # availability answers: text, geocsv, json, request; WADL
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
+    "seiswindow.timeseries": 8,  # extract, process and format: one chain for every front end
+    "seiswindow.irisws.": 8,  # irisws-timeseries request parsing (no I/O)
+    "seiswindow.irisws": 8,
     "seiswindow.demo_archive": 8,
     # bulk jobs (issue 12): beside the service, on the extractor; the CLI is their front end
     "seiswindow.bulk.": 8,
@@ -78,6 +87,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.bodylimit": 9,
     "seiswindow.streambody": 9,
     "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
+    "seiswindow.irisws.routes": 9,  # irisws-timeseries' FastAPI router
     "seiswindow.aws.": 9,
     "seiswindow.aws": 9,
     "seiswindow.webapp": 9,

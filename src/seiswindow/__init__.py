@@ -13,7 +13,7 @@ records) → :mod:`~seiswindow.extract` and :mod:`~seiswindow.trim` (fetch, deco
 ObsPy's grid) → :mod:`~seiswindow.encode` → :mod:`~seiswindow.service` → front ends.
 """
 
-from ._api import to_stream
+from ._api import render, to_stream
 from ._version import version as _version
 from .archive import Archive
 from .config import Settings, open_archive
@@ -22,6 +22,7 @@ from .errors import (
     ConfigError,
     DataError,
     LimitExceeded,
+    NoResponse,
     NoSuchKey,
     RequestError,
     SeisWindowError,
@@ -39,6 +40,7 @@ __all__ = [
     "Gap",
     "LimitExceeded",
     "Limits",
+    "NoResponse",
     "NoSuchKey",
     "RequestError",
     "SeisWindowError",
@@ -51,6 +53,7 @@ __all__ = [
     "extract",
     "open_archive",
     "parse_windows",
+    "render",
     "to_stream",
 ]
 

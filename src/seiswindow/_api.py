@@ -1,19 +1,23 @@
-"""The Python API in two calls: :func:`extract` and :func:`to_stream`."""
+"""The Python API in three calls: :func:`extract`, :func:`render` and :func:`to_stream`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .archive import Archive
+from .archives import Archives
 from .config import Settings, open_archives, open_extractor
 from .errors import RequestError
+from .formats import Rendered, parse_format
 from .model import Window, WindowResult, parse_windows
+from .process import parse_chain, process_items
+from .timeseries import Timeseries
 
 if TYPE_CHECKING:
     from obspy import Stream
 
-__all__ = ["as_windows", "extract", "to_stream"]
+__all__ = ["as_windows", "extract", "render", "to_stream"]
 
 
 def as_windows(windows: object) -> list[Window]:
@@ -45,11 +49,20 @@ def as_windows(windows: object) -> list[Window]:
     return out
 
 
+def _settings(
+    archive: str | Archive | None, settings: Settings | None
+) -> tuple[Settings, Archive | Archives]:
+    if settings is None:
+        settings = Settings.from_env(archive=archive if isinstance(archive, str) else None)
+    return settings, archive if isinstance(archive, Archive) else open_archives(settings)
+
+
 def extract(
     windows: object,
     *,
     archive: str | Archive | None = None,
     settings: Settings | None = None,
+    process: str | Sequence[str] | None = None,
 ) -> list[WindowResult]:
     """Extract windows from an archive; one :class:`WindowResult` per window, in order.
 
@@ -59,18 +72,55 @@ def extract(
             ``SEISWINDOW_ARCHIVE`` lists them (``s3://scedc-pds=CI;s3://ncedc-pds=BK``), or
             an opened :class:`Archive`; default: ``SEISWINDOW_ARCHIVE`` or ``s3://scedc-pds``.
         settings: full settings (limits, endpoint...); default: from the environment.
+        process: IRIS's processing steps, in order (``["demean", "bp=0.1-1"]`` or
+            ``"demean&bp=0.1-1"``; :mod:`seiswindow.process`); needs the ``process`` extra.
+            A window whose response is missing for ``correct`` has status ``error``.
 
     Raises:
-        RequestError: a window is malformed.
+        RequestError: a window or a step is malformed, or a step cannot apply.
         LimitExceeded: too many windows or a window too long.
         ConfigError: the archive cannot be opened.
     """
     items = as_windows(windows)
-    if settings is None:
-        settings = Settings.from_env(archive=archive if isinstance(archive, str) else None)
-    opened = archive if isinstance(archive, Archive) else open_archives(settings)
+    chain = parse_chain(process_items(process or [], field="process"))
+    settings, opened = _settings(archive, settings)
     with open_extractor(settings, opened) as extractor:
-        return extractor.extract(items)
+        results = extractor.extract(items)
+        if not chain:
+            return results
+        timeseries = Timeseries(extractor)
+        return [timeseries.process(r, chain, strict=False) for r in results]
+
+
+def render(
+    windows: object,
+    format: str,
+    *,
+    process: str | Sequence[str] | None = None,
+    archive: str | Archive | None = None,
+    settings: Settings | None = None,
+    audio_rate: int = 1000,
+) -> Rendered | None:
+    """Extract, process and write windows in one of IRIS's formats (``sac``, ``sac.zip``,
+    ``saca``, ``geocsv``, ``tspair``, ``slist``, ``plot``, ``audio``, ``miniseed``...; see
+    :mod:`seiswindow.formats`): the file's bytes, media type and name, or None when no
+    window has a sample. Needs the ``process`` extra (ObsPy, matplotlib).
+
+    Raises:
+        RequestError: a window, the format or a step is malformed; NoResponse when
+            ``correct`` needs a response the archive lacks.
+        LimitExceeded, ConfigError: as :func:`extract`.
+    """
+    items = as_windows(windows)
+    fmt = parse_format(format, "format")
+    if fmt.value == "json":
+        raise RequestError("JSON is what extract() returns; render() writes files", field="format")
+    chain = parse_chain(process_items(process or [], field="process"))
+    settings, opened = _settings(archive, settings)
+    with open_extractor(settings, opened) as extractor:
+        timeseries = Timeseries(extractor)
+        results = timeseries.results(items, chain)
+        return timeseries.render(results, fmt, chain=chain, audio_rate=audio_rate).rendered
 
 
 def to_stream(results: Iterable[WindowResult]) -> Stream:

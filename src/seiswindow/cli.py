@@ -6,10 +6,12 @@ answered (ok, partial or nodata), 1 when a window failed (error), 2 for bad inpu
 
 Codes may hold FDSN wildcards (``CI.*..BH?``, ``*`` and ``?``, comma lists): they are resolved
 to the channels the archive holds on the window's days, as FDSN dataselect resolves them.
-The output's format comes from its extension (``.json``; ``.mseed``, ``.miniseed``, ``.ms``;
-``.manifest.json``: where each window's records lie, :mod:`seiswindow.manifest`) or from
-``--format``; any other is an error before anything is read, and the file is written whole
-or not at all.
+The output's format comes from ``--format`` or its extension (``.json``; ``.mseed``,
+``.miniseed``, ``.ms``; ``.sac``, ``.zip``, ``.saca``, ``.csv``, ``.txt``, ``.png``, ``.wav``: the
+formats of IRIS's timeseries service, :mod:`seiswindow.formats`; ``.manifest.json``: where
+each window's records lie, :mod:`seiswindow.manifest`); any other is an error before
+anything is read, and the file is written whole or not at all. IRIS's processing steps
+(``--demean --bp 0.1-2 --correct``...) apply in the order given (:mod:`seiswindow.process`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 import orjson
 
@@ -33,17 +35,52 @@ from .archives import Archives
 from .config import Settings, open_archive, open_archives, open_extractor
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
+from .formats import FORMAT_NAMES, Format, parse_format
 from .model import Status, Window, WindowResult, parse_windows
 from .nstime import format_time, parse_time
+from .process import Chain, parse_chain
+from .timeseries import Timeseries
 
 __all__ = ["ChannelPattern", "main", "read_bulk"]
 
-_MSEED_SUFFIXES = (".mseed", ".miniseed", ".ms")
-_JSON_SUFFIXES = (".json",)
 _MANIFEST_SUFFIX = ".manifest.json"
-_FORMATS = {"json": "json", "miniseed": "mseed", "mseed": "mseed", "manifest": "manifest"}
-#: The formats of a bulk job's files (``bulk --out``), one file per window.
-_JOB_FORMATS = {"miniseed": "mseed", "mseed": "mseed", "npz": "npz"}
+#: The formats of a bulk job's files only (``bulk --out``), not of one answer (``-o``).
+_JOB_FORMATS = ("npz",)
+#: The manifest: not a file of samples (:mod:`seiswindow.manifest`).
+MANIFEST: Literal["manifest"] = "manifest"
+#: The format an output's extension names.
+_SUFFIXES = {
+    ".json": Format.JSON,
+    ".mseed": Format.MINISEED,
+    ".miniseed": Format.MINISEED,
+    ".ms": Format.MINISEED,
+    ".sac": Format.SAC,
+    ".zip": Format.SAC_ZIP,
+    ".saca": Format.SACA,
+    ".csv": Format.GEOCSV_TSPAIR,
+    ".txt": Format.TSPAIR,
+    ".png": Format.PLOT,
+    ".wav": Format.AUDIO,
+}
+#: Processing options: ``--name VALUE`` (or a flag), applied in the order given.
+_STEP_OPTIONS = (
+    ("demean", None, "remove the mean"),
+    ("detrend", None, "remove the least-squares line"),
+    ("taper", "WIDTH[,TYPE]", "taper WIDTH (0-0.5) of each end; HANNING, HAMMING or COSINE"),
+    ("lp", "FREQ", "4-pole low-pass (Hz)"),
+    ("hp", "FREQ", "4-pole high-pass (Hz)"),
+    ("bp", "F1-F2", "4-pole band-pass (Hz)"),
+    ("scale", "X|AUTO", "multiply by X; AUTO: divide by the instrument sensitivity"),
+    ("divscale", "X", "divide by X"),
+    ("correct", None, "remove the instrument response (StationXML of the archive)"),
+    ("units", "DEF|DIS|VEL|ACC", "the correction's output"),
+    ("freqlimits", "F1-F2-F3-F4", "the correction's pre-filter"),
+    ("autolimits", "LO-HI", "the correction's pass band, dB down from the peak (default 3-3)"),
+    ("envelope", None, "the envelope"),
+    ("diff", None, "differentiate"),
+    ("int", None, "integrate"),
+    ("decimate", "RATE", "decimate to RATE Hz"),
+)
 #: Header names a CSV's first line may give its columns (any case), in the columns' order.
 _HEADER_NAMES = (
     ("net", "network"),
@@ -139,40 +176,64 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _output_format(output: str | None, asked: str | None = None) -> str:
-    """``json``, ``mseed`` or ``manifest``: ``asked`` (``--format``), else from the output's
-    name (stdout: JSON).
+def _output_format(output: str | None, named: str | None = None) -> Format | Literal["manifest"]:
+    """The answer's format: ``--format`` when given, else from the output's extension
+    (stdout: JSON); :data:`MANIFEST` for the manifest.
 
     Raises:
-        RequestError: the extension names no format seiswindow writes.
+        RequestError: the name or the extension names no format seiswindow writes.
     """
-    if asked:
-        if asked not in _FORMATS:
-            raise RequestError(f"{asked} is the format of a bulk job's files: give --out DIR", field="format")
-        return _FORMATS[asked]
-    if output and output.lower().endswith(_MANIFEST_SUFFIX):
-        return "manifest"
-    if not output or output == "-" or output.lower().endswith(_JSON_SUFFIXES):
-        return "json"
-    if output.lower().endswith(_MSEED_SUFFIXES):
-        return "mseed"
-    known = ", ".join(_JSON_SUFFIXES + _MSEED_SUFFIXES)
+    if named:
+        if named.strip().lower() == MANIFEST:
+            return MANIFEST
+        if named.strip().lower() in _JOB_FORMATS:
+            raise RequestError(f"{named} is the format of a bulk job's files: give --out DIR", field="format")
+        try:
+            return parse_format(named, "format")
+        except RequestError:
+            known = ", ".join([*FORMAT_NAMES, MANIFEST])
+            raise RequestError(f"expected one of {known}, got {named!r}", field="format") from None
+    if not output or output == "-":
+        return Format.JSON
+    if output.lower().endswith(_MANIFEST_SUFFIX):
+        return MANIFEST
+    suffix = Path(output).suffix.lower()
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
+    known = ", ".join([*_SUFFIXES, _MANIFEST_SUFFIX])
     raise RequestError(
-        f"cannot tell the format of {output!r} from its extension: use {known}", field="output"
+        f"cannot tell the format of {output!r} from its extension: use {known}, or --format", field="output"
     )
 
 
-def _write(results: list[WindowResult], output: str | None, *, segments: bool, fmt: str) -> bool:
-    """Write the answer; False when there is nothing to write (miniSEED of no sample)."""
-    from .encode import encode_json, encode_mseed
+def _write(
+    results: list[WindowResult],
+    output: str | None,
+    *,
+    fmt: Format,
+    segments: bool,
+    timeseries: Timeseries,
+    chain: Chain,
+    audio_rate: int,
+) -> bool:
+    """Write the answer; False when there is nothing to write (a file of no sample)."""
+    from .encode import encode_json
 
-    if fmt == "mseed":
-        body = encode_mseed(results)
-        if not body:
-            return False
+    if fmt is Format.JSON:
+        body = bytes(encode_json(results, segments=segments))
+        if not output or output == "-":
+            sys.stdout.buffer.write(body + b"\n")
+            sys.stdout.flush()
+            return True
     else:
-        return _write_json(bytes(encode_json(results, segments=segments)), output)
-    assert output is not None
+        rendered = timeseries.render(results, fmt, chain=chain, audio_rate=audio_rate).rendered
+        if rendered is None:
+            return False
+        body = rendered.body
+        if not output or output == "-":
+            sys.stdout.buffer.write(body)
+            sys.stdout.flush()
+            return True
     _write_whole(Path(output), body)
     return True
 
@@ -267,22 +328,49 @@ def _progress(done: int, total: int, stream: TextIO, *, unit: str = "windows") -
     stream.flush()
 
 
+class _Step(argparse.Action):
+    """Collects processing options in the order they are given (``args.process``)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        steps = list(getattr(namespace, "process", None) or [])
+        steps.append((self.dest, values if isinstance(values, str) else "true"))
+        namespace.process = steps
+
+
 def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> int:
-    fmt = _output_format(args.output, args.format)  # a name seiswindow cannot write fails before any read
+    # Nothing is read before the output's format and the processing are known to be good.
+    fmt = _output_format(args.output, args.format)
+    chain = parse_chain(getattr(args, "process", None) or [])
     settings = _settings(args)
     archives = open_archives(settings)
     windows = _resolved(items, archives)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
     with open_extractor(settings, archives) as extractor:
-        if fmt == "manifest":
+        if fmt == MANIFEST:
             return _manifest(extractor, windows, args.output)
+        timeseries = Timeseries(extractor)
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):
-            results[i] = result
+            results[i] = timeseries.process(result, chain, strict=False)
             if show:
                 _progress(done, len(windows), sys.stderr)
-    answered = [r for r in results if r is not None]
-    if not _write(answered, args.output, segments=args.segments, fmt=fmt):
+        answered = [r for r in results if r is not None]
+        written = _write(
+            answered,
+            args.output,
+            fmt=fmt,
+            segments=args.segments,
+            timeseries=timeseries,
+            chain=chain,
+            audio_rate=args.audio_rate,
+        )
+    if not written:
         print(f"no samples: {args.output} not written", file=sys.stderr)
     counts = Counter(r.status for r in answered)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
@@ -312,9 +400,7 @@ def _cmd_bulk(args: argparse.Namespace) -> int:
 
         return run_bulk_job(text, args, _settings(args))
     job_only = [
-        f"--{name}"
-        for name in ("format", "executor", "workers", "before", "after", "state")
-        if getattr(args, name)
+        f"--{name}" for name in ("executor", "workers", "before", "after", "state") if getattr(args, name)
     ]
     if job_only or args.input_format != "auto":
         raise RequestError(
@@ -457,17 +543,23 @@ def _parser() -> argparse.ArgumentParser:
     extracting.add_argument(
         "-o",
         "--output",
-        help="file.json (default: JSON on stdout) or file.mseed / .miniseed / .ms (miniSEED); "
-        "written whole or not at all",
+        help="file.json (default: JSON on stdout), .mseed / .miniseed / .ms (miniSEED), .sac, .zip "
+        "(SAC files), .saca, .csv (GeoCSV), .txt (tspair), .png (plot), .wav; written whole or not at all",
     )
     extracting.add_argument("--segments", action="store_true", help="JSON: one object per contiguous segment")
     extracting.add_argument(
         "--format",
-        choices=sorted({*_FORMATS, *_JOB_FORMATS}),
-        help="json, miniseed, or manifest: where each window's records lie in the archive, "
-        "for workers that fetch them (default: from the output's extension; .manifest.json: manifest); "
-        "a bulk job's files (--out): mseed (default) or npz",
+        help="json, miniseed, manifest (where each window's records lie in the archive, for workers "
+        "that fetch them), sac (a zip when several traces), sac.zip, sacbl, sacbb, saca, geocsv, "
+        "geocsv.slist, tspair, slist, plot, audio (default: from the output's extension); a bulk job's "
+        "files (bulk --out): mseed (default) or npz",
     )
+    extracting.add_argument("--audio-rate", type=int, default=1000, help="WAV playback rate in Hz")
+    steps = extracting.add_argument_group("processing (IRIS timeseries' steps, applied in the order given)")
+    for name, metavar, what in _STEP_OPTIONS:
+        steps.add_argument(
+            f"--{name}", action=_Step, nargs=None if metavar else 0, metavar=metavar, help=what
+        )
     extracting.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

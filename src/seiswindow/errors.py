@@ -4,12 +4,14 @@ The hierarchy::
 
     SeisWindowError
     ├── RequestError          a request is malformed (HTTP 400); names window index and field
-    │   └── LimitExceeded     a request is well formed but over a configured limit (HTTP 413)
+    │   ├── LimitExceeded     a request is well formed but over a configured limit (HTTP 413)
+    │   └── NoResponse        processing needs an instrument response the archive lacks (HTTP 400)
     ├── ConfigError           the service configuration is invalid (raised at start-up)
     ├── NoSuchKey             the archive has no object at a key (a day file is missing)
     ├── NoSuchRoute           a front-end has nothing at the path asked (HTTP 404)
     ├── MethodNotAllowed      a front-end answers the path, not with that method (HTTP 405)
     ├── ArchiveError          the archive could not be read (after retries, within the time budget)
+    ├── NotInstalled          a request needs an optional extra this installation lacks (HTTP 501)
     └── DataError             bytes read from the archive are not valid miniSEED
 
 ``RequestError`` and ``LimitExceeded`` are about the whole request. ``NoSuchKey``,
@@ -28,8 +30,10 @@ __all__ = [
     "DataError",
     "LimitExceeded",
     "MethodNotAllowed",
+    "NoResponse",
     "NoSuchKey",
     "NoSuchRoute",
+    "NotInstalled",
     "RequestError",
     "SeisWindowError",
     "http_status",
@@ -65,6 +69,11 @@ class LimitExceeded(RequestError):
     """A request is over a configured limit (windows, window length, response size)."""
 
 
+class NoResponse(RequestError):
+    """Processing asked for the instrument response (``correct``, ``scale=AUTO``) of a
+    channel whose StationXML the archive lacks, or holds no response for at that time."""
+
+
 class ConfigError(SeisWindowError, ValueError):
     """The configuration (archive URL, layout, limits) is invalid."""
 
@@ -97,6 +106,11 @@ class ArchiveError(SeisWindowError, OSError):
     """The archive could not be read, after retries and within the time budget."""
 
 
+class NotInstalled(SeisWindowError):
+    """A request needs an optional dependency this installation lacks (processing and the
+    IRIS formats need the ``process`` extra: ObsPy, matplotlib)."""
+
+
 class DataError(SeisWindowError):
     """Bytes read from the archive are not valid miniSEED (corrupt or truncated)."""
 
@@ -114,4 +128,6 @@ def http_status(error: BaseException) -> int:
         return 405
     if isinstance(error, ArchiveError):
         return 502
+    if isinstance(error, NotInstalled):
+        return 501
     return 500

@@ -3,16 +3,21 @@
 A request names them as body keys (``"Format"``, ``"Segments"``, any case) or as query
 parameters, which win; without either, the format is what the front end negotiated from
 ``Accept``. Formats: ``json`` (the tutorial's answer, default), ``miniseed`` (``mseed``),
-``manifest`` (where each window's records lie, :mod:`seiswindow.manifest`).
+``manifest`` (where each window's records lie, :mod:`seiswindow.manifest`), and IRIS's
+file formats (``sac``, ``geocsv``, ``plot``...: :mod:`seiswindow.formats`). Processing
+steps (``"Process"`` in the body, or IRIS's parameters in the query: ``demean``, ``bp``...)
+are parsed into a :class:`~seiswindow.process.Chain`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .encode import OutputFormat
 from .errors import RequestError
+from .formats import FORMAT_NAMES, Format, parse_format
+from .process import PROCESS_PARAMETERS, Chain, parse_chain, process_items
 
 __all__ = ["Options", "advice", "parse_options"]
 
@@ -32,6 +37,11 @@ class Options:
 
     format: OutputFormat = OutputFormat.JSON
     segments: bool = False
+    #: The processing asked (IRIS's steps, in order; empty: the samples as recorded).
+    chain: Chain = field(default_factory=Chain)
+    #: A format other than JSON, miniSEED and the manifest (SAC, GeoCSV, plot...): the
+    #: answer is that file.
+    file: Format | None = None
 
 
 def _flag(value: object, name: str) -> bool:
@@ -42,10 +52,13 @@ def _flag(value: object, name: str) -> bool:
     raise RequestError(f"expected true or false, got {value!r}", field=name)
 
 
-def _format(value: object, name: str) -> OutputFormat:
+def _format(value: object, name: str) -> tuple[OutputFormat, Format | None]:
     if isinstance(value, str) and value.strip().lower() in _FORMATS:
-        return _FORMATS[value.strip().lower()]
-    raise RequestError(f"expected one of {', '.join(sorted(_FORMATS))}, got {value!r}", field=name)
+        return _FORMATS[value.strip().lower()], None
+    if isinstance(value, str) and value.strip().lower() in FORMAT_NAMES:
+        return OutputFormat.JSON, parse_format(value, name)
+    known = ", ".join([*_FORMATS, *(n for n in FORMAT_NAMES if n not in _FORMATS)])
+    raise RequestError(f"expected one of {known}, got {value!r}", field=name)
 
 
 def parse_options(
@@ -54,27 +67,35 @@ def parse_options(
     *,
     default_format: OutputFormat = OutputFormat.JSON,
 ) -> Options:
-    """The answer's format and shape: query parameters win over body keys (``Format``,
-    ``Segments``, any case), which win over ``default_format`` (what the front-end
-    negotiated from ``Accept``).
+    """The answer's format, shape and processing: query parameters win over body keys
+    (``Format``, ``Segments``, ``Process``, any case), which win over ``default_format``
+    (what the front-end negotiated from ``Accept``).
 
     Raises:
         RequestError: an option has a bad value (the message names it).
     """
-    fmt = default_format
+    fmt: tuple[OutputFormat, Format | None] = (default_format, None)
     segments = False
+    steps: list[tuple[str, str]] = []
     if isinstance(document, Mapping):
         folded = {str(k).lower(): (k, v) for k, v in document.items()}
         if "format" in folded:
             fmt = _format(folded["format"][1], str(folded["format"][0]))
         if "segments" in folded:
             segments = _flag(folded["segments"][1], str(folded["segments"][0]))
+        if "process" in folded:
+            steps = process_items(folded["process"][1], field=str(folded["process"][0]))
+    query_steps = []
     for key, value in (query or {}).items():
         if key.lower() == "format":
             fmt = _format(value, key)
         elif key.lower() == "segments":
             segments = _flag(value, key)
-    return Options(fmt, segments)
+        elif key.lower() in PROCESS_PARAMETERS:
+            query_steps.append((key, value))
+    # The query's steps replace the body's, as its other options win over the body's keys.
+    chain = parse_chain(query_steps or steps)
+    return Options(fmt[0], segments, chain, fmt[1])
 
 
 def advice(options: Options, *, gzip: bool, binary: bool) -> str:

@@ -17,6 +17,12 @@ What a request may say, besides the tutorial's ``{"Windows": [...]}``:
   archive, for workers that fetch them (:mod:`seiswindow.manifest`);
 - ``?segments=true`` or ``"Segments": true``: one object per contiguous segment
   instead of ``null`` at missing samples (see :mod:`seiswindow.encode`);
+- IRIS's timeseries formats (``?format=sac``, ``sac.zip``, ``saca``, ``geocsv``, ``tspair``,
+  ``plot``, ``audio``...; :mod:`seiswindow.formats`): the answer is that file, gathered whole;
+- IRIS's processing steps, in order: in the query (``?demean=true&bp=0.1-1``) or the body
+  (``"Process": ["demean", "bp=0.1-1"]``), the query's replacing the body's
+  (:mod:`seiswindow.process`); a window that cannot be processed (no instrument response)
+  has status ``error``, the others are answered;
 - gzip (the front-end read ``Accept-Encoding: gzip``): bodies of 1 KiB or more are
   gzipped, where the transport can carry them.
 
@@ -43,9 +49,11 @@ from ._version import version
 from .encode import STREAM_AFTER_BYTES, Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
+from .formats import Format
 from .manifest import Manifester, manifest_document
 from .model import Limits, Status, Window, WindowResult, parse_windows
 from .options import Options, advice, parse_options
+from .timeseries import Timeseries, require_extra
 
 __all__ = [
     "HTTP",
@@ -211,6 +219,14 @@ class Service:
         self.extractor = extractor
         self._owns = owns_extractor
         self.stream_after = stream_after
+        self._timeseries: Timeseries | None = None
+
+    @property
+    def timeseries(self) -> Timeseries:
+        """Processing and the other formats, on the same extractor (made when first asked)."""
+        if self._timeseries is None:
+            self._timeseries = Timeseries(self.extractor)
+        return self._timeseries
 
     def close(self) -> None:
         if self._owns:
@@ -338,16 +354,46 @@ class Service:
         options = parse_options(document, asked.query, default_format=asked.default_format)
         windows = parse_windows(document, max_windows=self.extractor.limits.max_windows)
         self.extractor.limits.check(windows)
-        if options.format is OutputFormat.MINISEED and not asked.transport.binary:
+        if (options.format is OutputFormat.MINISEED or options.file) and not asked.transport.binary:
             raise RequestError(
                 "a direct invocation returns JSON only; ask the HTTP API for miniSEED", field="Format"
             )
+        if options.chain or options.file:  # 501 before anything is read, if the extra is missing
+            require_extra(options.file)
         return Prepared(windows, options, asked.transport, asked.gzip, rid)
+
+    def _answer_file(self, prepared: Prepared, fmt: Format) -> Response:
+        """The windows, processed, as one file (or a zip) in ``fmt``; 204 when no window has
+        a sample. A window that cannot be processed (no response) is left out, its status
+        ``error`` in ``X-Window-Status``. Gathered whole: the size is known before sending."""
+        timeseries, chain = self.timeseries, prepared.options.chain
+        results = [
+            timeseries.process(r, chain, strict=False) for r in self.extractor.extract(prepared.windows)
+        ]
+        product = timeseries.render(results, fmt, chain=chain)
+        headers = {
+            "X-Request-Id": prepared.request_id,
+            "X-Window-Status": ",".join(str(s) for s in product.statuses),
+        }
+        if product.rendered is None:
+            return Response(204, headers, b"")
+        out = prepared.transport.body_type(
+            limit=prepared.transport.limit(self.extractor.limits),
+            binary=True,
+            advice="ask for fewer or shorter windows, or decimate them",
+        )
+        out.write(product.rendered.body)  # LimitExceeded (413) when it is too large as it travels
+        body = out.finish()
+        headers["Content-Type"] = product.rendered.media_type
+        headers["Content-Disposition"] = f'attachment; filename="{product.rendered.filename}"'
+        return Response(200, headers, body, base64=out.base64)
 
     def _answer(self, prepared: Prepared) -> Response:
         options, transport, rid = prepared.options, prepared.transport, prepared.request_id
         if options.format is OutputFormat.MANIFEST:
             return self._manifest(prepared)
+        if options.file is not None:
+            return self._answer_file(prepared, options.file)
         miniseed = options.format is OutputFormat.MINISEED
         out = transport.body_type(
             limit=transport.limit(self.extractor.limits),
@@ -356,7 +402,12 @@ class Service:
             advice=advice(options, gzip=prepared.gzip, binary=transport.binary),
         )
         statuses: list[Status] = [Status.NODATA] * len(prepared.windows)
-        streams = transport.streams and options.format.most_bytes(prepared.windows) <= out.limit
+        # Processed samples are floats whose printed size the bound does not cover: gathered.
+        streams = (
+            transport.streams
+            and not options.chain
+            and options.format.most_bytes(prepared.windows) <= out.limit
+        )
         steps = self._write(prepared, out, statuses, samples_ahead=SAMPLES_AHEAD if streams else None)
         headers = {
             "Content-Type": options.format.media_type,
@@ -418,15 +469,18 @@ class Service:
         read at once (see :meth:`~seiswindow.extract.Extractor.iter_extract`)."""
         miniseed = prepared.options.format is OutputFormat.MINISEED
         segments = prepared.options.segments
+        chain = prepared.options.chain
 
         def encode(result: WindowResult) -> tuple[bytes, Status]:
             try:
+                if chain:  # a window that cannot be processed fails alone, like bad samples
+                    result = self.timeseries.process(result, chain, strict=False)
                 if miniseed:
                     return b"".join(mseed_records(result)), result.status
                 return window_json(result, segments=segments), result.status
-            except DataError as exc:  # samples this format cannot carry: that window fails alone
+            except (DataError, RequestError) as exc:  # that window fails alone
                 failed = dataclasses.replace(
-                    result, status=Status.ERROR, segments=(), gaps=(), message=str(exc)
+                    result, status=Status.ERROR, segments=(), gaps=(), span=None, message=str(exc)
                 )
                 return (b"" if miniseed else window_json(failed)), Status.ERROR
 

@@ -3,12 +3,13 @@
 Routes:
 
 - ``POST /timewindows``: the tutorial's request, answered by
-  :meth:`seiswindow.service.Service.timewindows` (options ``?format=miniseed``,
-  ``?segments=true``; ``Accept`` and ``Accept-Encoding: gzip`` read by
-  :mod:`seiswindow.negotiate`);
+  :meth:`seiswindow.service.Service.timewindows` (options ``?format=miniseed`` or one of IRIS's
+  formats, ``?segments=true``, IRIS's processing steps ``?demean=true&bp=0.1-1``; ``Accept``
+  and ``Accept-Encoding: gzip`` read by :mod:`seiswindow.negotiate`);
 - ``GET /health`` and ``GET /limits``: version, archive, limits;
 - ``GET /docs`` and ``/openapi.json``: the API, with the tutorial's request as example;
-- the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present.
+- the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present;
+- ``GET /irisws/timeseries/1/query``: IRIS's timeseries service (:mod:`seiswindow.irisws`).
 
 :mod:`seiswindow.http` adds the local Lambda invocation and serves the app; the Lambda
 handler runs this app for FDSN paths (:mod:`seiswindow.aws.fdsn`). This module imports
@@ -42,6 +43,8 @@ from .config import Settings, open_service
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
 from .errors import http_status
 from .extract import Extractor
+from .formats import FORMAT_NAMES
+from .irisws.routes import router as irisws_router
 from .negotiate import negotiate
 from .service import HTTP, Response, Service
 from .streambody import ClosingStreamingResponse
@@ -93,7 +96,17 @@ _REQUEST_SCHEMA: dict[str, Any] = {
             },
         },
         "Segments": {"type": "boolean", "default": False, "description": "one object per segment"},
-        "Format": {"type": "string", "enum": ["json", "miniseed"], "default": "json"},
+        "Format": {
+            "type": "string",
+            "enum": sorted(FORMAT_NAMES),
+            "default": "json",
+            "description": "json, miniseed, or one of IRIS timeseries' formats (sac, geocsv, plot...)",
+        },
+        "Process": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": 'IRIS timeseries\' processing steps in order, e.g. ["demean", "bp=0.1-1"]',
+        },
     },
 }
 _WINDOW_SCHEMA: dict[str, Any] = {
@@ -234,7 +247,9 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
     )
     async def timewindows(
         request: Request,
-        fmt: str | None = Query(None, alias="format", description="`json` (default) or `miniseed`"),
+        fmt: str | None = Query(
+            None, alias="format", description="`json` (default), `miniseed`, or an IRIS format (`sac`...)"
+        ),
         segments: str | None = Query(None, description="`true`: one object per contiguous segment"),
     ) -> HttpResponse:
         body = await request.body()  # bounded by BodyLimit
@@ -270,6 +285,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         return send(service.failure(exc, what=f"{request.method} {request.url.path}"))
 
     _include_fdsn(app, service.extractor, settings)
+    app.include_router(irisws_router(service.timeseries, max_bytes=settings.limits.max_response_bytes))
     # One limit for every route, the FDSN ones included, checked while the body is read.
     app.add_middleware(
         BodyLimit,

@@ -113,6 +113,7 @@ _ROUTE_REQUESTS = {
         "/fdsnws/dataselect/1/query",
         "CI WBM -- LHZ 2022-01-01T23:59:00 2022-01-02T00:01:00\n",
     ),
+    ("GET", "/irisws/{proxy+}"): ("/irisws/timeseries/1/version", None),
 }
 
 

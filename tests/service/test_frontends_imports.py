@@ -5,6 +5,7 @@ included: tests/test_layers.py.)"""
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,59 @@ service.close()
     windows, fdsn = out.stdout.splitlines()[:2]
     assert windows == "[]"
     assert "fastapi" in fdsn and "mangum" in fdsn
+
+
+HEAVY = {"obspy", "matplotlib", "scipy"}
+
+
+def test_processing_libraries_load_only_when_a_request_asks_for_processing(shared_data: Path) -> None:
+    """The Lambda windows path, the HTTP app and the FDSN routes import neither ObsPy nor
+    matplotlib nor scipy (the cold start stays as it was); a processed request does."""
+    code = f"""
+import json, sys
+from seiswindow.aws import LocalContext, handle_event
+from seiswindow.config import Settings, open_service
+from seiswindow.webapp import create_app
+settings = Settings(archive={str(shared_data / "scedc-pds")!r})
+service = open_service(settings)
+create_app(settings)
+window = {{"Network": "CI", "Station": "CCA", "Channel": "BHN",
+    "Starttime": "2022-01-02T01:00:00", "Endtime": "2022-01-02T01:01:00"}}
+assert handle_event({{"Windows": [window]}}, LocalContext(), service=service)[0]["status"] == "ok"
+event = {{"version": "2.0", "rawPath": "/timewindows", "rawQueryString": "format=miniseed",
+    "queryStringParameters": {{"format": "miniseed"}},
+    "requestContext": {{"http": {{"method": "POST", "path": "/timewindows"}}}},
+    "body": json.dumps({{"Windows": [window]}})}}
+assert handle_event(event, LocalContext(), service=service)["statusCode"] == 200
+print(sorted({{m.split(".")[0] for m in sys.modules}} & set({sorted(HEAVY)!r})))
+processed = handle_event({{"Windows": [window], "Process": ["demean"]}}, LocalContext(), service=service)
+assert processed[0]["status"] == "ok"
+print(sorted({{m.split(".")[0] for m in sys.modules}} & set({sorted(HEAVY)!r})))
+service.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    raw, processed = out.stdout.splitlines()[:2]
+    assert raw == "[]"
+    assert "obspy" in processed and "scipy" in processed
+
+
+def test_without_the_process_extra_processing_is_a_clear_501(shared_data: Path) -> None:
+    """A deployment without ObsPy (the Lambda image as built) answers raw windows and says
+    why it cannot process: 501 naming the extra, before anything is read."""
+    code = f"""
+import json, sys
+sys.modules["obspy"] = None  # as if not installed: importing it fails
+from seiswindow.aws import LocalContext, handle_event
+from seiswindow.config import Settings, open_service
+service = open_service(Settings(archive={str(shared_data / "scedc-pds")!r}))
+window = {{"Network": "CI", "Station": "CCA", "Channel": "BHN",
+    "Starttime": "2022-01-02T01:00:00", "Endtime": "2022-01-02T01:01:00"}}
+assert handle_event({{"Windows": [window]}}, LocalContext(), service=service)[0]["status"] == "ok"
+print(json.dumps(handle_event({{"Windows": [window], "Process": ["demean"]}}, LocalContext(), service=service)))
+service.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    answer = json.loads(out.stdout.splitlines()[-1])
+    assert answer["status"] == 501 and "seiswindow[process]" in answer["error"]

@@ -287,7 +287,7 @@ _EXPLICIT = [
     {"Windows": [{**GOOD, "Location": "000"}]},
     {"Windows": [{**GOOD, "Endtime": GOOD["Starttime"]}]},
     {"Windows": [GOOD], "Segments": "maybe"},
-    {"Windows": [GOOD], "Format": "sac"},
+    {"Windows": [GOOD], "Format": "docx"},
     {"Windows": []},
     {"windows": "all"},
 ]

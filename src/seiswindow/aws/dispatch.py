@@ -7,8 +7,8 @@
 - a **proxy event** (:func:`~.events.parse_event`): ``POST`` asks for windows (options
   from the query and the negotiated ``Accept``/``Accept-Encoding``), ``GET``/``HEAD``
   ``.../health`` and ``.../limits`` describe the service, another path is 404, another
-  method 405 (with ``Allow``); paths with ``/fdsnws/`` are the FDSN web services
-  (:mod:`.fdsn`).
+  method 405 (with ``Allow``); paths with ``/fdsnws/`` are the FDSN web services and
+  paths with ``/irisws/`` IRIS's timeseries (:mod:`.fdsn`).
 
 Every failure is answered through :meth:`Service.failure`, so its status comes from
 :func:`seiswindow.errors.http_status`.

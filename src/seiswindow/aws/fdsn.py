@@ -1,8 +1,8 @@
 """The FDSN web services through Lambda: the HTTP app's FDSN routes, run by Mangum.
 
-A proxy event whose path holds ``/fdsnws/`` is answered by the same FastAPI app that
-``seiswindow serve`` runs (:func:`seiswindow.webapp.create_app`), built once per service
-at the first such request: FastAPI and Mangum are imported then, never on the path of
+A proxy event whose path holds ``/fdsnws/`` (or ``/irisws/``, IRIS's timeseries) is answered
+by the same FastAPI app that ``seiswindow serve`` runs (:func:`seiswindow.webapp.create_app`),
+built once per service at the first such request: FastAPI and Mangum are imported then, never on the path of
 requests for windows. Mangum runs the ASGI call; the event it is handed is the request
 that :mod:`.events` parsed already (:class:`_ParsedRequest`), so every event shape, a
 hand-written ``isBase64Encoded`` and an ALB's URL-encoded query read alike on both paths.
@@ -36,9 +36,14 @@ _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/vnd.
 _KEY = "seiswindow.request"
 
 
+#: The path segments of the services the HTTP app answers through Lambda: the FDSN web
+#: services, and IRIS's timeseries (:mod:`seiswindow.irisws`).
+_MARKERS = ("/fdsnws/", "/irisws/")
+
+
 def is_fdsn(path: str) -> bool:
-    """The path is one of the FDSN web services."""
-    return "/fdsnws/" in path
+    """The path is one of the FDSN web services (or IRIS's timeseries, answered alike)."""
+    return any(marker in path for marker in _MARKERS)
 
 
 def _app(service: Service) -> Any:
@@ -85,8 +90,9 @@ class _ParsedRequest:
     @property
     def scope(self) -> dict[str, Any]:
         http = self.http
-        root, _, rest = http.path.partition("/fdsnws/")
-        path = f"{root}/fdsnws/{rest}"
+        marker = next((m for m in _MARKERS if m in http.path), _MARKERS[0])
+        root, _, rest = http.path.partition(marker)
+        path = f"{root}{marker}{rest}"
         return {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.0"},
