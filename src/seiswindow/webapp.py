@@ -7,7 +7,9 @@ Routes:
   ``?segments=true``; ``Accept`` and ``Accept-Encoding: gzip`` read by
   :mod:`seiswindow.negotiate`);
 - ``GET /health`` and ``GET /limits``: version, archive, limits;
-- ``GET /docs`` and ``/openapi.json``: the API, with the tutorial's request as example;
+- ``GET /docs`` (Swagger UI), ``/redoc`` and ``/openapi.json``: the API, with the tutorial's
+  request as example; their scripts are served by the app (``fastapi-offline``), no CDN;
+- ``GET /``: the waveform browser of :mod:`seiswindow.page` (and its files under ``/page/static``);
 - the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present.
 
 :mod:`seiswindow.http` adds the local Lambda invocation and serves the app; the Lambda
@@ -34,6 +36,7 @@ from typing import Any
 from fastapi import FastAPI, Query, Request
 from fastapi import Response as HttpResponse
 from fastapi.responses import StreamingResponse
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -44,6 +47,7 @@ from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
 from .errors import http_status
 from .extract import Extractor
 from .negotiate import negotiate
+from .page import mount as mount_pages
 from .service import Response, Service
 
 __all__ = ["TUTORIAL_REQUEST", "create_app", "error_responses", "send"]
@@ -202,7 +206,10 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         yield
         service.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files of the package fastapi-offline, not from a CDN: /docs
+    # and /redoc work on a machine with no internet (issue 14).
+    app = FastAPIOffline(
+        redoc_url=None,  # seiswindow.page's, under a Content-Security-Policy
         title="seiswindow",
         version=version(),
         summary="Time windows of seismic waveforms from cloud archives, as the SCEDC tutorial's Lambda.",
@@ -266,6 +273,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         return send(service.failure(exc, what=f"{request.method} {request.url.path}"))
 
     _include_fdsn(app, service.extractor, settings)
+    mount_pages(app)
     # One limit for every route, the FDSN ones included, checked while the body is read.
     app.add_middleware(
         BodyLimit,

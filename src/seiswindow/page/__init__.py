@@ -1,0 +1,65 @@
+"""The pages for people, served by the app with no asset from the internet (issue 14).
+
+- ``GET /``: the waveform browser (``static/index.html``, ``static/page.js``): choose
+  channels and a time span, see them plotted (uPlot, vendored under ``static/vendor/``),
+  download what is shown; it only calls the app's own endpoints;
+- ``GET /page/static/...``: its files;
+- ``GET /redoc``: ReDoc from the script ``fastapi-offline`` ships, under a Content-Security-Policy
+  that keeps the page on the app's origin (ReDoc's bundle hard-codes a logo on a CDN);
+- ``GET /docs`` (Swagger UI) is ``fastapi-offline``'s own (:func:`seiswindow.webapp.create_app`).
+
+Every page is sent with :data:`CSP`: a browser refuses anything from another origin instead of
+trying the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import FileResponse, HTMLResponse, Response
+
+__all__ = ["CSP", "DOCS_STATIC_URL", "STATIC", "STATIC_URL", "mount"]
+
+#: The page's files, in the package (the wheel carries them).
+STATIC = Path(__file__).parent / "static"
+#: Where they are served.
+STATIC_URL = "/page/static"
+#: Where ``fastapi-offline`` serves Swagger UI's and ReDoc's scripts.
+DOCS_STATIC_URL = "/static-offline-docs"
+#: Same origin only; inline scripts and styles for Swagger UI's and ReDoc's bootstrap, blobs
+#: for ReDoc's search worker and the page's downloads.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:"
+)
+
+
+def _guarded(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+def mount(app: FastAPI) -> None:
+    """Add ``/``, ``/page/static`` and ``/redoc`` to ``app`` (made by ``FastAPIOffline`` with
+    ``redoc_url=None``)."""
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="page-static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Response:
+        return _guarded(FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8"))
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_STATIC_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_STATIC_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+        _guarded(page)
+        return page
