@@ -16,17 +16,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+import orjson
+from fastapi import FastAPI, Query, Request
 from fastapi.openapi.docs import get_redoc_html
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-__all__ = ["CSP", "DOCS_STATIC_URL", "STATIC", "STATIC_URL", "mount"]
+from ..encode import JSON_MEDIA_TYPE
+from ..extract import Extractor
+from ..model import Window
+from .envelope import MAX_BINS, envelope
+
+__all__ = ["CSP", "DOCS_STATIC_URL", "ENVELOPE_PATH", "STATIC", "STATIC_URL", "mount"]
 
 #: The page's files, in the package (the wheel carries them).
 STATIC = Path(__file__).parent / "static"
 #: Where they are served.
 STATIC_URL = "/page/static"
+#: The envelope of a window for display (:mod:`seiswindow.page.envelope`).
+ENVELOPE_PATH = "/page/api/envelope"
 #: Where ``fastapi-offline`` serves Swagger UI's and ReDoc's scripts.
 DOCS_STATIC_URL = "/static-offline-docs"
 #: Same origin only; inline scripts and styles for Swagger UI's and ReDoc's bootstrap, blobs
@@ -42,10 +51,33 @@ def _guarded(response: Response) -> Response:
     return response
 
 
-def mount(app: FastAPI) -> None:
-    """Add ``/``, ``/page/static`` and ``/redoc`` to ``app`` (made by ``FastAPIOffline`` with
-    ``redoc_url=None``)."""
+def mount(app: FastAPI, extractor: Extractor) -> None:
+    """Add ``/``, ``/page/static``, the envelope and ``/redoc`` to ``app`` (made by
+    ``FastAPIOffline`` with ``redoc_url=None``); the envelope reads through ``extractor``."""
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="page-static")
+
+    @app.get(
+        ENVELOPE_PATH,
+        summary="Least and greatest sample per slice of a window, for plots (the page's)",
+        response_class=Response,
+    )
+    async def envelope_route(
+        net: str = Query(..., description="network code"),
+        sta: str = Query(..., description="station code"),
+        cha: str = Query(..., description="channel code"),
+        start: str = Query(..., description="ISO 8601, UTC"),
+        end: str = Query(..., description="ISO 8601, UTC"),
+        loc: str = Query("", description="location code (blank or `--` for none)"),
+        bins: int = Query(1000, ge=1, le=MAX_BINS, description="slices, about the plot's width in pixels"),
+    ) -> Response:
+        window = Window.create(net, sta, loc, cha, start, end)
+
+        def answer() -> bytes:
+            (result,) = extractor.extract([window])
+            shape = envelope(result, start=window.start, end=window.end, bins=bins)
+            return orjson.dumps(shape.to_json(result))
+
+        return Response(await run_in_threadpool(answer), media_type=JSON_MEDIA_TYPE)
 
     @app.get("/", include_in_schema=False)
     async def index() -> Response:
