@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -64,3 +66,13 @@ class Traffic:
     def sent_elsewhere(self) -> list[str]:
         """Requests to another host that the browser did send (or tried to)."""
         return [u for u in self.requests if not self.local(u) and u not in self.blocked_by_csp]
+
+
+def record_timing(name: str, figures: dict[str, Any]) -> Path:
+    """Write ``figures`` to ``tests/artifacts/page/timings-<name>.json`` and print them (the
+    measurements the issue asks to report; run pytest with ``-s`` to see them)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"timings-{name}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"\n{name} timings ({path}):\n{json.dumps(figures, indent=2)}")
+    return path
