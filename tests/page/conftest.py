@@ -37,6 +37,14 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def s3_app_url(moto_endpoint: str) -> Iterator[str]:
+    """The app on the real sample data: ``s3://scedc-pds`` on the moto server."""
+    settings = Settings(archive="s3://scedc-pds", endpoint_url=moto_endpoint)
+    with serving(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def playwright_session() -> Iterator[Playwright]:
     executable = chromium_path()
     with sync_playwright() as pw:

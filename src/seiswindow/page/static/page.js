@@ -53,8 +53,14 @@
   }
 
   // ---- the channel list (type-ahead) and the map ---------------------------------------
-  async function loadCatalog() {
-    const r = await fetch("fdsnws/station/1/query?level=channel&format=text");
+  // The channel list: the whole archive's when it is local (the demo, a directory); on a
+  // bucket (thousands of StationXML files) only the networks and stations typed so far.
+  const asked = new Set();
+  async function loadCatalog(query = {}) {
+    const q = new URLSearchParams({ ...query, level: "channel", format: "text" });
+    if (asked.has(String(q))) return;
+    asked.add(String(q));
+    const r = await fetch(`fdsnws/station/1/query?${q}`);
     if (r.status === 200) {
       for (const line of (await r.text()).split("\n")) {
         if (!line || line.startsWith("#")) continue;
@@ -62,10 +68,28 @@
         const c = { net: f[0], sta: f[1], loc: f[2], cha: f[3], lat: +f[4], lon: +f[5], rate: +f[14], start: f[15] };
         catalog.set(keyOf(c), c);
       }
+    } else if (r.status !== 204) {
+      throw new Error(await failure(r));
     }
     const list = $("channels");
-    for (const key of [...catalog.keys()].sort()) list.append(new Option(key.replace("..", ".--."), key));
+    list.replaceChildren(...[...catalog.keys()].sort().map((key) => new Option(key.replace("..", ".--."), key)));
+  }
+  async function loadFirstCatalog() {
+    const health = await (await fetch("health")).json();
+    const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(health?.archive?.url || "");
+    api.wholeCatalog = !remote;
+    if (remote) $("channel").placeholder = "type a network and a dot, e.g. CI.";
+    else await loadCatalog();
     api.catalogLoaded = true;
+  }
+  let typed = null;
+  function typeAhead() {
+    // NET. or NET.STA: ask the station service for that network's (stations') channels.
+    clearTimeout(typed);
+    const [net, sta] = $("channel").value.trim().toUpperCase().split(".");
+    if (api.wholeCatalog || !net || sta === undefined || !/^[A-Z0-9]{1,2}$/.test(net)) return;
+    const query = { net, sta: `${(sta || "").replace(/[^A-Z0-9]/g, "")}*` };
+    typed = setTimeout(() => loadCatalog(query).catch((err) => say(`channel list: ${err.message || err}`, true)), 250);
   }
 
   let land = null;
@@ -160,8 +184,12 @@
     if (state.view) { q.set("from", toIso(state.view[0])); q.set("to", toIso(state.view[1])); }
     history.replaceState(null, "", `?${q}`);
   }
-  function readUrl() {
+  async function readUrl() {
     const q = new URLSearchParams(location.search);
+    if (!api.wholeCatalog) {
+      const named = (q.get("ch") || "").split(",").map(parseKey).filter(Boolean);
+      await Promise.all(named.map((c) => loadCatalog({ net: c.net, sta: c.sta }).catch(() => null)));
+    }
     for (const k of (q.get("ch") || "").split(",").filter(Boolean)) addChannel(k);
     if (q.get("start")) $("start").value = q.get("start");
     if (q.get("dur")) $("duration").value = q.get("dur");
@@ -374,6 +402,7 @@
 
   // ---- wiring ------------------------------------------------------------------------
   $("add").onclick = () => { if (addChannel($("channel").value)) $("channel").value = ""; };
+  $("channel").addEventListener("input", typeAhead);
   $("channel").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); $("add").click(); } });
   for (const b of document.querySelectorAll("#presets button")) b.onclick = () => { $("duration").value = b.dataset.seconds; };
   $("pick").addEventListener("submit", (e) => {
@@ -388,10 +417,10 @@
 
   (async () => {
     try {
-      await Promise.all([loadCatalog(), loadLand().catch(() => null), loadFormats()]);
+      await Promise.all([loadFirstCatalog(), loadLand().catch(() => null), loadFormats()]);
     } catch (err) { say(`channel list: ${err.message || err}`, true); }
     drawMap();
-    const view = readUrl();
+    const view = await readUrl();
     api.ready = true;
     if (state.channels.length && $("start").value) await plot(view);
   })();
