@@ -268,6 +268,18 @@
     }
     ctx.restore();
   }
+  // Tick labels in UTC, 24 h, as seismologists write times; the date on the first tick and
+  // wherever it changes; fractions of a second when the ticks are closer than a second.
+  function timeLabels(u, splits, axis, space, incr) {
+    let day = "";
+    return splits.map((v) => {
+      const iso = toIso(v);
+      const date = iso.slice(0, 10);
+      let time = incr >= 86400 ? "" : incr >= 60 ? iso.slice(11, 16) : incr >= 1 ? iso.slice(11, 19) : iso.slice(11, 23);
+      if (date !== day || incr >= 86400) { time = time ? `${time}\n${date}` : date; day = date; }
+      return time;
+    });
+  }
   function makeChart(c, holder) {
     const chart = { key: keyOf(c), channel: c, plot: null, source: null, display: null, gaps: [] };
     const title = document.createElement("div");
@@ -282,7 +294,7 @@
       cursor: { sync: { key: "seiswindow" }, drag: { x: true, y: false }, bind: { dblclick: () => () => null } },
       legend: { show: false },
       series: [{}, { label: chart.key, stroke: "#1f4e9a", width: 1, spanGaps: false, points: { show: false } }],
-      axes: [{}, { size: 70 }],
+      axes: [{ values: timeLabels, space: 70 }, { size: 70 }],
       hooks: {
         draw: [(u) => gapBands(u, chart)],
         setScale: [(u, key) => { if (key === "x" && !programmatic) zoomed(u.scales.x.min, u.scales.x.max); }],
