@@ -165,6 +165,7 @@ def test_a_gap_is_drawn_as_a_gap(page: Page, app_url: str, artifacts: Path) -> N
 def test_zoom_fetches_detail(page: Page, app_url: str, traffic: Traffic, artifacts: Path) -> None:
     # Two days of 40 Hz (6.9 million samples): an envelope per pixel column from the server.
     _choose(page, app_url, [BHN], "2024-01-01T00:00:00", "1 day")
+    _plotted(page, 1)
     page.fill("#duration", "172800")
     page.click("#plot")
     _plotted(page, 2)
@@ -207,6 +208,14 @@ def test_zoom_fetches_detail(page: Page, app_url: str, traffic: Traffic, artifac
     assert close["xs"] == pytest.approx(
         [zoomed["t0"] + i * zoomed["dt"] for i in range(i0, i1 + 1)], abs=1e-6
     )
+    # Back to the whole span: the envelope again, and no view left in the URL.
+    page.click("#reset")
+    page.wait_for_function(
+        "() => swPage.charts[0].source.kind === 'envelope' && !swPage.pending", timeout=60_000
+    )
+    assert "from" not in parse_qs(urlsplit(page.url).query)
+    plots = page.evaluate("() => swPage.timings.plots")
+    record_timing("zoom", {"two_days_40hz_envelope_then_zooms": plots})
 
 
 def _iso(seconds: float) -> str:

@@ -316,6 +316,7 @@
 
   async function load(a, b, { fresh }) {
     const mine = ++generation;
+    askedView = [a, b];
     const t = { start: performance.now(), fresh, seconds: b - a, samples: 0 };
     api.pending++;
     try {
@@ -334,7 +335,8 @@
       await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
       t.drawn = performance.now();
       api.timings.plots.push({ fetchMs: t.fetched - t.start, drawMs: t.drawn - t.fetched, totalMs: t.drawn - t.start, seconds: t.seconds, samples: t.samples, kinds: sources.map((s) => s.kind) });
-      state.view = fresh ? null : [a, b];
+      const [sa, sb] = span();
+      state.view = fresh || (a === sa && b === sb) ? null : [a, b];
       writeUrl();
       $("view").textContent = `${toIso(a)} – ${toIso(b)}`;
       const notes = sources.map((s, i) => s.status && s.status !== "ok" ? `${charts[i].key}: ${s.status}${s.message ? ` (${s.message})` : ""}` : "").filter(Boolean);
@@ -345,8 +347,11 @@
       api.failed = (api.failed || 0) + 1;
     } finally { api.pending--; }
   }
+  let askedView = null;
   function zoomed(a, b) {
     if (!(b > a)) return;
+    // uPlot reports the page's own setScale calls too (after they return): one load per view.
+    if (askedView && askedView[0] === a && askedView[1] === b) return;
     clearTimeout(zoomTimer);
     zoomTimer = setTimeout(() => {
       programmatic++;
