@@ -259,6 +259,14 @@ def test_the_url_holds_the_selection(page: Page, app_url: str, artifacts: Path) 
     assert _chart(page, 1)["scale"] == [1704100200.0, 1704100800.0]
     expect(page.locator("#duration")).to_have_value("3600")
     page.screenshot(path=artifacts / "shared-url.png", full_page=True)
+    # Pan on by half the view: 09:15 to 09:25 on both plots, and in the URL.
+    page.click("#pan-right")
+    page.wait_for_function("() => swPage.charts[1].plot.scales.x.min === 1704100500 && !swPage.pending")
+    assert [_chart(page, i)["scale"] for i in (0, 1)] == [[1704100500.0, 1704101100.0]] * 2
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["from"] == ["2024-01-01T09:15:00.000000"] and query["to"] == ["2024-01-01T09:25:00.000000"]
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => swPage.charts[0].plot.scales.x.min === 1704100200 && !swPage.pending")
 
 
 def test_first_paint_and_time_to_plot_one_hour_at_40_hz(page: Page, app_url: str) -> None:

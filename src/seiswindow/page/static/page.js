@@ -428,6 +428,16 @@
     plot();
   });
   $("reset").onclick = () => zoomed(...span());
+  const inView = () => state.view || span();
+  const pan = (f) => { const [a, b] = inView(); zoomed(a + f * (b - a), b + f * (b - a)); };
+  $("pan-left").onclick = () => pan(-0.5);
+  $("pan-right").onclick = () => pan(0.5);
+  $("zoom-out").onclick = () => { const [a, b] = inView(); zoomed(a - (b - a) / 2, b + (b - a) / 2); };
+  document.addEventListener("keydown", (e) => {
+    if (!charts.length || e.target.closest("input, textarea, select")) return;
+    if (e.key === "ArrowLeft") pan(-0.5);
+    else if (e.key === "ArrowRight") pan(0.5);
+  });
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) api.timings[entry.name] = entry.startTime;
   }).observe({ type: "paint", buffered: true });
