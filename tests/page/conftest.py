@@ -17,7 +17,7 @@ from page_helpers import ARTIFACTS, CHROMIUM_ARGS, Traffic, chromium_path
 from playwright.sync_api import BrowserContext, Page, Playwright, Request, Route, sync_playwright
 
 from seiswindow.config import Settings
-from seiswindow.webapp import create_app
+from seiswindow.http import create_app  # what `make serve` runs: the app and the local invoke route
 from support.serving import serving
 
 
@@ -30,7 +30,7 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app (what ``make demo`` serves) on the offline demo archive, in a temporary root."""
+    """The app as ``make demo`` serves it, on the offline demo archive in a temporary root."""
     root = tmp_path_factory.mktemp("demo-archive")
     with serving(create_app(Settings(archive="demo", demo_root=str(root)))) as url:
         yield url

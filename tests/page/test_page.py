@@ -128,6 +128,10 @@ def test_choosing_a_channel_plots_the_services_samples(
     assert chart["xs"] == pytest.approx(xs, abs=1e-6) and chart["ys"] == ys
     assert len(chart["ys"]) <= 2 * chart["width"] < 3000
     assert any(u.endswith("/timewindows") for u in traffic.after(mark))
+    # Everything the page asked for came from the app on 127.0.0.1, its plotting library included.
+    assert traffic.refused == [] and traffic.blocked_by_csp == [] and traffic.sent_elsewhere() == []
+    assert any(u.endswith("/page/static/vendor/uplot/uPlot.iife.min.js") for u in traffic.requests)
+    assert all(u.startswith(f"{app_url}/") for u in traffic.requests), traffic.requests
     page.screenshot(path=artifacts / "page-1h-bhz.png", full_page=True)
     # Where the station is: a dot on the outline at the StationXML's coordinates.
     dot = page.locator("#map circle.station")
