@@ -44,8 +44,9 @@ def s3_app_url(moto_endpoint: str) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
+    """Playwright's driver, per module: its event loop is gone before other packages' tests run."""
     executable = chromium_path()
     with sync_playwright() as pw:
         pw.executable = executable  # type: ignore[attr-defined]
