@@ -273,7 +273,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         return send(service.failure(exc, what=f"{request.method} {request.url.path}"))
 
     _include_fdsn(app, service.extractor, settings)
-    mount_pages(app, service.extractor)
+    mount_pages(app, service)
     # One limit for every route, the FDSN ones included, checked while the body is read.
     app.add_middleware(
         BodyLimit,

@@ -84,6 +84,14 @@ def test_envelope_of_two_days_is_answered_in_slices(app_url: str) -> None:
     assert datetime.fromisoformat(got["starttime"]) == datetime(2024, 1, 1, tzinfo=UTC)
 
 
+def test_envelope_over_the_sample_limit_is_a_413_as_json(app_url: str) -> None:
+    # A month of 40 Hz: more samples than a request may decode (Limits.max_samples).
+    query = {"net": "SY", "sta": "DEMO", "cha": "BHZ", "start": "2024-01-01", "end": "2024-02-01"}
+    r = httpx.get(f"{app_url}/page/api/envelope", params=query, timeout=30)
+    assert r.status_code == 413 and r.headers["content-type"].startswith("application/json")
+    assert "samples" in r.json()["error"] and r.json()["field"] == "Endtime"
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

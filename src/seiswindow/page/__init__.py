@@ -24,8 +24,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from ..encode import JSON_MEDIA_TYPE
-from ..extract import Extractor
+from ..errors import SeisWindowError
 from ..model import Window
+from ..service import Service
 from .envelope import MAX_BINS, envelope
 
 __all__ = ["CSP", "DOCS_STATIC_URL", "ENVELOPE_PATH", "STATIC", "STATIC_URL", "mount"]
@@ -51,9 +52,11 @@ def _guarded(response: Response) -> Response:
     return response
 
 
-def mount(app: FastAPI, extractor: Extractor) -> None:
+def mount(app: FastAPI, service: Service) -> None:
     """Add ``/``, ``/page/static``, the envelope and ``/redoc`` to ``app`` (made by
-    ``FastAPIOffline`` with ``redoc_url=None``); the envelope reads through ``extractor``."""
+    ``FastAPIOffline`` with ``redoc_url=None``); the envelope reads through ``service``'s
+    extractor, and its failures are the service's JSON errors (status from
+    :func:`seiswindow.errors.http_status`)."""
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="page-static")
 
     @app.get(
@@ -70,14 +73,17 @@ def mount(app: FastAPI, extractor: Extractor) -> None:
         loc: str = Query("", description="location code (blank or `--` for none)"),
         bins: int = Query(1000, ge=1, le=MAX_BINS, description="slices, about the plot's width in pixels"),
     ) -> Response:
-        window = Window.create(net, sta, loc, cha, start, end)
-
         def answer() -> bytes:
-            (result,) = extractor.extract([window])
+            window = Window.create(net, sta, loc, cha, start, end)
+            (result,) = service.extractor.extract([window])
             shape = envelope(result, start=window.start, end=window.end, bins=bins)
             return orjson.dumps(shape.to_json(result))
 
-        return Response(await run_in_threadpool(answer), media_type=JSON_MEDIA_TYPE)
+        try:
+            return Response(await run_in_threadpool(answer), media_type=JSON_MEDIA_TYPE)
+        except SeisWindowError as exc:
+            failed = service.failure(exc, what=f"GET {ENVELOPE_PATH}")
+            return Response(failed.whole(), status_code=failed.status, headers=dict(failed.headers))
 
     @app.get("/", include_in_schema=False)
     async def index() -> Response:
