@@ -293,3 +293,11 @@ def test_first_paint_and_time_to_plot_one_hour_at_40_hz(page: Page, app_url: str
         },
     )
     assert paint > 0 and plot["totalMs"] > 0 and three["samples"] == 3 * 144_001
+
+
+def test_a_refused_span_is_said_on_the_page(page: Page, app_url: str) -> None:
+    # A month of 40 Hz is more than a request may decode: the service's 413 message, shown.
+    page.goto(f"{app_url}/?ch={BHZ}&start=2024-01-01T00:00:00&dur=2678400")
+    page.wait_for_function("() => window.swPage && swPage.failed >= 1 && !swPage.pending", timeout=60_000)
+    expect(page.locator("#status")).to_have_class("error")
+    expect(page.locator("#status")).to_contain_text("at most 50,000,000 per request")
