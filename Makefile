@@ -15,7 +15,7 @@ ARCHIVE ?= $(or $(SEISWINDOW_ARCHIVE),demo)
 STATIONS ?=
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install install-dev install-pyrocko serve demo test lint bench clean
+.PHONY: install install-dev install-pyrocko install-seisbench serve demo test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,19 @@ $(PYROCKO_VENV)/.installed: $(UV) pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(abspath $(PYROCKO_VENV)) $(UV) sync --frozen --only-group pyrocko --python $(BIN)/python
 	touch $@
 
+# SeisBench, the oracle of tests/bulk/test_seisbench.py, in an environment of its own: it needs
+# torch, which uv would fetch as a 3 GB CUDA build; pip takes the CPU wheel in its find-links.
+# Pinned in requirements/seisbench.txt. About 1m45s and 1.4 GB from a warm pip cache.
+SEISBENCH_VENV := .venv-seisbench
+$(SEISBENCH_VENV)/.installed: requirements/seisbench.txt
+	$(PYTHON) -m venv $(SEISBENCH_VENV)
+	$(SEISBENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/seisbench.txt
+	touch $@
+
 install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
 install-pyrocko: $(PYROCKO_VENV)/.installed
+install-seisbench: $(SEISBENCH_VENV)/.installed
 
 ## serve: the service on $(HOST):$(PORT), on $(ARCHIVE) (demo: generated offline archive)
 serve: install
@@ -67,7 +77,7 @@ probe: install-dev
 	timeout --kill-after=10 600 $(BIN)/python -m benchmarks.probe $(PROBE_ARGS)
 
 clean:
-	rm -rf $(VENV) $(PYROCKO_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PYROCKO_VENV) $(SEISBENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # --- Deploy to AWS: deploy/aws (Dockerfile, SAM template), docs/deploy.md ----------------
 # image, deploy and invoke-local need Docker (and sam, AWS credentials); requirements and

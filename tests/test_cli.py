@@ -228,7 +228,9 @@ def test_index_build_resolves_wildcards_and_resumes(tmp_path: Path) -> None:
     import sqlite3
 
     with sqlite3.connect(db) as conn:
-        found = conn.execute("SELECT station, filename, starttime, endtime FROM tsindex ORDER BY station").fetchall()
+        found = conn.execute(
+            "SELECT station, filename, starttime, endtime FROM tsindex ORDER BY station"
+        ).fetchall()
     assert [f[0] for f in found] == ["CCA", "HEC"]
     for station, filename, start, end in found:
         tr = read(filename)[0]
@@ -246,7 +248,18 @@ def test_index_build_from_s3_heads_then_reads_each_file_once(s3, tmp_path: Path)
     """Through S3 (moto behind the counting proxy): one HEAD and one GET per file the first
     time, HEADs only the second; rows name the objects ``s3://bucket/key``."""
     db = tmp_path / "index.sqlite"
-    args = ("index", "build", "--db", str(db), "--start", "2022-01-02", "--end", "2022-01-03", "--channels", "CI.*..BHN")
+    args = (
+        "index",
+        "build",
+        "--db",
+        str(db),
+        "--start",
+        "2022-01-02",
+        "--end",
+        "2022-01-03",
+        "--channels",
+        "CI.*..BHN",
+    )
     env = {"SEISWINDOW_ARCHIVE": "s3://scedc-pds", "AWS_ENDPOINT_URL_S3": s3.url}
     proc = run(*args, env=env)
     assert proc.returncode == 0, proc.stderr

@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.fileindex": 5,
     "seiswindow.records": 5,
     "seiswindow.locate": 5,
+    "seiswindow.indexread": 5,  # reads through the record index, coalesced; fills it lazily
     # 6: ObsPy-grid trimming and merging, extraction
     "seiswindow.trim": 6,
     "seiswindow.extract": 6,
@@ -52,18 +53,27 @@ LAYERS: dict[str, int] = {
     "seiswindow.encode": 7,
     # 8: the service, FDSN beside it, and the demo data (built by front ends with a root)
     "seiswindow.service": 8,
+    "seiswindow.options": 8,  # a request's format and shape (parsed, no I/O)
+    "seiswindow.manifest": 8,  # where each window's records lie (format=manifest)
     "seiswindow.fdsn.": 8,
     "seiswindow.fdsn.stationtable": 8,  # the operator's station table (parsing, no I/O)
     "seiswindow.fdsn.dayfiles": 8,  # entries of stations with day files but no StationXML
+    "seiswindow.fdsn.availrequest": 8,  # fdsnws-availability requests (parsing, no I/O)
+    "seiswindow.fdsn.availability": 8,  # availability spans from the record index and the listing
+    "seiswindow.fdsn.availformat": 8,  # availability answers: text, geocsv, json, request; WADL
     "seiswindow.fdsn": 8,
     "seiswindow.synth": 8,
     "seiswindow.demo_archive": 8,
+    # bulk jobs (issue 12): many windows through the service into data sets (SeisBench's...)
+    "seiswindow.bulk.": 8,
+    "seiswindow.bulk": 8,
     # 9: the edge: configuration (environment) and the front ends
     "seiswindow.config": 9,
     "seiswindow.demo": 9,
     "seiswindow._api": 9,
     "seiswindow.negotiate": 9,
     "seiswindow.bodylimit": 9,
+    "seiswindow.streambody": 9,
     "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
     "seiswindow.aws.": 9,
     "seiswindow.aws": 9,

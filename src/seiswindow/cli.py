@@ -6,8 +6,10 @@ answered (ok, partial or nodata), 1 when a window failed (error), 2 for bad inpu
 
 Codes may hold FDSN wildcards (``CI.*..BH?``, ``*`` and ``?``, comma lists): they are resolved
 to the channels the archive holds on the window's days, as FDSN dataselect resolves them.
-The output's format comes from its extension (``.json``; ``.mseed``, ``.miniseed``, ``.ms``);
-any other is an error before anything is read, and the file is written whole or not at all.
+The output's format comes from its extension (``.json``; ``.mseed``, ``.miniseed``, ``.ms``;
+``.manifest.json``: where each window's records lie, :mod:`seiswindow.manifest`) or from
+``--format``; any other is an error before anything is read, and the file is written whole
+or not at all.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import orjson
 
 from ._version import version
 from .archive import Archive
-from .config import Settings, open_archive
+from .config import Settings, open_archive, open_index
 from .errors import RequestError, SeisWindowError
 from .extract import Extractor
 from .model import Status, Window, WindowResult, parse_windows
@@ -37,6 +39,8 @@ __all__ = ["ChannelPattern", "main", "read_bulk"]
 
 _MSEED_SUFFIXES = (".mseed", ".miniseed", ".ms")
 _JSON_SUFFIXES = (".json",)
+_MANIFEST_SUFFIX = ".manifest.json"
+_FORMATS = {"json": "json", "miniseed": "mseed", "mseed": "mseed", "manifest": "manifest"}
 #: Header names a CSV's first line may give its columns (any case), in the columns' order.
 _HEADER_NAMES = (
     ("net", "network"),
@@ -128,15 +132,21 @@ def _settings(args: argparse.Namespace) -> Settings:
         layout=args.layout,
         endpoint_url=args.endpoint_url,
         stations=getattr(args, "stations", None),  # serve only
+        index=getattr(args, "index", None),
     )
 
 
-def _output_format(output: str | None) -> str:
-    """``json`` or ``mseed``, from the output's name (stdout: JSON).
+def _output_format(output: str | None, asked: str | None = None) -> str:
+    """``json``, ``mseed`` or ``manifest``: ``asked`` (``--format``), else from the output's
+    name (stdout: JSON).
 
     Raises:
         RequestError: the extension names no format seiswindow writes.
     """
+    if asked:
+        return _FORMATS[asked]
+    if output and output.lower().endswith(_MANIFEST_SUFFIX):
+        return "manifest"
     if not output or output == "-" or output.lower().endswith(_JSON_SUFFIXES):
         return "json"
     if output.lower().endswith(_MSEED_SUFFIXES):
@@ -147,23 +157,45 @@ def _output_format(output: str | None) -> str:
     )
 
 
-def _write(results: list[WindowResult], output: str | None, *, segments: bool) -> bool:
+def _write(results: list[WindowResult], output: str | None, *, segments: bool, fmt: str) -> bool:
     """Write the answer; False when there is nothing to write (miniSEED of no sample)."""
     from .encode import encode_json, encode_mseed
 
-    if _output_format(output) == "mseed":
+    if fmt == "mseed":
         body = encode_mseed(results)
         if not body:
             return False
     else:
-        body = bytes(encode_json(results, segments=segments))
-        if not output or output == "-":
-            sys.stdout.buffer.write(body + b"\n")
-            sys.stdout.flush()
-            return True
+        return _write_json(bytes(encode_json(results, segments=segments)), output)
     assert output is not None
     _write_whole(Path(output), body)
     return True
+
+
+def _write_json(body: bytes, output: str | None) -> bool:
+    if not output or output == "-":
+        sys.stdout.buffer.write(body + b"\n")
+        sys.stdout.flush()
+    else:
+        _write_whole(Path(output), body)
+    return True
+
+
+def _manifest(extractor: Extractor, windows: list[Window], output: str | None) -> int:
+    """Write where each window's records lie (no sample decoded); 1 when a window failed."""
+    import time
+
+    from .manifest import Manifester, manifest_document
+
+    submitted = time.time_ns()
+    manifests = Manifester(extractor, max_parallel=8).manifests(windows)
+    doc = manifest_document(manifests, archive=extractor.archive, request_time=submitted)
+    _write_json(orjson.dumps(doc, option=orjson.OPT_INDENT_2), output)
+    counts = Counter(m.status for m in manifests)
+    summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
+    ranges = sum(len(m.spans) for m in manifests)
+    print(f"{len(manifests)} windows: {summary}; {ranges} byte ranges", file=sys.stderr)
+    return 1 if counts[Status.ERROR] else 0
 
 
 def _write_whole(path: Path, body: bytes) -> None:
@@ -222,19 +254,23 @@ def _progress(done: int, total: int, stream: TextIO, *, unit: str = "windows") -
 
 
 def _run(items: Sequence[Window | ChannelPattern], args: argparse.Namespace) -> int:
-    _output_format(args.output)  # a name seiswindow cannot write fails before any read
+    fmt = _output_format(args.output, args.format)  # a name seiswindow cannot write fails before any read
     settings = _settings(args)
     archive = open_archive(settings)
     windows = _resolved(items, archive)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     results: list[WindowResult | None] = [None] * len(windows)
-    with Extractor(archive, limits=settings.limits, max_workers=settings.max_workers) as extractor:
+    with Extractor(
+        archive, limits=settings.limits, max_workers=settings.max_workers, index=open_index(settings)
+    ) as extractor:
+        if fmt == "manifest":
+            return _manifest(extractor, windows, args.output)
         for done, (i, result) in enumerate(extractor.iter_extract(windows), start=1):
             results[i] = result
             if show:
                 _progress(done, len(windows), sys.stderr)
     answered = [r for r in results if r is not None]
-    if not _write(answered, args.output, segments=args.segments):
+    if not _write(answered, args.output, segments=args.segments, fmt=fmt):
         print(f"no samples: {args.output} not written", file=sys.stderr)
     counts = Counter(r.status for r in answered)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
@@ -352,6 +388,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--layout", help="scedc or ncedc (default: from the archive name)")
     common.add_argument("--endpoint-url", help="another S3 endpoint (default: $AWS_ENDPOINT_URL_S3)")
+    indexed = argparse.ArgumentParser(add_help=False)
+    indexed.add_argument(
+        "--index",
+        help="the record index, a tsindex SQLite database built by 'seiswindow index build' "
+        "(docs/index.md; default: $SEISWINDOW_INDEX, or none)",
+    )
     extracting = argparse.ArgumentParser(add_help=False)
     extracting.add_argument(
         "-o",
@@ -360,6 +402,12 @@ def _parser() -> argparse.ArgumentParser:
         "written whole or not at all",
     )
     extracting.add_argument("--segments", action="store_true", help="JSON: one object per contiguous segment")
+    extracting.add_argument(
+        "--format",
+        choices=sorted(_FORMATS),
+        help="json, miniseed, or manifest: where each window's records lie in the archive, "
+        "for workers that fetch them (default: from the output's extension; .manifest.json: manifest)",
+    )
     extracting.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -370,7 +418,7 @@ def _parser() -> argparse.ArgumentParser:
 
     get = commands.add_parser(
         "get",
-        parents=[common, extracting],
+        parents=[common, indexed, extracting],
         help="one window",
         description="Extract one window, e.g. seiswindow get CI.WBM..LHZ 2022-01-01T23:55 2022-01-02T00:05",
     )
@@ -383,7 +431,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bulk = commands.add_parser(
         "bulk",
-        parents=[common, extracting],
+        parents=[common, indexed, extracting],
         help="many windows from a file",
         description="Extract the windows of FILE: the tutorial's request JSON, or lines "
         "'NET STA LOC CHA START END' ('-' reads stdin).",
@@ -422,7 +470,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(func=_cmd_index_build)
 
-    serve = commands.add_parser("serve", parents=[common], help="run the HTTP service")
+    serve = commands.add_parser("serve", parents=[common, indexed], help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9000)
     serve.add_argument(

@@ -18,6 +18,9 @@ Environment variables:
 - ``SEISWINDOW_STATIONS``: a path or ``s3://bucket/key`` of a station table (an FDSN station
   text file, station or channel level) giving coordinates of stations that have day files but
   no StationXML, so that fdsnws-station lists them (docs/fdsn.md); read once, at start.
+- ``SEISWINDOW_INDEX``: a path of the record index (a ``tsindex`` SQLite database, created when
+  missing; docs/index.md) that the service reads windows through and fills as it reads;
+  unset: no index.
 - ``SEISWINDOW_RESULTS``: ``s3://bucket[/prefix]`` where Lambda hands over answers larger than
   its 6 MB (a presigned URL instead of 413); unset: 413 with advice.
 
@@ -44,8 +47,17 @@ from .store import LocalStore, S3Store, Store
 if TYPE_CHECKING:
     from .fdsn.stationtable import StationTable
     from .service import Service
+    from .tsindex import IndexStore
 
-__all__ = ["DEFAULT_ARCHIVE", "Archive", "Settings", "open_archive", "open_service", "open_station_table"]
+__all__ = [
+    "DEFAULT_ARCHIVE",
+    "Archive",
+    "Settings",
+    "open_archive",
+    "open_index",
+    "open_service",
+    "open_station_table",
+]
 
 DEFAULT_ARCHIVE = "s3://scedc-pds"
 _REGIONS = {"scedc-pds": "us-west-2", "ncedc-pds": "us-east-2"}
@@ -66,6 +78,8 @@ class Settings:
     results: str | None = None
     #: a station table (path or ``s3://bucket/key``) for stations without StationXML
     stations: str | None = None
+    #: the record index, a tsindex SQLite path (docs/index.md); None: no index
+    index: str | None = None
     #: where ``archive="demo"`` is built; None: the XDG cache directory (see above)
     demo_root: str | None = None
 
@@ -109,6 +123,7 @@ class Settings:
             "max_workers": int(number("SEISWINDOW_MAX_WORKERS", 16)),
             "results": env.get("SEISWINDOW_RESULTS") or None,
             "stations": env.get("SEISWINDOW_STATIONS") or None,
+            "index": env.get("SEISWINDOW_INDEX") or None,
         }
         if not values["region"]:
             values["region"] = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
@@ -233,5 +248,31 @@ def open_service(settings: Settings) -> Service:
     from .extract import Extractor
     from .service import Service
 
-    extractor = Extractor(open_archive(settings), limits=settings.limits, max_workers=settings.max_workers)
+    archive = open_archive(settings)
+    extractor = Extractor(
+        archive, limits=settings.limits, max_workers=settings.max_workers, index=open_index(settings)
+    )
     return Service(extractor, owns_extractor=True)
+
+
+def open_index(settings: Settings) -> IndexStore | None:
+    """The record index the settings name (None when they name none), opened now.
+
+    Raises:
+        ConfigError: the index is not a local path, or cannot be opened or created.
+    """
+    source = settings.index
+    if not source:
+        return None
+    if "://" in source:
+        raise ConfigError(f"index {source!r}: give the path of a tsindex SQLite database")
+    # Imported here: `import seiswindow` stays free of sqlite3 and the index modules.
+    from .tsindex import IndexStore
+
+    path = Path(source).expanduser()
+    if not path.parent.is_dir():
+        raise ConfigError(f"index {source!r}: the directory {str(path.parent)!r} does not exist")
+    try:
+        return IndexStore(path)
+    except OSError as exc:  # ArchiveError is an OSError
+        raise ConfigError(f"the index {source!r} cannot be opened: {exc}") from None

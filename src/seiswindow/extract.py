@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .archive import Archive
 from .errors import ArchiveError, DataError, NoSuchKey
-from .locate import FileIndexCache, Locator, Meter, Records
+from .indexread import Batch, IndexReader
+from .locate import FileIndexCache, Locator, Meter, Records, RoundCost
 from .model import FetchStats, Gap, Limits, Status, TraceSpan, Window, WindowResult, estimated_samples
 from .mseed import DecodedSegment, decode
 from .nstime import NS_PER_S, day_start, format_time, utc_day
 from .trim import find_gaps, trim_segments
+
+if TYPE_CHECKING:
+    from .tsindex import IndexStore
 
 __all__ = ["Extractor", "find_gaps", "trim_segments"]
 
@@ -52,6 +58,11 @@ class Extractor:
         limits: what one request may ask for.
         max_workers: day files read at once (each read makes its own parallel requests).
         cache: what is known of files; shared by all requests of this extractor.
+        index: the record index of the archive's day files: windows of the files it holds
+            are one read each (:mod:`seiswindow.indexread`); it is filled as files are read whole.
+        round_cost: what a round of requests costs against bytes: with it, the search of
+            a file not indexed reads a speculative range instead of a round of probes when
+            that is cheaper (two rounds instead of three; see :mod:`seiswindow.locate`).
     """
 
     def __init__(
@@ -61,8 +72,12 @@ class Extractor:
         limits: Limits | None = None,
         max_workers: int = 16,
         cache: FileIndexCache | None = None,
+        index: IndexStore | None = None,
+        round_cost: RoundCost | None = None,
     ) -> None:
         self.archive = archive
+        #: the record index of the archive's day files, when there is one (closed with this)
+        self.index = index
         self.limits = limits or Limits()
         self._files = ThreadPoolExecutor(max_workers, thread_name_prefix="seiswindow-file")
         self._io = ThreadPoolExecutor(max(8, 2 * max_workers), thread_name_prefix="seiswindow-io")
@@ -71,13 +86,22 @@ class Extractor:
             pool=self._io,
             cache=cache or FileIndexCache(),
             record_length=archive.layout.record_length,
+            round_cost=round_cost,
         )
+        #: reads through the index when it holds a file (None without an index)
+        self.indexread = IndexReader(archive.store, index) if index is not None else None
+        if self.indexread is not None:
+            self.locator.on_whole = self.indexread.learn_whole  # lazy filling
 
     def close(self) -> None:
         """Stop the thread pools and close the store."""
         self._files.shutdown(wait=True, cancel_futures=True)
         self._io.shutdown(wait=True, cancel_futures=True)
+        if self.indexread is not None:
+            self.indexread.close()  # indexing begun finishes before the store closes
         self.archive.store.close()
+        if self.index is not None:
+            self.index.close()
 
     def __enter__(self) -> Extractor:
         return self
@@ -150,6 +174,31 @@ class Extractor:
             problems.append(outcome.error)
         return outcome.records, problems
 
+    def iter_file_records(
+        self, tasks: Iterable[tuple[Window, dt.date, str]], *, ahead: int
+    ) -> Generator[tuple[Window, Records | None, list[str]], None, None]:
+        """:meth:`file_records` of each ``(window, day, key)``, in the order given, read in
+        the extractor's pool at most ``ahead`` files ahead of the one consumed.
+
+        Closing the iterator early (a client gone) cancels the reads not begun and waits for
+        none: the pool is the extractor's, so nothing is shut down, whichever thread (or the
+        garbage collector) closes it.
+        """
+        tasks = iter(tasks)
+        queued: deque[tuple[Window, Future[tuple[Records | None, list[str]]]]] = deque()
+        try:
+            while True:
+                while len(queued) < max(1, ahead) and (task := next(tasks, None)) is not None:
+                    queued.append((task[0], self._files.submit(self.file_records, *task)))
+                if not queued:
+                    return
+                window, future = queued.popleft()
+                records, problems = future.result()
+                yield window, records, problems
+        finally:
+            for _, future in queued:
+                future.cancel()
+
     # -- steps ------------------------------------------------------------------------
 
     def _plan(self, window: Window) -> list[tuple[dt.date, str]]:
@@ -168,14 +217,16 @@ class Extractor:
         meter: Meter,
         context: bool = True,
         failed: dict[str, str] | None = None,
+        batch: Batch | None = None,
     ) -> _FileOutcome:
         """What ``key`` holds for ``window``. With ``failed``, a file the store already
         failed on in this call fails at once with the same message (a stalled file costs
-        one time budget per call, not one per window)."""
+        one time budget per call, not one per window). ``batch``: the call's reads through
+        the index, coalesced."""
         if failed is not None and key in failed:
             return _FileOutcome(key, day, error=failed[key])
         try:
-            records = self.locator.read(key, window.start, window.end, meter, context=context)
+            records = self._locate(key, window, meter, context, batch)
         except NoSuchKey:
             return _FileOutcome(key, day, missing=True)
         except ArchiveError as exc:
@@ -188,6 +239,25 @@ class Extractor:
             log.exception("reading %s for %s failed", key, window.nslc)
             return _FileOutcome(key, day, error=f"{key}: internal error (logged)")
         return _FileOutcome(key, day, records=records)
+
+    def _locate(
+        self, key: str, window: Window, meter: Meter, context: bool, batch: Batch | None
+    ) -> Records | None:
+        """The records of ``key`` for ``window``: through the index when it holds the file
+        (one read), else (or when the index is stale) by the locator's search.
+
+        Raises:
+            NoSuchKey, ArchiveError, DataError: as :meth:`Locator.read`.
+        """
+        if self.indexread is not None:
+            found = self.indexread.read(
+                key, window.nslc, window.start, window.end, meter, context=context, batch=batch
+            )
+            if found.hit:
+                return found.records
+            if found.stale:
+                log.warning("%s", found.stale)
+        return self.locator.read(key, window.start, window.end, meter, context=context)
 
     def _assemble_safely(self, window: Window, outcomes: list[_FileOutcome], meter: Meter) -> WindowResult:
         """:meth:`_assemble`, where a bug (or data no check foresaw) fails this window only."""
@@ -238,7 +308,12 @@ class Extractor:
 class _Run:
     """One call's reads: windows begun in order while their estimated samples fit the
     budget (all at once without one), each file of a window read in the extractor's pool,
-    a window assembled as soon as its last file is read."""
+    a window assembled as soon as its last file is read.
+
+    A window's samples leave the budget only when every window before it is done too: a
+    consumer that sends results in order holds the ones that finished early until the
+    slower earlier ones are done, so what it holds and what is being read stay within the
+    budget together."""
 
     def __init__(self, extractor: Extractor, windows: list[Window], samples_ahead: int | None) -> None:
         self.extractor = extractor
@@ -248,11 +323,25 @@ class _Run:
         self.weights = [0 if samples_ahead is None else estimated_samples(w) for w in windows]
         self.budget = samples_ahead
         self.failed: dict[str, str] = {}  # files the store failed on, in this call: not asked again
+        reader = extractor.indexread
+        wanted = [
+            (key, w.nslc, w.start, w.end)
+            for w, plan in zip(windows, self.plans, strict=True)
+            for _, key in plan
+        ]
+        self.batch: Batch | None = None
+        if reader is not None:
+            try:
+                self.batch = reader.batch(wanted)
+            except ArchiveError as exc:  # the index is not readable: each window searches
+                log.warning("the record index is not used: %s", exc)
         self.futures: dict[Future[_FileOutcome], int] = {}
         self.outcomes: list[list[_FileOutcome]] = [[] for _ in windows]
         self.pending = [len(plan) for plan in self.plans]
         self.begun = 0
         self.in_flight = 0
+        self.done = [False] * len(windows)
+        self.passed = 0  # windows before this one are all done: out of the budget
 
     def _fits(self, i: int) -> bool:
         return self.budget is None or not self.futures or self.in_flight + self.weights[i] <= self.budget
@@ -263,7 +352,7 @@ class _Run:
             i = self.begun
             for day, key in self.plans[i]:
                 future = self.extractor._files.submit(
-                    read, key, day, self.windows[i], self.meters[i], True, self.failed
+                    read, key, day, self.windows[i], self.meters[i], True, self.failed, self.batch
                 )
                 self.futures[future] = i
             self.in_flight += self.weights[i]
@@ -282,9 +371,15 @@ class _Run:
                         self.windows[i], self.outcomes[i], self.meters[i]
                     )
                     self.outcomes[i] = []  # the records' bytes are not needed any more
-                    self.in_flight -= self.weights[i]
+                    self._done(i)
                     yield i, result
             self._begin_more()
+
+    def _done(self, i: int) -> None:
+        self.done[i] = True
+        while self.passed < self.begun and self.done[self.passed]:
+            self.in_flight -= self.weights[self.passed]
+            self.passed += 1
 
     def cancel(self) -> None:
         for future in self.futures:

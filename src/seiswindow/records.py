@@ -44,6 +44,17 @@ class Records:
     #: of the trace ObsPy reads, which ``Stream.trim`` counts a window's bounds from
     #: (that decides exact half-sample ties, see :mod:`seiswindow.trim`).
     file_end: int | None = None
+    #: where the records of ``headers`` then ``left_out`` begin in the file, when ``data``
+    #: was rebuilt from records that are not contiguous there (a whole read, see
+    #: :func:`pick_whole`): their headers' offsets then count in ``data``. Empty: the
+    #: headers' offsets are the file's.
+    file_offsets: tuple[int, ...] = ()
+
+    def record_offsets(self) -> list[int]:
+        """Where each record of ``headers`` begins in the file, however ``data`` was read."""
+        if not self.file_offsets:
+            return [h.offset for h in self.headers]
+        return list(self.file_offsets[: len(self.headers)])
 
 
 def cut(
@@ -111,7 +122,8 @@ def pick_whole(
         position += h.reclen
     problems = tuple(b.describe(key) for b in near)
     headers, odd_rebased = rebased[: len(keep)], tuple(rebased[len(keep) :])
-    return Records(key, 0, b"".join(pieces), headers, problems, file_start, odd_rebased, file_end)
+    offsets = tuple(h.offset for h in keep + odd)
+    return Records(key, 0, b"".join(pieces), headers, problems, file_start, odd_rebased, file_end, offsets)
 
 
 def _nearest_either_side(

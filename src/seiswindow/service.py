@@ -8,11 +8,13 @@ Nothing here knows a web framework or reads a header.
 
 What a request may say, besides the tutorial's ``{"Windows": [...]}``:
 
-- the format: ``?format=miniseed`` (or ``mseed``), ``"Format": "miniseed"`` in the
-  body, or the format the front-end negotiated (``Accept: application/vnd.fdsn.mseed``);
+- the format (:mod:`seiswindow.options`): ``?format=miniseed`` (or ``mseed``),
+  ``"Format": "miniseed"`` in the body, or the format the front-end negotiated
+  (``Accept: application/vnd.fdsn.mseed``);
   default JSON. A miniSEED answer is the records of every window in order
   (``X-Window-Status`` lists each window's status), or 204 when no window has a sample,
-  as FDSN dataselect answers;
+  as FDSN dataselect answers; ``manifest``: where each window's records lie in the
+  archive, for workers that fetch them (:mod:`seiswindow.manifest`);
 - ``?segments=true`` or ``"Segments": true``: one object per contiguous segment
   instead of ``null`` at missing samples (see :mod:`seiswindow.encode`);
 - gzip (the front-end read ``Accept-Encoding: gzip``): bodies of 1 KiB or more are
@@ -29,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +43,9 @@ from ._version import version
 from .encode import STREAM_AFTER_BYTES, Body, OutputFormat, mseed_records, window_json
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
+from .manifest import Manifester, manifest_document
 from .model import Limits, Status, Window, WindowResult, parse_windows
+from .options import Options, advice, parse_options
 
 __all__ = [
     "HTTP",
@@ -56,9 +61,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off", "")
-_FORMATS = {"json": OutputFormat.JSON, "miniseed": OutputFormat.MINISEED, "mseed": OutputFormat.MINISEED}
 #: Windows of an answer sent while it is made are read in order, no more at once than this
 #: many samples as estimated from their band codes (and always one): decoded samples and
 #: encoded windows waiting for an earlier one stay bounded (a few hundred MB of JSON at most)
@@ -130,14 +132,6 @@ WHOLE = Transport("whole")
 
 
 @dataclass(frozen=True, slots=True)
-class Options:
-    """How to answer a request for windows."""
-
-    format: OutputFormat = OutputFormat.JSON
-    segments: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Prepared:
     """A request for windows, parsed and checked, ready to be answered."""
 
@@ -166,49 +160,6 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def _flag(value: object, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    raise RequestError(f"expected true or false, got {value!r}", field=name)
-
-
-def _format(value: object, name: str) -> OutputFormat:
-    if isinstance(value, str) and value.strip().lower() in _FORMATS:
-        return _FORMATS[value.strip().lower()]
-    raise RequestError(f"expected one of {', '.join(sorted(_FORMATS))}, got {value!r}", field=name)
-
-
-def parse_options(
-    document: object,
-    query: Mapping[str, str] | None = None,
-    *,
-    default_format: OutputFormat = OutputFormat.JSON,
-) -> Options:
-    """The answer's format and shape: query parameters win over body keys (``Format``,
-    ``Segments``, any case), which win over ``default_format`` (what the front-end
-    negotiated from ``Accept``).
-
-    Raises:
-        RequestError: an option has a bad value (the message names it).
-    """
-    fmt = default_format
-    segments = False
-    if isinstance(document, Mapping):
-        folded = {str(k).lower(): (k, v) for k, v in document.items()}
-        if "format" in folded:
-            fmt = _format(folded["format"][1], str(folded["format"][0]))
-        if "segments" in folded:
-            segments = _flag(folded["segments"][1], str(folded["segments"][0]))
-    for key, value in (query or {}).items():
-        if key.lower() == "format":
-            fmt = _format(value, key)
-        elif key.lower() == "segments":
-            segments = _flag(value, key)
-    return Options(fmt, segments)
-
-
 def _parse_body(body: bytes) -> Any:
     # A UTF-8 byte order mark (editors on Windows write one) is not JSON, but the Lambda
     # runtime's json.loads skips it: every door accepts it alike.
@@ -219,23 +170,6 @@ def _parse_body(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"the body is not valid JSON: {exc}", field="body") from None
-
-
-def _advice(options: Options, *, gzip: bool, transport: Transport) -> str:
-    tips = ["ask for fewer or shorter windows"]
-    if options.format is OutputFormat.JSON:
-        if not transport.binary:
-            tips.append("or call the HTTP API, which can gzip the answer or send miniSEED")
-        else:
-            if not gzip:
-                tips.append("send 'Accept-Encoding: gzip' (JSON shrinks about 3x)")
-            tips.append(
-                "ask for miniSEED ('?format=miniseed' or 'Accept: application/vnd.fdsn.mseed'), "
-                "about 4x smaller than JSON"
-            )
-    if len(tips) > 1:
-        tips[-1] = "or " + tips[-1].removeprefix("or ")
-    return ", ".join(tips)
 
 
 @dataclass
@@ -309,7 +243,7 @@ class Service:
         query: Mapping[str, str] | None = None,
         default_format: OutputFormat = OutputFormat.JSON,
         gzip: bool = False,
-        transport: Transport = HTTP,
+        transport: Transport = WHOLE,
         request_id: str | None = None,
     ) -> Response:
         """Answer a request for windows (the tutorial's body); the options as for
@@ -335,7 +269,7 @@ class Service:
         query: Mapping[str, str] | None = None,
         default_format: OutputFormat = OutputFormat.JSON,
         gzip: bool = False,
-        transport: Transport = HTTP,
+        transport: Transport = WHOLE,
         request_id: str | None = None,
     ) -> Prepared | Response:
         """Parse and check a request for windows, without touching the archive: cheap, so
@@ -347,7 +281,8 @@ class Service:
             query: options beside the body (an HTTP query string), winning over its keys.
             default_format: the format when neither names one (negotiated from ``Accept``).
             gzip: the client accepts gzip (read from ``Accept-Encoding``).
-            transport: how the answer travels.
+            transport: how the answer travels (default: whole in `body`; the HTTP front
+                end passes :data:`HTTP`, which streams a large answer in `chunks`).
             request_id: the id to quote; default a fresh one.
         """
         rid = request_id or new_request_id()
@@ -410,12 +345,14 @@ class Service:
 
     def _answer(self, prepared: Prepared) -> Response:
         options, transport, rid = prepared.options, prepared.transport, prepared.request_id
+        if options.format is OutputFormat.MANIFEST:
+            return self._manifest(prepared)
         miniseed = options.format is OutputFormat.MINISEED
         out = transport.body_type(
             limit=transport.limit(self.extractor.limits),
             gzip=prepared.gzip,
             binary=miniseed,
-            advice=_advice(options, gzip=prepared.gzip, transport=transport),
+            advice=advice(options, gzip=prepared.gzip, binary=transport.binary),
         )
         statuses: list[Status] = [Status.NODATA] * len(prepared.windows)
         streams = transport.streams and options.format.most_bytes(prepared.windows) <= out.limit
@@ -446,6 +383,24 @@ class Service:
             headers["X-Window-Status"] = ",".join(str(s) for s in statuses)
             if not payload:
                 return Response(204, headers, b"")
+        return Response(200, headers, payload, base64=out.base64)
+
+    def _manifest(self, prepared: Prepared) -> Response:
+        """Where each window's records lie (no sample decoded), as one JSON document."""
+        submitted, transport, rid = time.time_ns(), prepared.transport, prepared.request_id
+        manifests = Manifester(self.extractor).manifests(prepared.windows)
+        doc = manifest_document(manifests, archive=self.extractor.archive, request_time=submitted)
+        out = transport.body_type(
+            limit=transport.limit(self.extractor.limits),
+            gzip=prepared.gzip,
+            binary=False,
+            advice="ask for fewer windows",
+        )
+        out.write(orjson.dumps(doc))
+        payload = out.finish()
+        headers = {"Content-Type": "application/json", "Vary": "Accept, Accept-Encoding", "X-Request-Id": rid}
+        if out.gzipped:
+            headers["Content-Encoding"] = "gzip"
         return Response(200, headers, payload, base64=out.base64)
 
     def _write(

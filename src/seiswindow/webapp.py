@@ -35,7 +35,6 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Response as HttpResponse
-from fastapi.responses import StreamingResponse
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -48,7 +47,8 @@ from .errors import http_status
 from .extract import Extractor
 from .negotiate import negotiate
 from .page import mount as mount_pages
-from .service import Response, Service
+from .service import HTTP, Response, Service
+from .streambody import ClosingStreamingResponse
 
 __all__ = ["TUTORIAL_REQUEST", "create_app", "error_responses", "send"]
 
@@ -157,7 +157,7 @@ def send(response: Response) -> HttpResponse:
     """The framework's answer for a service :class:`Response`: streamed (its pieces made in
     a worker thread as the client reads them) when the service streams it."""
     if response.chunks is not None:
-        return StreamingResponse(
+        return ClosingStreamingResponse(
             response.chunks,
             status_code=response.status,
             headers=dict(response.headers),
@@ -249,7 +249,11 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         # the extractions queued in the thread pool.
         asked = negotiate(request.headers)
         prepared = service.prepare(
-            body, query=dict(request.query_params), default_format=asked.format, gzip=asked.gzip
+            body,
+            query=dict(request.query_params),
+            default_format=asked.format,
+            gzip=asked.gzip,
+            transport=HTTP,
         )
         if isinstance(prepared, Response):
             return send(prepared)

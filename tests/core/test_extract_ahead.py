@@ -3,6 +3,7 @@ estimated samples, so an answer sent while it is made holds a bounded part of it
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from seiswindow.archive import Archive, ScedcLayout
@@ -45,3 +46,24 @@ def test_one_window_is_always_read_even_over_the_budget() -> None:
     assert [i for i, _ in results] == [0, 1, 2]  # one at a time: in order
     for index, result in results:
         assert_matches_oracle(result, oracle(_files(DAYS[index]), DAYS[index]))
+
+
+def test_a_window_done_early_leaves_the_budget_only_when_the_earlier_ones_are_done() -> None:
+    # Budget: two days. The first day's file is slow; the second is read and done first. A
+    # consumer sending in order still holds the second day's result, so the third day must
+    # not begin until the first is done.
+    third = GatedStore(LocalStore(default_data_root() / "scedc-pds"), gated="2022003")
+    store = GatedStore(third, gated="2022001")
+    with Extractor(Archive(store, ScedcLayout())) as extractor:
+        results = extractor.iter_extract(DAYS, samples_ahead=2 * estimated_samples(DAYS[0]))
+        assert next(results)[0] == 1
+        answered: list[tuple[int, object]] = []
+        waiter = threading.Thread(target=lambda: answered.append(next(results)))
+        waiter.start()
+        waiter.join(0.5)  # the generator runs on: with the bug, it begins the third day now
+        assert third.waited == []
+        store.gate.set()
+        waiter.join(30)
+        assert [i for i, _ in answered] == [0]
+        third.gate.set()
+        assert [i for i, _ in results] == [2]

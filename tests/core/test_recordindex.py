@@ -64,7 +64,10 @@ def _gap_file(path: Path) -> Path:
     first = rng.integers(-5000, 5000, size=24_000, dtype=np.int32)
     second = rng.integers(-5000, 5000, size=24_000, dtype=np.int32)
     write_steim2_file(
-        path, [(start, first), (start + 900 * NS, second)], nslc=Nslc("XX", "GAP", "", "BHZ"), sampling_rate=40.0
+        path,
+        [(start, first), (start + 900 * NS, second)],
+        nslc=Nslc("XX", "GAP", "", "BHZ"),
+        sampling_rate=40.0,
     )
     return path
 
@@ -78,13 +81,17 @@ def _odd_files(directory: Path) -> list[Path]:
     def samples(n: int) -> np.ndarray:
         return rng.integers(-3000, 3000, size=n, dtype=np.int32)
 
-    def written(name: str, runs: list[tuple[int, np.ndarray]], *, station: str = "ODD", rate: float = 40.0) -> bytes:
+    def written(
+        name: str, runs: list[tuple[int, np.ndarray]], *, station: str = "ODD", rate: float = 40.0
+    ) -> bytes:
         path = directory / f"part-{name}.ms"
         write_steim2_file(path, runs, nslc=Nslc("XX", station, "", "BHZ"), sampling_rate=rate)
         return path.read_bytes()
 
     overlap = written("overlap", [(start, samples(8000)), (start + 150 * NS, samples(8000))])
-    rates = written("r40", [(start, samples(8000))]) + written("r20", [(start + 200 * NS, samples(4000))], rate=20.0)
+    rates = written("r40", [(start, samples(8000))]) + written(
+        "r20", [(start + 200 * NS, samples(4000))], rate=20.0
+    )
     sections = (
         written("a", [(start, samples(6000))], station="A")
         + written("b", [(start, samples(6000))], station="B")
@@ -101,7 +108,9 @@ def _mseedindex(files: list[Path], db: Path) -> list[tuple[object, ...]]:
     """mseedindex's rows of ``files`` (one run per file: version 3.0.8 hashes only the
     first file of a run), every record in the time index (``-si 1``: records span > 1 s)."""
     for path in files:
-        subprocess.run([str(MSEEDINDEX), "-si", "1", "-sqlite", str(db), str(path)], check=True, capture_output=True)
+        subprocess.run(
+            [str(MSEEDINDEX), "-si", "1", "-sqlite", str(db), str(path)], check=True, capture_output=True
+        )
     with sqlite3.connect(db) as conn:
         return conn.execute(f"SELECT filename,{COLUMNS} FROM tsindex ORDER BY filename,byteoffset").fetchall()
 
@@ -133,7 +142,9 @@ def test_rows_are_mseedindexs_for_every_sample_file_and_odd_ones(tmp_path: Path)
             assert mine[:tindex] + mine[tindex + 1 :] == its[:tindex] + its[tindex + 1 :]
             entries, reference = str(mine[tindex]).split(","), str(its[tindex]).split(",")
             assert set(reference) <= set(entries) and entries[-1] == reference[-1]  # latest=>
-            records = {f"{format_epoch(first)}=>{offset}" for offset, _, first, _ in _records(Path(str(its[0])))}
+            records = {
+                f"{format_epoch(first)}=>{offset}" for offset, _, first, _ in _records(Path(str(its[0])))
+            }
             assert set(entries[:-1]) <= records
             times = [float(e.split("=>")[0]) for e in entries[:-1]]
             assert times == sorted(times)  # ObsPy's reader bisects them
@@ -212,8 +223,17 @@ def test_byte_range_is_exactly_the_records_holding_the_span(tmp_path: Path, name
     spans_seen = [(_ns(tr.stats.starttime), _ns(tr.stats.endtime)) for tr in stream]
     rng = np.random.default_rng(3)
     day = rows[0].start
-    spans = [(int(a), int(a) + int(w)) for a, w in zip(rng.integers(day - 60 * NS, rows[0].end + 60 * NS, 150), rng.integers(0, 600 * NS, 150), strict=True)]
-    spans += [(first, first) for _, _, first, _ in records[:5]] + [(last, last + 1) for *_, last in records[-5:]]
+    spans = [
+        (int(a), int(a) + int(w))
+        for a, w in zip(
+            rng.integers(day - 60 * NS, rows[0].end + 60 * NS, 150),
+            rng.integers(0, 600 * NS, 150),
+            strict=True,
+        )
+    ]
+    spans += [(first, first) for _, _, first, _ in records[:5]] + [
+        (last, last + 1) for *_, last in records[-5:]
+    ]
     spans += [(day + 700 * NS, day + 800 * NS), (day + 650 * NS, day + 1000 * NS)]  # in / across the gap
     for t0, t1 in spans:
         expected = _expected_range(records, spans_seen, t0, t1)
@@ -226,7 +246,11 @@ def test_obspys_tsindex_client_reads_the_database(tmp_path: Path) -> None:
     returns the samples ObsPy reads from the files."""
     db_path = tmp_path / "index.sqlite"
     with IndexStore(db_path) as db:
-        build_index(LocalStore(DATA / "scedc-pds"), [p.relative_to(DATA / "scedc-pds").as_posix() for p in SAMPLES if "scedc-pds" in p.parts], db)
+        build_index(
+            LocalStore(DATA / "scedc-pds"),
+            [p.relative_to(DATA / "scedc-pds").as_posix() for p in SAMPLES if "scedc-pds" in p.parts],
+            db,
+        )
     client = Client(str(db_path))
     cases = [
         ("CI", "CCA", "", "BHN", "2022-01-02T05:00:00", "2022-01-02T05:10:00", CCA),
@@ -318,7 +342,9 @@ def test_a_touched_file_keeps_its_sections_updated_time(tmp_path: Path) -> None:
     ``updated`` stays, as mseedindex keeps it for a section whose hash did not change."""
     root = tmp_path / "archive"
     root.mkdir()
-    shutil.copyfile(DATA / "scedc-pds/continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms", root / "w.ms")
+    shutil.copyfile(
+        DATA / "scedc-pds/continuous_waveforms/2022/2022_002/CIWBM__LHZ___2022002.ms", root / "w.ms"
+    )
     os.utime(root / "w.ms", (1_600_000_000, 1_600_000_000))
     with IndexStore(tmp_path / "i.sqlite") as db:
         build_index(LocalStore(root), ["w.ms"], db)

@@ -97,6 +97,9 @@ def test_public_api_is_exactly_all() -> None:
         "stationxml",
         "stationtable",
         "dayfiles",
+        "availrequest",
+        "availability",
+        "availformat",
         "annotations",
     }
     assert public - modules == set(seiswindow.fdsn.__all__)

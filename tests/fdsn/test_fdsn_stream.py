@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from fdsn_helpers import assert_same_stream, records_overlapping
 from obspy import Stream, UTCDateTime
 from obspy.clients.fdsn import Client
@@ -20,10 +21,11 @@ from obspy.clients.fdsn import Client
 from seiswindow import Archive, Extractor
 from seiswindow.archive import ScedcLayout
 from seiswindow.encode import STREAM_AFTER_BYTES
+from seiswindow.errors import LimitExceeded
 from seiswindow.fdsn.catalog import ChannelCatalog
 from seiswindow.fdsn.dataselect import DataselectService
 from seiswindow.fdsn.request import parse_dataselect
-from seiswindow.model import Nslc
+from seiswindow.model import Nslc, Window
 from seiswindow.store import LocalStore
 from support.memstore import GatedStore
 from support.s3server import default_data_root
@@ -75,12 +77,18 @@ def test_a_small_answer_goes_whole_with_its_length(scedc_url: str) -> None:
     assert int(answer.headers["content-length"]) == len(answer.content) > 0
 
 
-def _gated(gated: str, *, stream_after: int = 1) -> tuple[DataselectService, GatedStore, Extractor]:
+def _gated(
+    gated: str, *, stream_after: int = 1, max_parallel: int = 8
+) -> tuple[DataselectService, GatedStore, Extractor]:
     store = GatedStore(LocalStore(default_data_root() / "scedc-pds"), gated=gated)
     archive = Archive(store, ScedcLayout())
     extractor = Extractor(archive)
     service = DataselectService(
-        extractor, ChannelCatalog(store, archive.layout), max_bytes=1 << 30, stream_after=stream_after
+        extractor,
+        ChannelCatalog(store, archive.layout),
+        max_bytes=1 << 30,
+        stream_after=stream_after,
+        max_parallel=max_parallel,
     )
     return service, store, extractor
 
@@ -129,3 +137,52 @@ def test_no_data_is_known_before_any_byte(shared_data: Path) -> None:
     finally:
         extractor.close()
     assert answer.empty and answer.size == 0
+
+
+class _LyingBound(DataselectService):
+    """A service whose bound says every answer fits (as a band code that lies would)."""
+
+    def most_bytes(self, windows: list[Window]) -> int:
+        return 0
+
+
+def test_a_bound_that_lies_is_caught_before_the_first_byte(shared_data: Path) -> None:
+    """The records gathered before the answer begins pass the limit: 413, not 200 with more
+    than the limit (nor 500 once the status is sent)."""
+    root = shared_data / "scedc-pds"
+    t0, t1 = UTCDateTime("2022-01-01T00:00:00"), UTCDateTime("2022-01-03T23:00:00")
+    size = sum(len(records_overlapping(root / key, t0, t1)) for key in WBM_DAYS)
+    store = LocalStore(root)
+    extractor = Extractor(Archive(store, ScedcLayout()))
+    service = _LyingBound(extractor, ChannelCatalog(store, ScedcLayout()), max_bytes=size // 2)
+    params = [("net", "CI"), ("sta", "WBM"), ("cha", "LHZ"), ("start", str(t0)[:-1]), ("end", str(t1)[:-1])]
+    try:
+        with pytest.raises(LimitExceeded, match="exceed"):
+            service.answer(parse_dataselect(params, None))
+    finally:
+        extractor.close()
+
+
+def test_an_answer_closed_unsent_reads_no_further_file(shared_data: Path) -> None:
+    """What HEAD (and a client gone) does: closing the answer stops the reads not begun."""
+    service, store, extractor = _gated("2022003", max_parallel=1)
+    t0, t1 = UTCDateTime("2022-01-01T00:00:00"), UTCDateTime("2022-01-03T23:00:00")
+    params = [("net", "CI"), ("sta", "WBM"), ("cha", "LHZ"), ("start", str(t0)[:-1]), ("end", str(t1)[:-1])]
+    try:
+        answer = service.answer(parse_dataselect(params, None))
+        assert answer.size is None  # streamed: the rest is still to read
+        answer.close()
+        assert store.waited == []  # the third day's file was never asked for
+    finally:
+        store.gate.set()
+        extractor.close()
+
+
+def test_a_head_request_answers_the_headers_of_get_without_a_body(scedc_url: str) -> None:
+    t0, t1 = DAY
+    params = {"net": "CI", "sta": "CCA,HEC", "cha": "BHN", "start": str(t0)[:-1], "end": str(t1)[:-1]}
+    query = urllib.parse.urlencode(params)
+    head = httpx.head(f"{scedc_url}/fdsnws/dataselect/1/query?{query}", timeout=120)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == "application/vnd.fdsn.mseed"
+    assert "content-length" not in head.headers  # as GET, which streams this answer

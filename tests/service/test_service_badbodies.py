@@ -45,7 +45,7 @@ _ISO = re.compile(
     re.ASCII,
 )
 _FLAGS = ("true", "false", "1", "0", "yes", "no", "on", "off", "")
-_FORMATS = ("json", "miniseed", "mseed")
+_FORMATS = ("json", "miniseed", "mseed", "manifest")
 
 
 def _time(value: object) -> dt.datetime | None:

@@ -178,6 +178,19 @@ def test_a_transport_that_keeps_the_answer_gets_it_whole() -> None:
         service.close()
 
 
+def test_a_caller_of_the_python_api_gets_the_answer_whole_by_default() -> None:
+    """``Service.timewindows`` without a transport: ``body`` holds the answer, however large
+    (only the HTTP front end asks for streaming)."""
+    service, store = _gated_service("no such key")
+    try:
+        response = service.timewindows(json.dumps(TWO_WBM_DAYS).encode())
+        # This service streams over HTTP past 1 byte: the answer would be streamed there.
+        assert response.status == 200 and response.chunks is None and len(response.body) > 1
+        _assert_samples_are_obspys(json.loads(response.body), TWO_WBM_DAYS)
+    finally:
+        service.close()
+
+
 def test_a_store_failure_after_the_answer_began_is_that_windows_status() -> None:
     """When the second window's read fails after the first window was sent, that window
     says so (``error``, with the store's message) and the answer still ends well."""

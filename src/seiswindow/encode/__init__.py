@@ -75,6 +75,8 @@ class OutputFormat(StrEnum):
 
     JSON = "json"
     MINISEED = "miniseed"
+    #: where each window's records lie in the archive (JSON; see :mod:`seiswindow.manifest`)
+    MANIFEST = "manifest"
 
     @property
     def media_type(self) -> str:

@@ -1,4 +1,5 @@
-"""FDSN web services straight from the archive: fdsnws-dataselect 1.1 and fdsnws-station 1.1.
+"""FDSN web services straight from the archive: fdsnws-dataselect 1.1, fdsnws-station 1.1 and
+fdsnws-availability 1.0.
 
 Mount them on a FastAPI application::
 
@@ -12,11 +13,16 @@ Modules, top-down: :mod:`~seiswindow.fdsn.codes` and :mod:`~seiswindow.fdsn.requ
 :mod:`~seiswindow.fdsn.dataselect` (records) and :mod:`~seiswindow.fdsn.station`
 (StationXML, written by :mod:`~seiswindow.fdsn.stationxml`; stations without StationXML from
 :mod:`~seiswindow.fdsn.dayfiles` and the operator's :mod:`~seiswindow.fdsn.stationtable`) →
-:mod:`~seiswindow.fdsn.meta` (version, WADL, error text) → :mod:`~seiswindow.fdsn.routes`.
+:mod:`~seiswindow.fdsn.availability` (time spans from the record index and the listing; requests
+parsed by :mod:`~seiswindow.fdsn.availrequest`, answers written by
+:mod:`~seiswindow.fdsn.availformat`) → :mod:`~seiswindow.fdsn.meta` (version, WADL, error text) →
+:mod:`~seiswindow.fdsn.routes`.
 """
 
 from __future__ import annotations
 
+from .availability import AvailabilityService
+from .availrequest import AvailabilityRequest, parse_availability
 from .catalog import ChannelCatalog
 from .dataselect import DataselectAnswer, DataselectService
 from .meta import VERSION
@@ -27,6 +33,8 @@ from .station import StationAnswer, StationService
 __all__ = [
     "MSEED_MEDIA_TYPE",
     "VERSION",
+    "AvailabilityRequest",
+    "AvailabilityService",
     "ChannelCatalog",
     "DataselectAnswer",
     "DataselectRequest",
@@ -36,6 +44,7 @@ __all__ = [
     "StationAnswer",
     "StationRequest",
     "StationService",
+    "parse_availability",
     "parse_dataselect",
     "parse_station",
     "router",

@@ -19,10 +19,8 @@ gathered first and the limit is exact (413 once they exceed it).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -30,11 +28,12 @@ from ..encode import STREAM_AFTER_BYTES
 from ..errors import ArchiveError, LimitExceeded, RequestError
 from ..extract import Extractor
 from ..locate import Records
-from ..model import Nslc, Window, check_count, estimated_samples
+from ..manifest import Manifester, manifest_document
+from ..model import Nslc, Status, Window, check_count, estimated_samples
 from ..mseed import RecordHeader
-from ..nstime import NS_PER_S
+from ..nstime import NS_PER_S, format_time
 from .catalog import ChannelCatalog
-from .request import DataselectRequest
+from .request import DataselectRequest, Selection
 
 __all__ = ["DataselectAnswer", "DataselectService", "Record"]
 
@@ -76,6 +75,12 @@ class DataselectAnswer:
         """No record matches: the answer is no data (204 or 404)."""
         return self.rest is None and not any(self.head)
 
+    def close(self) -> None:
+        """Stop reading the rest (an answer that will not be sent, as to HEAD)."""
+        close = getattr(self.rest, "close", None)
+        if close is not None:
+            close()
+
     def chunks(self) -> Iterator[bytes]:
         """The body, piece by piece."""
         yield from (piece for piece in self.head if piece)
@@ -83,7 +88,7 @@ class DataselectAnswer:
             yield from self.rest
 
 
-def _pieces(records: list[Record], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+def _pieces(records: Iterable[Record], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
     """Records in pieces of about ``chunk_size`` bytes (whole records)."""
     piece: list[bytes] = []
     size = 0
@@ -141,6 +146,29 @@ class DataselectService:
             return self._gathered(request, windows)
         return self._streamed(windows)
 
+    def manifest(self, request: DataselectRequest, *, request_time: int) -> dict[str, object] | None:
+        """Where the records of ``request`` lie (``format=manifest``, see
+        :mod:`seiswindow.manifest`): one window per channel and request line, with its
+        status; None when no window has a record (the answer is no data).
+
+        Raises:
+            LimitExceeded, RequestError: as :meth:`answer`.
+            ArchiveError: the archive could not be read and nothing was found.
+        """
+        windows = self._windows(request)
+        manifests = Manifester(self.extractor, max_parallel=self.max_parallel).manifests(windows)
+        if not any(m.spans for m in manifests):
+            errors = [m.message for m in manifests if m.status is Status.ERROR]
+            _check_found(errors, found=False)
+            return None
+        params = [_params(s) for s in request.selections]
+        return manifest_document(
+            manifests,
+            archive=self.extractor.archive,
+            request_time=request_time,
+            extra={"dataselect_params_list": params},
+        )
+
     def most_bytes(self, windows: list[Window]) -> int:
         """The most bytes the records of ``windows`` may take: 10 bytes a sample (Steim2's
         worst case with its headers is under 5, a float64 packed under 10), as estimated
@@ -152,17 +180,20 @@ class DataselectService:
 
     def _gathered(self, request: DataselectRequest, windows: list[Window]) -> DataselectAnswer:
         found, problems = self._fetch(windows)
-        records = []
-        for window in windows:
-            kept = _segments_kept(
-                found.get(window, []),
-                window,
-                minimum_length=request.minimum_length,
-                longest_only=request.longest_only,
-            )
-            records.extend(kept)
-        _check_found(problems, found=bool(records) or any(found.values()))
-        return DataselectAnswer(tuple(_pieces(records)), problems=tuple(problems))
+        _check_found(problems, found=any(found.values()))
+
+        def kept() -> Iterator[Record]:
+            # Each window's records are let go once joined into pieces: the answer is held
+            # once, not as records and pieces both.
+            for window in windows:
+                yield from _segments_kept(
+                    found.pop(window, []),
+                    window,
+                    minimum_length=request.minimum_length,
+                    longest_only=request.longest_only,
+                )
+
+        return DataselectAnswer(tuple(_pieces(kept())), problems=tuple(problems))
 
     def _streamed(self, windows: list[Window]) -> DataselectAnswer:
         """Read file by file; gather until ``stream_after`` bytes, then stream the rest."""
@@ -174,6 +205,13 @@ class DataselectService:
             head.append(data)
             problems.extend(file_problems)
             size += len(data)
+            if size > self.max_bytes:  # a band code that lies: still before the first byte
+                files.close()
+                raise LimitExceeded(
+                    f"the answer would exceed {self.max_bytes} bytes of miniSEED: "
+                    "ask for fewer channels or a shorter time span",
+                    field="endtime",
+                )
             if size >= self.stream_after:
                 if problems:
                     _log.warning("dataselect: %s", "; ".join(problems))
@@ -202,26 +240,20 @@ class DataselectService:
 
     def _by_file(self, windows: list[Window]) -> Generator[tuple[bytes, list[str]], None, None]:
         """Each day file's records of each window, in order, read ``max_parallel`` files
-        ahead; a record the previous file of the same window already gave is not repeated."""
-        tasks = iter([(window, day, key) for window in windows for day, key in self.extractor.plan(window)])
+        ahead (in the extractor's pool); a record the previous file of the same window
+        already gave is not repeated."""
+        tasks = ((window, day, key) for window in windows for day, key in self.extractor.plan(window))
+        files = self.extractor.iter_file_records(tasks, ahead=self.max_parallel)
         last: tuple[Window | None, set[tuple[int, bytes]]] = (None, set())
-        with ThreadPoolExecutor(self.max_parallel, "seiswindow-fdsn") as pool:
-            ahead: deque[tuple[Window, Future[tuple[list[Record], list[str]]]]] = deque()
-            try:
-                while True:
-                    while len(ahead) < self.max_parallel and (task := next(tasks, None)) is not None:
-                        ahead.append((task[0], pool.submit(self._file_records, *task)))
-                    if not ahead:
-                        return
-                    window, future = ahead.popleft()
-                    records, problems = future.result()
-                    seen = last[1] if last[0] == window else set()
-                    fresh = [r for r in records if (r.start, r.data) not in seen]
-                    last = (window, {(r.start, r.data) for r in records})
-                    yield b"".join(r.data for r in fresh), problems
-            finally:
-                for _, future in ahead:
-                    future.cancel()
+        try:
+            for window, chunk, problems in files:
+                records = _kept([] if chunk is None else [chunk], window)
+                seen = last[1] if last[0] == window else set()
+                fresh = [r for r in records if (r.start, r.data) not in seen]
+                last = (window, {(r.start, r.data) for r in records})
+                yield b"".join(r.data for r in fresh), problems
+        finally:
+            files.close()
 
     def _windows(self, request: DataselectRequest) -> list[Window]:
         limits = self.extractor.limits
@@ -286,11 +318,6 @@ class DataselectService:
         chunks, problems = self.extractor.records(window)
         return _kept(chunks, window), problems
 
-    def _file_records(self, window: Window, day: dt.date, key: str) -> tuple[list[Record], list[str]]:
-        """As :meth:`_records`, from one day file."""
-        chunk, problems = self.extractor.file_records(window, day, key)
-        return _kept([] if chunk is None else [chunk], window), problems
-
 
 def _kept(chunks: list[Records], window: Window) -> list[Record]:
     """The records of ``chunks`` of ``window``'s channel that overlap it, each once, in time order."""
@@ -306,6 +333,23 @@ def _kept(chunks: list[Records], window: Window) -> list[Record]:
             record = Record(window.nslc, header.start, header.end, header.period, data)
             kept.setdefault((header.start, data), record)  # a record read twice is sent once
     return sorted(kept.values(), key=lambda r: (r.start, r.end))
+
+
+def _params(selection: Selection) -> dict[str, object]:
+    """A request line as the manifest repeats it (EarthScope's ``dataselect_params_list``)."""
+    codes = {
+        name: ",".join(p.text for p in patterns)
+        for name, patterns in zip(
+            ("network", "station", "location", "channel"),
+            (selection.network, selection.station, selection.location, selection.channel),
+            strict=True,
+        )
+    }
+    times = {
+        "starttime": None if selection.start is None else format_time(selection.start),
+        "endtime": None if selection.end is None else format_time(selection.end),
+    }
+    return {**times, **codes}
 
 
 def _check_found(problems: list[str], *, found: bool) -> None:

@@ -51,7 +51,12 @@ DATASELECT_PARAMS = (
     ),
     Param("minimumlength", "xs:double", default="0.0", doc="Minimum continuous segment length (s)"),
     Param("longestonly", "xs:boolean", default="false", doc="Only the longest continuous segment"),
-    Param("format", default="miniseed", options=("miniseed", "mseed"), doc="miniSEED (mseed: the same)"),
+    Param(
+        "format",
+        default="miniseed",
+        options=("miniseed", "mseed", "manifest"),
+        doc="miniSEED (mseed: the same); manifest: JSON naming the byte ranges of the records",
+    ),
     _NODATA,
 )
 

@@ -41,8 +41,9 @@ __all__ = [
 ]
 
 _QUALITIES = ("D", "R", "Q", "M", "B")
-#: The dataselect formats, all miniSEED: ``mseed`` is an alias other servers also take.
-_DATASELECT_FORMATS = ("miniseed", "mseed")
+#: The dataselect formats: miniSEED (``mseed`` is an alias other servers also take), and
+#: ``manifest``, where the records lie in the archive (:mod:`seiswindow.manifest`).
+_DATASELECT_FORMATS = ("miniseed", "mseed", "manifest")
 
 _DATASELECT_OPTIONS = ("quality", "minimumlength", "longestonly", "format", "nodata")
 _DATASELECT_PARAMS = frozenset(("starttime", "endtime", *CODE_PARAMS, *_DATASELECT_OPTIONS))
@@ -135,6 +136,7 @@ class DataselectRequest:
         minimum_length: drop continuous segments shorter than this, in seconds.
         longest_only: keep only the longest continuous segment of each channel.
         nodata: the status that says "no data" (204 or 404).
+        manifest: answer where the records lie (``format=manifest``), not the records.
     """
 
     selections: tuple[Selection, ...]
@@ -142,6 +144,7 @@ class DataselectRequest:
     minimum_length: float = 0.0
     longest_only: bool = False
     nodata: int = 204
+    manifest: bool = False
 
 
 class Level(StrEnum):
@@ -311,17 +314,23 @@ def parse_dataselect(query: Iterable[tuple[str, str]], body: str | None = None) 
     else:
         params, selections = _body_request(body, query, _DATASELECT_PARAMS, "dataselect", open_times=False)
     # "mseed" is what other servers also take (and some clients send) for miniSEED.
-    parse_choice(params, "format", _DATASELECT_FORMATS, "miniseed")
+    manifest = parse_choice(params, "format", _DATASELECT_FORMATS, "miniseed") == "manifest"
     quality = params.get("quality", "B").upper()
     if quality not in _QUALITIES:
         raise RequestError(f"{params['quality']!r} is not one of {', '.join(_QUALITIES)}", field="quality")
     minimum = parse_float(params, "minimumlength", low=0.0, high=math.inf) or 0.0
+    longest_only = parse_bool(params, "longestonly", False)
+    if manifest and (minimum > 0 or longest_only):
+        # They choose among a channel's segments: a manifest lists every record's bytes.
+        field = "minimumlength" if minimum > 0 else "longestonly"
+        raise RequestError("is not offered with format=manifest", field=field)
     return DataselectRequest(
         selections=selections,
         quality=quality,
         minimum_length=minimum,
-        longest_only=parse_bool(params, "longestonly", False),
+        longest_only=longest_only,
         nodata=parse_nodata(params),
+        manifest=manifest,
     )
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +32,10 @@ from ..encode import MSEED_MEDIA_TYPE
 from ..errors import LimitExceeded, RequestError, SeisWindowError, http_status
 from ..extract import Extractor
 from ..nstime import format_time
+from ..streambody import ClosingStreamingResponse
+from .availability import AvailabilityService
+from .availformat import AVAILABILITY_VERSION, MEDIA_TYPES, availability_wadl, render
+from .availrequest import Endpoint, parse_availability
 from .catalog import ChannelCatalog
 from .dataselect import DataselectService
 from .dayfiles import DayFileStations
@@ -60,7 +65,8 @@ def router(
     station_root: str = "FDSNstationXML",
     public_url: str | None = None,
 ) -> APIRouter:
-    """The routes of fdsnws-dataselect 1 and fdsnws-station 1 under ``<prefix>/fdsnws/``.
+    """The routes of fdsnws-dataselect 1, fdsnws-station 1 and fdsnws-availability 1 under
+    ``<prefix>/fdsnws/``.
 
     Args:
         extractor: reads the archive (shared with the rest of the application).
@@ -98,6 +104,7 @@ def router(
     station = StationService(
         archive.store, root=station_root, layout=archive.layout, catalog=catalog, day_files=day_files
     )
+    availability = AvailabilityService(archive.store, archive.layout, catalog, extractor.index)
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
     origin = (public_url or "").rstrip("/")
@@ -117,20 +124,26 @@ def router(
         return endpoint
 
     async def dataselect_query(request: Request) -> Response:
-        """fdsnws-dataselect query: miniSEED records of the archive (GET or POST)."""
+        """fdsnws-dataselect query: miniSEED records of the archive (GET or POST), or with
+        ``format=manifest`` where they lie (JSON)."""
         submitted = time.time_ns()
         body = await _body(request) if request.method == "POST" else None
         parsed = await run_in_threadpool(parse_dataselect, request.query_params.multi_items(), body)
+        if parsed.manifest:
+            doc = await run_in_threadpool(lambda: dataselect.manifest(parsed, request_time=submitted))
+            if doc is None:
+                return _no_data(request, origin, parsed.nodata, submitted)
+            return Response(orjson.dumps(doc), media_type="application/json")
         answer = await run_in_threadpool(dataselect.answer, parsed)
         if answer.empty:
             return _no_data(request, origin, parsed.nodata, submitted)
         # A streamed answer's length is not known before it is sent (chunked transfer).
         size = answer.size
-        return StreamingResponse(
-            answer.chunks(),
-            media_type=MSEED_MEDIA_TYPE,
-            headers={} if size is None else {"Content-Length": str(size)},
-        )
+        headers = {} if size is None else {"Content-Length": str(size)}
+        if request.method == "HEAD":  # the status and headers of GET, and no record read
+            await run_in_threadpool(answer.close)
+            return StreamingResponse(iter(()), media_type=MSEED_MEDIA_TYPE, headers=headers)
+        return ClosingStreamingResponse(answer.chunks(), media_type=MSEED_MEDIA_TYPE, headers=headers)
 
     async def station_query(request: Request) -> Response:
         """fdsnws-station query: StationXML or text from the archive's StationXML (GET or POST)."""
@@ -142,6 +155,25 @@ def router(
         if answer is None:
             return _no_data(request, origin, parsed.nodata, submitted)
         return Response(answer.body, media_type=answer.media_type)
+
+    def availability_handler(endpoint: Endpoint) -> _Handler:
+        async def availability_query(request: Request) -> Response:
+            """fdsnws-availability: time spans of the archive's data, from the record index and
+            the listing (GET or POST)."""
+            submitted = time.time_ns()
+            body = await _body(request) if request.method == "POST" else None
+            items = request.query_params.multi_items()
+            parsed = await run_in_threadpool(parse_availability, endpoint, items, body)
+            rows = await run_in_threadpool(availability.answer, parsed)
+            if not rows:
+                return _no_data(request, origin, parsed.nodata, submitted)
+            text = render(parsed, rows, created=submitted)
+            return Response(text, media_type=MEDIA_TYPES[parsed.format])
+
+        availability_query.__name__ = endpoint.value
+        return availability_query
+
+    _availability_routes(api, origin, guarded, availability_handler)
 
     for service, query, wadl in (
         ("dataselect", dataselect_query, dataselect_wadl),
@@ -171,6 +203,47 @@ def router(
         )
         api.add_api_route(f"{base}/", _index(service), methods=["GET"], response_class=PlainTextResponse)
     return api
+
+
+def _availability_routes(
+    api: APIRouter,
+    origin: str,
+    guarded: Callable[[str, _Handler], _Handler],
+    handler: Callable[[Endpoint], _Handler],
+) -> None:
+    """``/availability/1/{extent,query}`` (GET, POST, HEAD), ``version``, ``application.wadl``."""
+    base = "/availability/1"
+    for endpoint in Endpoint:
+        path = f"{base}/{endpoint.value}"
+        for method in ("GET", "POST"):
+            api.add_api_route(
+                path,
+                guarded("availability", handler(endpoint)),
+                methods=[method],
+                response_class=Response,
+                operation_id=f"fdsnws_availability_{endpoint.value}_{method.lower()}",
+            )
+        api.add_api_route(
+            path, guarded("availability", handler(endpoint)), methods=["HEAD"], include_in_schema=False
+        )
+        api.add_api_route(
+            path, _methods(origin), methods=["OPTIONS", "PUT", "DELETE", "PATCH"], include_in_schema=False
+        )
+
+    async def availability_version() -> PlainTextResponse:
+        """The fdsnws-availability version."""
+        return PlainTextResponse(AVAILABILITY_VERSION)
+
+    api.add_api_route(
+        f"{base}/version", availability_version, methods=["GET"], response_class=PlainTextResponse
+    )
+    api.add_api_route(
+        f"{base}/application.wadl",
+        _wadl_route(availability_wadl, origin),
+        methods=["GET"],
+        response_class=Response,
+    )
+    api.add_api_route(f"{base}/", _index("availability"), methods=["GET"], response_class=PlainTextResponse)
 
 
 async def _version() -> PlainTextResponse:

@@ -26,11 +26,13 @@ class ObjectInfo:
     """What identifies one version of an object: its ``size`` in bytes, its ``etag`` (an
     opaque text that changes when the object does: S3's ETag without its quotes, a
     directory's modification time and size) and when it was last ``modified`` (ns since
-    the epoch). An index of a file is valid while both its size and ETag are unchanged."""
+    the epoch). An index of a file is valid while both its size and ETag are unchanged.
+    ``version_id``: S3's VersionId of the object in a versioned bucket (None elsewhere)."""
 
     size: int
     etag: str
     modified: int
+    version_id: str | None = None
 
 
 class Store(ABC):

@@ -93,6 +93,8 @@ class S3Store(Store):
         from botocore.config import Config
 
         self.bucket = bucket
+        self.region = region
+        self.endpoint_url = endpoint_url
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
         self.max_attempts = max_attempts
@@ -278,6 +280,7 @@ class S3Store(Store):
             size=int(head["ContentLength"]),
             etag=str(head.get("ETag", "")).strip('"'),
             modified=int(modified.timestamp() * 1_000_000) * 1000 if modified is not None else 0,
+            version_id=head.get("VersionId") or None,
         )
 
     def list(self, prefix: str) -> list[str]:
