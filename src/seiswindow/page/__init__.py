@@ -8,8 +8,8 @@
   that keeps the page on the app's origin (ReDoc's bundle hard-codes a logo on a CDN);
 - ``GET /docs`` (Swagger UI) is ``fastapi-offline``'s own (:func:`seiswindow.webapp.create_app`).
 
-Every page is sent with :data:`CSP`: a browser refuses anything from another origin instead of
-trying the network.
+``/`` and ``/redoc`` are sent with :data:`CSP`: a browser refuses anything from another origin
+instead of trying the network.
 """
 
 from __future__ import annotations
