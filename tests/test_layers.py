@@ -90,6 +90,8 @@ LAYERS: dict[str, int] = {
     "seiswindow.irisws.routes": 9,  # irisws-timeseries' FastAPI router
     "seiswindow.aws.": 9,
     "seiswindow.aws": 9,
+    "seiswindow.page.": 9,  # the pages for people (waveform browser, offline API docs)
+    "seiswindow.page": 9,
     "seiswindow.webapp": 9,
     "seiswindow.http": 10,
     "seiswindow.cli": 10,

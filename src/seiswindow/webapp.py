@@ -7,7 +7,9 @@ Routes:
   formats, ``?segments=true``, IRIS's processing steps ``?demean=true&bp=0.1-1``; ``Accept``
   and ``Accept-Encoding: gzip`` read by :mod:`seiswindow.negotiate`);
 - ``GET /health`` and ``GET /limits``: version, archive, limits;
-- ``GET /docs`` and ``/openapi.json``: the API, with the tutorial's request as example;
+- ``GET /docs`` (Swagger UI), ``/redoc`` and ``/openapi.json``: the API, with the tutorial's
+  request as example; their scripts are served by the app (``fastapi-offline``), no CDN;
+- ``GET /``: the waveform browser of :mod:`seiswindow.page` (and its files under ``/page/static``);
 - the FDSN web services of :mod:`seiswindow.fdsn`, when that package is present;
 - ``GET /irisws/timeseries/1/query``: IRIS's timeseries service (:mod:`seiswindow.irisws`).
 
@@ -34,6 +36,7 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Response as HttpResponse
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -46,6 +49,7 @@ from .extract import Extractor
 from .formats import FORMAT_NAMES
 from .irisws.routes import router as irisws_router
 from .negotiate import negotiate
+from .page import mount as mount_pages
 from .service import HTTP, Response, Service
 from .streambody import ClosingStreamingResponse
 
@@ -215,7 +219,10 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         yield
         service.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files of the package fastapi-offline, not from a CDN: /docs
+    # and /redoc work on a machine with no internet (issue 14).
+    app = FastAPIOffline(
+        redoc_url=None,  # seiswindow.page's, under a Content-Security-Policy
         title="seiswindow",
         version=version(),
         summary="Time windows of seismic waveforms from cloud archives, as the SCEDC tutorial's Lambda.",
@@ -286,6 +293,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
 
     _include_fdsn(app, service.extractor, settings)
     app.include_router(irisws_router(service.timeseries, max_bytes=settings.limits.max_response_bytes))
+    mount_pages(app, service)
     # One limit for every route, the FDSN ones included, checked while the body is read.
     app.add_middleware(
         BodyLimit,

@@ -16,13 +16,15 @@ import seiswindow.config
 from seiswindow.config import Settings
 from seiswindow.http import INVOCATIONS_PATH, create_app
 from seiswindow.model import Limits
+from seiswindow.page import ENVELOPE_PATH
 
 TEMPLATE_DATA = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE_DATA["Resources"]
 FUNCTION = RESOURCES["Function"]
-#: The local app's route that a deployment does not expose: the emulator's invoke path
-#: (Lambda itself is that).
-LOCAL_ONLY = {INVOCATIONS_PATH}
+#: The local app's routes that a deployment does not expose: the emulator's invoke path
+#: (Lambda itself is that) and the waveform page's envelope (the page is served by
+#: ``make serve`` / ``seiswindow serve``, not through Lambda: docs/service.md, "The page").
+LOCAL_ONLY = {INVOCATIONS_PATH, ENVELOPE_PATH}
 
 
 def test_cfn_lint_is_clean() -> None:
