@@ -69,6 +69,7 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.bulk $(BULK_ARGS)
+	$(BIN)/python -m benchmarks.indexread --reps 7 --out benchmarks/INDEXREAD.md
 
 ## bench-process: processed windows vs ObsPy on the tutorial's pipeline, import costs (docs/formats.md)
 .PHONY: bench-process

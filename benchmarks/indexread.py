@@ -196,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--coalesce", action="store_true", help="only the sweep of coalescing thresholds (indexed reads)"
     )
+    parser.add_argument(
+        "--out", type=Path, help="also write the tables here (make bench: benchmarks/INDEXREAD.md)"
+    )
     args = parser.parse_args(argv)
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     s3 = start_bench_s3(generate=True)
@@ -256,9 +259,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         s3.stop()
     data = default_data_root()
     samples = sorted((data / "scedc-pds").rglob("*.ms")) + sorted((data / "ncedc-pds").rglob("*.D.*"))
-    print("\n".join(["", *interpolation_error(samples)]))
-    print(f"\n{day_file.key}: {day_file.size / 1e6:.1f} MB; shaping: 20 ms per request, 100 MB/s\n")
-    print("\n".join(lines))
+    text = "\n".join(
+        [
+            "## Reads through the record index (issue 11), side by side with the tutorial",
+            "",
+            f"`python -m benchmarks.indexread {' '.join(argv or sys.argv[1:])}`, "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: docs/index.md says what each system is.",
+            "",
+            *interpolation_error(samples),
+            "",
+            f"{day_file.key}: {day_file.size / 1e6:.1f} MB; shaping: 20 ms per request, 100 MB/s",
+            "",
+            *lines,
+        ]
+    )
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
     return 0
 
 
