@@ -102,13 +102,14 @@ def _ours_api(bucket: str) -> Answer:
     """Ours through the Python API, as a service holds it: one extractor for the process.
     Its cache of file indexes is emptied before every run, so each run pays the whole
     search (first record, probes, records), as a first request does."""
-    from seiswindow import Extractor, Settings, open_archive
+    from seiswindow import Settings
     from seiswindow._api import as_windows
+    from seiswindow.config import open_extractor
     from seiswindow.encode import encode_json
     from seiswindow.locate import FileIndexCache
 
     settings = Settings.from_env(archive=f"s3://{bucket}")
-    extractor = Extractor(open_archive(settings), limits=settings.limits, max_workers=settings.max_workers)
+    extractor = open_extractor(settings)  # the shipped defaults: the 2-round search on S3
 
     def answer(request: dict[str, Any]) -> bytes:
         extractor.locator.cache = FileIndexCache()
