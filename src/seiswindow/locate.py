@@ -493,6 +493,19 @@ class Locator:
         index.learn(headers)
         return headers, screened.left_out, sorted(bad + screened.bad, key=lambda b: b.offset)
 
+    def _scan_whole(self, data: bytes) -> tuple[list[RecordHeader], list[BadRecord]]:
+        """The records of a whole file, at the archive's usual length or, when the first
+        record says another, at that one: whichever parses more records. The first
+        record's own length is not trusted alone (a damaged record can claim any length
+        and would misread every record after it), nor the hint (a station-day object of
+        another archive may use 4096-byte records)."""
+        hinted = scan_records(data, offset=0, reclen=self.record_length)
+        own = detect_record_length(data[:_HEAD_BYTES])
+        if own is None or own == self.record_length:
+            return hinted
+        other = scan_records(data, offset=0, reclen=own)
+        return other if len(other[0]) > len(hinted[0]) else hinted
+
     # -- fallback ---------------------------------------------------------------------
 
     def read_channel(
@@ -561,9 +574,7 @@ class Locator:
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
         if self.on_whole is not None:
             self.on_whole(key, chunk.data)
-        # The archive's usual length is a hint: the first record's own length wins.
-        reclen = detect_record_length(chunk.data[:_HEAD_BYTES]) or self.record_length
-        parsed, bad = scan_records(chunk.data, offset=0, reclen=reclen)
+        parsed, bad = self._scan_whole(chunk.data)
         ends_clean = bool(parsed) and parsed[-1].offset + parsed[-1].reclen == len(chunk.data)
         screened = screen(parsed, last_offset=parsed[-1].offset if ends_clean else None)
         bad = sorted(bad + screened.bad, key=lambda b: b.offset)
