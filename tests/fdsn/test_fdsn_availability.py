@@ -160,8 +160,6 @@ def test_query_of_a_sample_file_is_obspys_trace(
     (trace,) = read(str(path))
     # The latest sample is the last record's (libmseed's, mseedindex's): ObsPy's merged trace
     # extrapolates its end from the first record, microseconds away when the clock drifts.
-    reclen = get_record_information(str(path))["record_length"]
-    (last,) = read(io.BytesIO(path.read_bytes()[-reclen:]))
     stats = trace.stats
     expected = [
         [
@@ -172,7 +170,7 @@ def test_query_of_a_sample_file_is_obspys_trace(
             stats.mseed.dataquality,
             repr(stats.sampling_rate),
             str(stats.starttime),
-            str(last.stats.endtime),
+            str(last_record_end(path)),
         ]
     ]
     assert text_rows(answer.text) == expected
@@ -302,25 +300,33 @@ def test_a_day_not_indexed_is_answered_from_the_listing_and_marked(
     assert "listed" not in indexed_only["datasources"][0]
 
 
-def test_without_an_index_the_listing_answers(scedc_url: str, shared_data: Path) -> None:
-    answer = get(
-        scedc_url, "query", net="CI", sta="CCA", cha="BHN", start="2022-01-02T06:00:00", end="2022-01-04"
-    )
-    day = read(str(shared_data / "scedc-pds" / SCEDC / "2022_002/CICCA__BHN___2022002.ms"))[0]
-    assert text_rows(answer.text) == [
-        [
-            "CI",
-            "CCA",
-            "--",
-            "BHN",
-            day.stats.mseed.dataquality,
-            "40.0",
-            "2022-01-02T06:00:00.000000Z",
-            "2022-01-02T23:59:59.975000Z",
-        ]
-    ]
-    assert "# listed, not indexed" in answer.text
-    open_ended = get(scedc_url, "query", net="CI", sta="CCA", cha="BHN")
+def last_record_end(path: Path) -> UTCDateTime:
+    """ObsPy's end of the file's last record, read alone."""
+    reclen = get_record_information(str(path))["record_length"]
+    (last,) = read(io.BytesIO(path.read_bytes()[-reclen:]))
+    return last.stats.endtime
+
+
+@pytest.mark.parametrize(
+    ("station", "channel", "key"),
+    [("CCA", "BHN", "2022_002/CICCA__BHN___2022002.ms"), ("FOX2", "LHZ", "2022_002/CIFOX2_LHZ___2022002.ms")],
+)
+def test_without_an_index_the_listing_answers(
+    scedc_url: str, shared_data: Path, station: str, channel: str, key: str
+) -> None:
+    """A listed day file: one span from its first record's first sample to its last record's
+    last sample (FOX2 holds only 22:55-23:59), clipped to the request, marked."""
+    path = shared_data / "scedc-pds" / SCEDC / key
+    (trace,) = read(str(path))
+    params = {"net": "CI", "sta": station, "cha": channel, "end": "2022-01-04"}
+    whole = get(scedc_url, "query", start="2022-01-01", **params)
+    expected = [str(trace.stats.starttime), str(last_record_end(path))]
+    codes = ["CI", station, "--", channel, trace.stats.mseed.dataquality, repr(trace.stats.sampling_rate)]
+    assert text_rows(whole.text) == [codes + expected]
+    assert "# listed, not indexed" in whole.text
+    clipped = get(scedc_url, "query", start="2022-01-02T23:00:00", **params)
+    assert text_rows(clipped.text) == [codes + ["2022-01-02T23:00:00.000000Z", expected[1]]]
+    open_ended = get(scedc_url, "query", net="CI", sta=station, cha=channel)
     assert open_ended.status_code == 400 and "starttime" in open_ended.text
 
 
@@ -378,9 +384,22 @@ def test_version_and_wadl(gap_url: str) -> None:
 # -- ROVER -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("served", ["scedc_index", "scedc_url"])
+@pytest.mark.parametrize(
+    ("served", "station", "channel", "key"),
+    [
+        ("scedc_index", "CCA", "BHN", "2022_002/CICCA__BHN___2022002.ms"),
+        ("scedc_url", "CCA", "BHN", "2022_002/CICCA__BHN___2022002.ms"),
+        ("scedc_url", "FOX2", "LHZ", "2022_002/CIFOX2_LHZ___2022002.ms"),  # a partial day, listed
+    ],
+)
 def test_rover_retrieves_a_day(
-    served: str, request: pytest.FixtureRequest, shared_data: Path, tmp_path: Path
+    served: str,
+    station: str,
+    channel: str,
+    key: str,
+    request: pytest.FixtureRequest,
+    shared_data: Path,
+    tmp_path: Path,
 ) -> None:
     """EarthScope's ROVER asks the availability service (POST, merge=samplerate,quality),
     downloads from dataselect, indexes with mseedindex and checks again until nothing is
@@ -411,7 +430,7 @@ def test_rover_retrieves_a_day(
         + "\n"
     )
     lines = tmp_path / "request.txt"
-    lines.write_text("CI CCA -- BHN 2022-01-02T00:00:00 2022-01-03T00:00:00\n")
+    lines.write_text(f"CI {station} -- {channel} 2022-01-02T00:00:00 2022-01-03T00:00:00\n")
     # Output to a file, not a pipe: ROVER always starts its progress web process (`rover web`,
     # a new session that exits on its own), which inherits stdout and would hold a pipe open.
     log = tmp_path / "rover.out"
@@ -428,8 +447,8 @@ def test_rover_retrieves_a_day(
     assert done.returncode == 0, said
     assert "made no downloads and had no errors, we are complete" in said
     assert "A total of 1 downloads were made, with 0 errors" in said
-    got = read(str(tmp_path / "data" / "CI" / "2022" / "002" / "CCA.CI.2022.002"))
-    archive = read(str(shared_data / "scedc-pds" / SCEDC / "2022_002/CICCA__BHN___2022002.ms"))
+    got = read(str(tmp_path / "data" / "CI" / "2022" / "002" / f"{station}.CI.2022.002"))
+    archive = read(str(shared_data / "scedc-pds" / SCEDC / key))
     archive.trim(UTCDateTime(2022, 1, 2), UTCDateTime(2022, 1, 3))
     got.merge()
     archive.merge()

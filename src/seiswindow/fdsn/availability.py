@@ -8,17 +8,17 @@ Two sources, one merge:
   the records disagree), its quality (the publication version: R 1, D 2, Q 3, M 4) and its
   ``updated`` time. Exact, to the sample.
 - **the archive's listing**, for the channel-days whose day file is not indexed (or when no
-  index is configured): a day file is taken to cover its whole UTC day, from 00:00 to the
-  next midnight less one sample period; its rate and quality are read from its first record header (one ranged
-  read), its update time from its object's modification time. Such rows are marked
-  ``listed``: their gaps and the true ends of a partial day are not known.
+  index is configured): a day file is taken to hold one span, from its first record's first
+  sample to its last record's last sample (two ranged reads: the first 256 bytes and the last
+  record; the rate and quality are the first record's, the update time the object's
+  modification time). Such rows are marked ``listed``: gaps inside the file are not seen.
 
 Spans are clipped to the selection's times, then grouped by channel, quality and rate (a
 group across qualities or rates when ``merge`` says so), sorted and joined: a span that
 starts within half a sample period of one period after the previous one's last sample is
 contiguous (libmseed's tolerance) and joins it, across rows and day files; spans
 separated by at most ``mergegaps`` seconds join too; overlapping spans join only with
-``merge=overlap`` (a whole-day listed span joins whatever it touches). The listing needs
+``merge=overlap`` (a listed span joins whatever it touches). The listing needs
 both times of a selection (its days are listed one by one); with an index, a selection
 open in time is answered from the index alone.
 """
@@ -52,6 +52,8 @@ MAX_LISTED_DAYS = 400
 _NS_PER_DAY = 86_400 * NS_PER_S
 _PROBE_BYTES = 256
 _VERSION_QUALITY = {1: "R", 2: "D", 3: "Q", 4: "M"}
+#: What a listed day file's first and last records say: quality, rate, modified, first and last sample.
+_Probe = tuple[str, float, int, int, int]
 
 
 def quality_of(version: int) -> str:
@@ -151,7 +153,7 @@ class AvailabilityService:
         self.layout = layout
         self.catalog = catalog
         self.index = index
-        self._probed: Cache[str, tuple[str, float, int]] = Cache(maxsize=4096, ttl=3600.0)
+        self._probed: Cache[str, _Probe] = Cache(maxsize=4096, ttl=3600.0)
 
     def answer(self, request: AvailabilityRequest) -> list[Datasource]:
         """The rows of the answer, sorted and limited (empty: no data).
@@ -279,17 +281,14 @@ class AvailabilityService:
                 files.append((nslc, day, self.layout.key(nslc, day)))
         indexed = self._indexed_files([key for *_, key in files])
         found = []
-        for nslc, day, key in files:
+        for nslc, _day, key in files:
             if key in indexed:
                 continue
             probe = self._probe(key)
             if probe is None:
                 continue
-            quality, rate, modified = probe
-            # The day's samples: from midnight to one sample period before the next midnight.
-            begin = day_start(day)
-            period = round(NS_PER_S / rate) if rate > 0 else 0
-            clipped = _clip(begin, begin + _NS_PER_DAY - period, selection)
+            quality, rate, modified, first_sample, last_sample = probe
+            clipped = _clip(first_sample, last_sample, selection)
             if clipped is None:
                 continue
             found.append(Evidence(nslc, quality, rate, clipped[0], clipped[1], modified, listed=True))
@@ -316,8 +315,9 @@ class AvailabilityService:
         names = {filename_of(self.store, key): key for key in keys}
         return {names[name] for name in self.index.identities(names)}
 
-    def _probe(self, key: str) -> tuple[str, float, int] | None:
-        """``(quality, rate, modified)`` of a day file: its first record's header and its
+    def _probe(self, key: str) -> _Probe | None:
+        """``(quality, rate, modified, first sample, last sample)`` of a day file: its first
+        record's header, its last record's (the file's last ``reclen`` bytes) and its
         object's modification time (cached); None when it vanished or holds no record.
 
         Raises:
@@ -330,10 +330,13 @@ class AvailabilityService:
             info = self.store.stat(key)
             data = self.store.get_range(key, start=0, end=_PROBE_BYTES).data
             reclen = detect_record_length(data) or self.layout.record_length
-            header = parse_header(data, offset=0, reclen=reclen)
+            first = parse_header(data, offset=0, reclen=reclen)
+            tail = self.store.get_suffix(key, length=reclen)
+            last = parse_header(tail.data, offset=tail.offset, reclen=reclen)
         except (NoSuchKey, DataError):
             return None
-        found = (quality_of(header.version), float(f"{header.sampling_rate:.6g}"), info.modified)
+        rate = float(f"{first.sampling_rate:.6g}")
+        found = (quality_of(first.version), rate, info.modified, first.start, max(first.end, last.end))
         self._probed.put(key, found)
         return found
 
