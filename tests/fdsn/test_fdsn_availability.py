@@ -373,6 +373,15 @@ def test_nodata(gap_url: str) -> None:
 
 def test_version_and_wadl(gap_url: str) -> None:
     assert httpx.get(f"{gap_url}{AVAILABILITY}/version").text == "1.0.0"
+    assert httpx.get(f"{gap_url}{AVAILABILITY}/").text.startswith(
+        "fdsnws-availability 1.0.0 (seiswindow): extent, query"
+    )
+    head = httpx.head(
+        f"{gap_url}{AVAILABILITY}/extent", params={"net": "XX", "start": "2024-01-01", "end": "2024-01-02"}
+    )
+    assert head.status_code == 200 and head.content == b""
+    options = httpx.options(f"{gap_url}{AVAILABILITY}/query")
+    assert options.status_code == 204 and "POST" in options.headers["allow"]
     wadl = ET.fromstring(httpx.get(f"{gap_url}{AVAILABILITY}/application.wadl").content)
     ns = {"w": "http://wadl.dev.java.net/2009/02"}
     paths = [r.get("path") for r in wadl.iterfind(".//w:resource", ns)]

@@ -235,7 +235,15 @@ def _availability_routes(
         methods=["GET"],
         response_class=Response,
     )
-    api.add_api_route(f"{base}/", _index("availability"), methods=["GET"], response_class=PlainTextResponse)
+
+    async def availability_index() -> PlainTextResponse:
+        """What the service is and where its description is."""
+        return PlainTextResponse(
+            f"fdsnws-availability {AVAILABILITY_VERSION} (seiswindow): "
+            "extent, query, version, application.wadl\n"
+        )
+
+    api.add_api_route(f"{base}/", availability_index, methods=["GET"], response_class=PlainTextResponse)
 
 
 async def _version() -> PlainTextResponse:
