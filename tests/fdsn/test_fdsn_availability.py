@@ -60,10 +60,15 @@ def serve_indexed(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def scedc_index(s3proxy: S3Proxy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service on the SCEDC sample bucket with an index of every 2022 file but one."""
+def scedc_index(
+    s3proxy: S3Proxy, station_table: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The service on the SCEDC sample bucket with an index of every 2022 file but one (and
+    the station table of the stations without StationXML)."""
     db = tmp_path_factory.mktemp("index") / "timeseries.sqlite"
-    settings = Settings(archive="s3://scedc-pds", endpoint_url=s3proxy.url, index=str(db))
+    settings = Settings(
+        archive="s3://scedc-pds", endpoint_url=s3proxy.url, index=str(db), stations=str(station_table)
+    )
     archive = open_archive(settings)
     keys = [k for k in archive.store.list(f"{SCEDC}/") if k != UNINDEXED]
     with IndexStore(db) as store:
@@ -105,6 +110,20 @@ def gap_url(gap_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with IndexStore(db) as store:
         build_index(archive.store, archive.store.list("continuous_waveforms/"), store)
     with serve_indexed(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def mseedindex_url(gap_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service on the gap archive with an index EarthScope's mseedindex wrote (no
+    summary table, no object identities), one file per run as its 3.0.8 needs."""
+    db = tmp_path_factory.mktemp("mseedindex") / "timeseries.sqlite"
+    binary = Path(sys.executable).parent / "mseedindex"
+    for path in sorted(gap_archive.rglob("*.ms")):
+        subprocess.run(
+            [str(binary), "-sqlite", str(db), str(path)], check=True, capture_output=True, timeout=120
+        )
+    with serve_indexed(Settings(archive=str(gap_archive), index=str(db))) as url:
         yield url
 
 
@@ -181,6 +200,14 @@ def test_query_spans_are_obspys_gaps(gap_url: str, gap_archive: Path) -> None:
     spans = [(row[6], row[7]) for row in text_rows(answer.text)]
     assert spans == obspy_spans(gap_files(gap_archive, "BHZ"))
     assert len(spans) == 3  # two gaps; the two days joined at midnight
+
+
+def test_an_index_mseedindex_wrote_answers_alike(mseedindex_url: str, gap_archive: Path) -> None:
+    answer = get(
+        mseedindex_url, "query", net="XX", sta="GAP", cha="BHZ", start="2024-01-01", end="2024-01-03"
+    )
+    assert [(row[6], row[7]) for row in text_rows(answer.text)] == obspy_spans(gap_files(gap_archive, "BHZ"))
+    assert "listed" not in answer.text  # its rows name the files: none is answered from the listing
 
 
 def test_extent_is_obspys_start_end_and_span_count(gap_url: str, gap_archive: Path) -> None:
@@ -328,6 +355,44 @@ def test_without_an_index_the_listing_answers(
     assert text_rows(clipped.text) == [codes + ["2022-01-02T23:00:00.000000Z", expected[1]]]
     open_ended = get(scedc_url, "query", net="CI", sta=station, cha=channel)
     assert open_ended.status_code == 400 and "starttime" in open_ended.text
+
+
+# -- fdsnws-station matchtimeseries ---------------------------------------------------------
+
+
+def test_matchtimeseries_with_an_index_needs_samples_in_the_span(
+    scedc_index: str, scedc_table_url: str, shared_data: Path
+) -> None:
+    """CI.FOX2's day file holds 22:55-23:59 only: with the index, a span ending a minute
+    before ObsPy's first sample matches no channel, one ending a minute after does; without
+    an index, the day file alone matches both."""
+    (trace,) = read(str(shared_data / "scedc-pds" / SCEDC / "2022_002/CIFOX2_LHZ___2022002.ms"))
+    first = trace.stats.starttime
+
+    def channels(base: str, end: UTCDateTime) -> httpx.Response:
+        params = {
+            "net": "CI",
+            "sta": "FOX2",
+            "level": "channel",
+            "format": "text",
+            "matchtimeseries": "true",
+            "start": "2022-01-02T00:00:00",
+            "end": str(end),
+        }
+        return httpx.get(f"{base}/fdsnws/station/1/query", params=params, timeout=60)
+
+    assert channels(scedc_index, first - 60).status_code == 204
+    after = channels(scedc_index, first + 60)
+    assert after.status_code == 200 and "|FOX2||LHZ|" in after.text
+    assert channels(scedc_table_url, first - 60).status_code == 200
+    # A day not indexed (CI.WBM 2022-01-03) matches from its listed extent.
+    wbm = {"net": "CI", "sta": "WBM", "level": "channel", "format": "text", "matchtimeseries": "true"}
+    listed = httpx.get(
+        f"{scedc_index}/fdsnws/station/1/query",
+        params={**wbm, "start": "2022-01-03T10:00:00", "end": "2022-01-03T11:00:00"},
+        timeout=60,
+    )
+    assert listed.status_code == 200 and "|WBM||LHZ|" in listed.text
 
 
 # -- protocol ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ open in time is answered from the index alone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from collections import defaultdict
@@ -43,6 +44,7 @@ from ..store import Store
 from ..tsindex import IndexStore
 from .availrequest import AvailabilityRequest, Endpoint, OrderBy
 from .catalog import ChannelCatalog
+from .codes import CodePattern
 from .request import Selection
 
 __all__ = ["MAX_LISTED_DAYS", "AvailabilityService", "Datasource", "Evidence", "join_spans", "quality_of"]
@@ -174,6 +176,21 @@ class AvailabilityService:
         rows = self._group(evidence, request)
         return _limit(_order(rows, request.order), request)
 
+    def holds(self, nslc: Nslc, start: int, end: int) -> bool:
+        """Whether the archive holds a sample of ``nslc`` in ``[start, end]`` (ns): from the
+        index's spans, and the listed extent of day files not indexed (``matchtimeseries``
+        with an index: data in the span, not merely a day file on its days).
+
+        Raises:
+            RequestError: the span is longer than :data:`MAX_LISTED_DAYS` days.
+            ArchiveError: the index or the store cannot be read.
+        """
+        net, sta, loc, cha = ((CodePattern.parse(code),) for code in nslc)
+        selection = Selection(net, sta, loc, cha, start=start, end=end)
+        if self.index is not None and self._from_index(selection):
+            return True
+        return bool(self._from_listing(selection))
+
     # -- grouping -------------------------------------------------------------------------
 
     def _group(self, evidence: list[Evidence], request: AvailabilityRequest) -> list[Datasource]:
@@ -208,7 +225,7 @@ class AvailabilityService:
         path = self.index.path
         found: list[Evidence] = []
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            with contextlib.closing(self._connect()) as db:
                 for nslc in self._indexed_channels(db, selection):
                     found += self._channel_spans(db, nslc, selection)
         except sqlite3.Error as exc:
@@ -216,7 +233,14 @@ class AvailabilityService:
         return found
 
     def _indexed_channels(self, db: sqlite3.Connection, selection: Selection) -> list[Nslc]:
-        rows = db.execute("SELECT network,station,location,channel,earliest,latest FROM tsindex_summary")
+        rows = db.execute(
+            "SELECT network,station,location,channel,earliest,latest FROM tsindex_summary"
+        ).fetchall()
+        if not rows:  # a database mseedindex wrote has no summary: the channels from the rows
+            rows = db.execute(
+                "SELECT network,station,location,channel,min(starttime),max(endtime) FROM tsindex "
+                "GROUP BY network,station,location,channel"
+            ).fetchall()
         channels = set()
         for net, sta, loc, cha, earliest, latest in rows:
             nslc = Nslc(str(net), str(sta), str(loc), str(cha))
@@ -313,7 +337,25 @@ class AvailabilityService:
         if self.index is None or not keys:
             return set()
         names = {filename_of(self.store, key): key for key in keys}
-        return {names[name] for name in self.index.identities(names)}
+        found = set(self.index.identities(names))
+        # Files mseedindex indexed have rows but no identity (seiswindow_object is ours).
+        wanted = sorted(set(names) - found)
+        try:
+            with contextlib.closing(self._connect()) as db:
+                for begin in range(0, len(wanted), 500):  # SQLite's bound on host parameters
+                    part = wanted[begin : begin + 500]
+                    marks = ",".join("?" * len(part))
+                    query = f"SELECT DISTINCT filename FROM tsindex WHERE filename IN ({marks})"
+                    found.update(str(name) for (name,) in db.execute(query, part))
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot read the index {self.index.path}: {exc}") from exc
+        return {names[name] for name in found}
+
+    def _connect(self) -> sqlite3.Connection:
+        """A read-only connection to the index, one per request (cheap): the store's own
+        connection stays free for its writes."""
+        assert self.index is not None
+        return sqlite3.connect(f"{self.index.path.resolve().as_uri()}?mode=ro", uri=True)
 
     def _probe(self, key: str) -> _Probe | None:
         """``(quality, rate, modified, first sample, last sample)`` of a day file: its first

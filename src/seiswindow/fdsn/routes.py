@@ -99,10 +99,15 @@ def router(
         day_files = None
     else:
         day_files = DayFileStations(archive.store, archive.layout, catalog, table)
-    station = StationService(
-        archive.store, root=station_root, layout=archive.layout, catalog=catalog, day_files=day_files
-    )
     availability = AvailabilityService(archive.store, archive.layout, catalog, extractor.index)
+    station = StationService(
+        archive.store,
+        root=station_root,
+        layout=archive.layout,
+        catalog=catalog,
+        day_files=day_files,
+        availability=availability,
+    )
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
     origin = (public_url or "").rstrip("/")

@@ -32,6 +32,7 @@ from ..errors import DataError, LimitExceeded, NoSuchKey, RequestError
 from ..model import Nslc
 from ..nstime import format_time
 from ..store import Store
+from .availability import AvailabilityService
 from .catalog import ChannelCatalog, span_days
 from .dayfiles import DayFileStations
 from .request import Level, Selection, StationRequest
@@ -76,6 +77,9 @@ class StationService:
             listing per day and network; more: 413).
         day_files: builds entries of stations with day files but no StationXML, from the
             operator's station table (None: such stations are not listed).
+        availability: with a record index, ``matchtimeseries=true`` keeps the channels that
+            have samples in the span (the index's spans, and the first-to-last-sample extent
+            of day files not indexed) instead of those with a day file on its days.
     """
 
     def __init__(
@@ -92,8 +96,10 @@ class StationService:
         catalog: ChannelCatalog | None = None,
         max_match_days: int = 366,
         day_files: DayFileStations | None = None,
+        availability: AvailabilityService | None = None,
     ) -> None:
         self.store = store
+        self.availability = availability
         self.day_files = day_files
         self.catalog = catalog
         self.max_match_days = max_match_days
@@ -169,6 +175,15 @@ class StationService:
                     "ask for a shorter span",
                     field="endtime",
                 )
+
+        availability = self.availability
+        if availability is not None and availability.index is not None:
+
+            def has_samples(nslc: Nslc, selection: Selection) -> bool:
+                assert selection.start is not None and selection.end is not None
+                return availability.holds(nslc, selection.start, selection.end)
+
+            return has_samples
 
         def has_data(nslc: Nslc, selection: Selection) -> bool:
             assert selection.start is not None and selection.end is not None
