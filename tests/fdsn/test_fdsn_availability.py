@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 import pytest
 from fastapi import FastAPI
-from obspy import Stream, UTCDateTime, read
+from obspy import Stream, UTCDateTime, read, read_inventory
 from obspy.io.mseed.util import get_record_information
 
 from seiswindow.archive import ScedcLayout
@@ -393,6 +393,34 @@ def test_matchtimeseries_with_an_index_needs_samples_in_the_span(
         timeout=60,
     )
     assert listed.status_code == 200 and "|WBM||LHZ|" in listed.text
+
+
+@pytest.mark.parametrize("served", ["scedc_index", "scedc_url"])
+def test_includeavailability_gives_channel_extents(
+    served: str, request: pytest.FixtureRequest, shared_data: Path
+) -> None:
+    """CI.WBM..LHZ over three days (with the index: days 1-2 indexed, day 3 listed; without:
+    all listed): ObsPy reads the extent as the first file's first sample and the last
+    file's last record's end."""
+    base = request.getfixturevalue(served)
+    params = {
+        "net": "CI",
+        "sta": "WBM",
+        "cha": "LHZ",
+        "level": "channel",
+        "includeavailability": "true",
+        "start": "2022-01-01",
+        "end": "2022-01-04",
+    }
+    answer = httpx.get(f"{base}/fdsnws/station/1/query", params=params, timeout=60)
+    assert answer.status_code == 200, answer.text
+    channels = read_inventory(io.BytesIO(answer.content)).select(channel="LHZ")[0][0].channels
+    (first,) = read(str(shared_data / "scedc-pds" / SCEDC / "2022_001/CIWBM__LHZ___2022001.ms"))
+    expected = (first.stats.starttime, last_record_end(shared_data / "scedc-pds" / UNINDEXED))
+    assert channels
+    assert [(c.data_availability.start, c.data_availability.end) for c in channels] == [expected] * len(
+        channels
+    )
 
 
 # -- protocol ----------------------------------------------------------------------------------

@@ -176,6 +176,23 @@ class AvailabilityService:
         rows = self._group(evidence, request)
         return _limit(_order(rows, request.order), request)
 
+    def extent(self, nslc: Nslc, start: int | None, end: int | None) -> tuple[int, int] | None:
+        """The first and last sample of ``nslc`` in ``[start, end]`` (ns; None: open), as
+        ``/extent`` answers it; None when there is none.
+
+        Raises:
+            RequestError: a time is open and there is no index, or the span is too long
+                for the listing.
+            ArchiveError: the index or the store cannot be read.
+        """
+        net, sta, loc, cha = ((CodePattern.parse(code),) for code in nslc)
+        selection = Selection(net, sta, loc, cha, start=start, end=end)
+        found = self._from_index(selection) if self.index is not None else []
+        found += self._from_listing(selection)
+        if not found:
+            return None
+        return min(e.start for e in found), max(e.end for e in found)
+
     def holds(self, nslc: Nslc, start: int, end: int) -> bool:
         """Whether the archive holds a sample of ``nslc`` in ``[start, end]`` (ns): from the
         index's spans, and the listed extent of day files not indexed (``matchtimeseries``

@@ -142,6 +142,8 @@ class StationService:
         networks = _select(documents, request, depth, has_data)
         if not networks:
             return None
+        if request.include_availability and not text and depth.depth >= Level.CHANNEL.depth:
+            self._add_availability(networks, request)
         if text:
             lines = text_lines(networks, request.level.value)
             return StationAnswer(("\n".join(lines) + "\n").encode("utf-8"), TEXT_MEDIA_TYPE)
@@ -190,6 +192,40 @@ class StationService:
             return catalog.holds(nslc, selection.start, selection.end)
 
         return has_data
+
+    def _add_availability(self, networks: list[ET.Element], request: StationRequest) -> None:
+        """Give every channel of ``networks`` a ``DataAvailability`` ``Extent``: its first
+        and last sample in the request's span (the union of its selections' times), from
+        the record index and the listing (:mod:`seiswindow.fdsn.availability`); a channel
+        without data in the span gets none.
+
+        Raises:
+            RequestError: no waveform archive, or a time is open and there is no index.
+            ArchiveError: the index or the store cannot be read.
+        """
+        availability = self.availability
+        starts = [s.start for s in request.selections]
+        ends = [s.end for s in request.selections]
+        start = None if None in starts else min(t for t in starts if t is not None)
+        end = None if None in ends else max(t for t in ends if t is not None)
+        if availability is None or (availability.index is None and (start is None or end is None)):
+            raise RequestError(
+                "includeavailability=true needs starttime and endtime: without a record index the "
+                "extents are read from the day files of the span",
+                field="includeavailability",
+            )
+        for network in networks:
+            for station in network.findall(tag("Station")):
+                for channel in station.findall(tag("Channel")):
+                    nslc = Nslc(
+                        network.get("code", ""),
+                        station.get("code", ""),
+                        channel.get("locationCode", "").strip(),
+                        channel.get("code", ""),
+                    )
+                    found = availability.extent(nslc, start, end)
+                    if found is not None:
+                        _insert_availability(channel, *found)
 
     # -- which files -------------------------------------------------------------------
 
@@ -267,6 +303,24 @@ class StationService:
 
 
 # -- filtering -----------------------------------------------------------------------------
+
+
+#: What a ``DataAvailability`` element follows in a node (StationXML ``BaseNodeType``).
+_BEFORE_AVAILABILITY = ("Description", "Identifier", "Comment")
+
+
+def _insert_availability(channel: ET.Element, start: int, end: int) -> None:
+    """Put ``<DataAvailability><Extent start end/></DataAvailability>`` where the schema
+    wants it: after the channel's Description, Identifiers and Comments."""
+    for old in channel.findall(tag("DataAvailability")):
+        channel.remove(old)
+    element = ET.Element(tag("DataAvailability"))
+    ET.SubElement(element, tag("Extent"), start=format_time(start), end=format_time(end))
+    before = {tag(name) for name in _BEFORE_AVAILABILITY}
+    position = 0
+    while position < len(channel) and channel[position].tag in before:
+        position += 1
+    channel.insert(position, element)
 
 
 def _copy_without(element: ET.Element, *names: str) -> ET.Element:
