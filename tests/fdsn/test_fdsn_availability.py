@@ -357,6 +357,20 @@ def test_without_an_index_the_listing_answers(
     assert open_ended.status_code == 400 and "starttime" in open_ended.text
 
 
+def test_a_listed_day_costs_a_listing_a_head_and_two_small_reads(fresh_scedc_url: str, s3: S3Proxy) -> None:
+    """Without an index, a day file's span costs one LIST of its day, one HEAD and two
+    ranged GETs (its first 256 bytes, its last record); asked again, nothing (cached)."""
+    params = {"net": "CI", "sta": "CCA", "cha": "BHN", "start": "2022-01-02", "end": "2022-01-03"}
+    assert get(fresh_scedc_url, "query", **params).status_code == 200
+    methods = sorted((r.method, "list-type" in r.query) for r in s3.records)
+    print(f"\nlisted day: {len(methods)} S3 requests, {s3.total_bytes()} bytes read")
+    assert methods == [("GET", False), ("GET", False), ("GET", True), ("HEAD", False)]
+    assert s3.total_bytes() <= 256 + 512 + 4096  # the two reads, and the listing's XML
+    s3.reset()
+    assert get(fresh_scedc_url, "query", **params).status_code == 200
+    assert s3.count() == 0
+
+
 # -- fdsnws-station matchtimeseries ---------------------------------------------------------
 
 
