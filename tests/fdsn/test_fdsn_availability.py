@@ -371,6 +371,17 @@ def test_a_listed_day_costs_a_listing_a_head_and_two_small_reads(fresh_scedc_url
     assert s3.count() == 0
 
 
+def test_a_listed_file_with_gaps_is_one_span(gap_archive: Path) -> None:
+    """What the listing cannot see: without an index, the gap file is one span, from ObsPy's
+    first sample to its last (the gaps are there in the indexed answer, above)."""
+    spans = obspy_spans(gap_files(gap_archive, "BHZ")[:1])
+    with serve_indexed(Settings(archive=str(gap_archive))) as url:
+        answer = get(url, "query", net="XX", sta="GAP", cha="BHZ", start="2024-01-01", end="2024-01-02")
+    assert len(spans) == 3
+    assert [(row[6], row[7]) for row in text_rows(answer.text)] == [(spans[0][0], spans[-1][1])]
+    assert "# listed, not indexed" in answer.text
+
+
 # -- fdsnws-station matchtimeseries ---------------------------------------------------------
 
 
