@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 import pytest
 from fastapi import FastAPI
-from obspy import Stream, UTCDateTime, read
+from obspy import Stream, UTCDateTime, read, read_inventory
 from obspy.io.mseed.util import get_record_information
 
 from seiswindow.archive import ScedcLayout
@@ -60,10 +60,15 @@ def serve_indexed(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def scedc_index(s3proxy: S3Proxy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service on the SCEDC sample bucket with an index of every 2022 file but one."""
+def scedc_index(
+    s3proxy: S3Proxy, station_table: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The service on the SCEDC sample bucket with an index of every 2022 file but one (and
+    the station table of the stations without StationXML)."""
     db = tmp_path_factory.mktemp("index") / "timeseries.sqlite"
-    settings = Settings(archive="s3://scedc-pds", endpoint_url=s3proxy.url, index=str(db))
+    settings = Settings(
+        archive="s3://scedc-pds", endpoint_url=s3proxy.url, index=str(db), stations=str(station_table)
+    )
     archive = open_archive(settings)
     keys = [k for k in archive.store.list(f"{SCEDC}/") if k != UNINDEXED]
     with IndexStore(db) as store:
@@ -105,6 +110,20 @@ def gap_url(gap_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with IndexStore(db) as store:
         build_index(archive.store, archive.store.list("continuous_waveforms/"), store)
     with serve_indexed(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def mseedindex_url(gap_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service on the gap archive with an index EarthScope's mseedindex wrote (no
+    summary table, no object identities), one file per run as its 3.0.8 needs."""
+    db = tmp_path_factory.mktemp("mseedindex") / "timeseries.sqlite"
+    binary = Path(sys.executable).parent / "mseedindex"
+    for path in sorted(gap_archive.rglob("*.ms")):
+        subprocess.run(
+            [str(binary), "-sqlite", str(db), str(path)], check=True, capture_output=True, timeout=120
+        )
+    with serve_indexed(Settings(archive=str(gap_archive), index=str(db))) as url:
         yield url
 
 
@@ -160,8 +179,6 @@ def test_query_of_a_sample_file_is_obspys_trace(
     (trace,) = read(str(path))
     # The latest sample is the last record's (libmseed's, mseedindex's): ObsPy's merged trace
     # extrapolates its end from the first record, microseconds away when the clock drifts.
-    reclen = get_record_information(str(path))["record_length"]
-    (last,) = read(io.BytesIO(path.read_bytes()[-reclen:]))
     stats = trace.stats
     expected = [
         [
@@ -172,7 +189,7 @@ def test_query_of_a_sample_file_is_obspys_trace(
             stats.mseed.dataquality,
             repr(stats.sampling_rate),
             str(stats.starttime),
-            str(last.stats.endtime),
+            str(last_record_end(path)),
         ]
     ]
     assert text_rows(answer.text) == expected
@@ -183,6 +200,14 @@ def test_query_spans_are_obspys_gaps(gap_url: str, gap_archive: Path) -> None:
     spans = [(row[6], row[7]) for row in text_rows(answer.text)]
     assert spans == obspy_spans(gap_files(gap_archive, "BHZ"))
     assert len(spans) == 3  # two gaps; the two days joined at midnight
+
+
+def test_an_index_mseedindex_wrote_answers_alike(mseedindex_url: str, gap_archive: Path) -> None:
+    answer = get(
+        mseedindex_url, "query", net="XX", sta="GAP", cha="BHZ", start="2024-01-01", end="2024-01-03"
+    )
+    assert [(row[6], row[7]) for row in text_rows(answer.text)] == obspy_spans(gap_files(gap_archive, "BHZ"))
+    assert "listed" not in answer.text  # its rows name the files: none is answered from the listing
 
 
 def test_extent_is_obspys_start_end_and_span_count(gap_url: str, gap_archive: Path) -> None:
@@ -302,26 +327,125 @@ def test_a_day_not_indexed_is_answered_from_the_listing_and_marked(
     assert "listed" not in indexed_only["datasources"][0]
 
 
-def test_without_an_index_the_listing_answers(scedc_url: str, shared_data: Path) -> None:
-    answer = get(
-        scedc_url, "query", net="CI", sta="CCA", cha="BHN", start="2022-01-02T06:00:00", end="2022-01-04"
-    )
-    day = read(str(shared_data / "scedc-pds" / SCEDC / "2022_002/CICCA__BHN___2022002.ms"))[0]
-    assert text_rows(answer.text) == [
-        [
-            "CI",
-            "CCA",
-            "--",
-            "BHN",
-            day.stats.mseed.dataquality,
-            "40.0",
-            "2022-01-02T06:00:00.000000Z",
-            "2022-01-02T23:59:59.975000Z",
-        ]
-    ]
-    assert "# listed, not indexed" in answer.text
-    open_ended = get(scedc_url, "query", net="CI", sta="CCA", cha="BHN")
+def last_record_end(path: Path) -> UTCDateTime:
+    """ObsPy's end of the file's last record, read alone."""
+    reclen = get_record_information(str(path))["record_length"]
+    (last,) = read(io.BytesIO(path.read_bytes()[-reclen:]))
+    return last.stats.endtime
+
+
+@pytest.mark.parametrize(
+    ("station", "channel", "key"),
+    [("CCA", "BHN", "2022_002/CICCA__BHN___2022002.ms"), ("FOX2", "LHZ", "2022_002/CIFOX2_LHZ___2022002.ms")],
+)
+def test_without_an_index_the_listing_answers(
+    scedc_url: str, shared_data: Path, station: str, channel: str, key: str
+) -> None:
+    """A listed day file: one span from its first record's first sample to its last record's
+    last sample (FOX2 holds only 22:55-23:59), clipped to the request, marked."""
+    path = shared_data / "scedc-pds" / SCEDC / key
+    (trace,) = read(str(path))
+    params = {"net": "CI", "sta": station, "cha": channel, "end": "2022-01-04"}
+    whole = get(scedc_url, "query", start="2022-01-01", **params)
+    expected = [str(trace.stats.starttime), str(last_record_end(path))]
+    codes = ["CI", station, "--", channel, trace.stats.mseed.dataquality, repr(trace.stats.sampling_rate)]
+    assert text_rows(whole.text) == [codes + expected]
+    assert "# listed, not indexed" in whole.text
+    clipped = get(scedc_url, "query", start="2022-01-02T23:00:00", **params)
+    assert text_rows(clipped.text) == [codes + ["2022-01-02T23:00:00.000000Z", expected[1]]]
+    open_ended = get(scedc_url, "query", net="CI", sta=station, cha=channel)
     assert open_ended.status_code == 400 and "starttime" in open_ended.text
+
+
+def test_a_listed_day_costs_a_listing_a_head_and_two_small_reads(fresh_scedc_url: str, s3: S3Proxy) -> None:
+    """Without an index, a day file's span costs one LIST of its day, one HEAD and two
+    ranged GETs (its first 256 bytes, its last record); asked again, nothing (cached)."""
+    params = {"net": "CI", "sta": "CCA", "cha": "BHN", "start": "2022-01-02", "end": "2022-01-03"}
+    assert get(fresh_scedc_url, "query", **params).status_code == 200
+    methods = sorted((r.method, "list-type" in r.query) for r in s3.records)
+    print(f"\nlisted day: {len(methods)} S3 requests, {s3.total_bytes()} bytes read")
+    assert methods == [("GET", False), ("GET", False), ("GET", True), ("HEAD", False)]
+    assert s3.total_bytes() <= 256 + 512 + 4096  # the two reads, and the listing's XML
+    s3.reset()
+    assert get(fresh_scedc_url, "query", **params).status_code == 200
+    assert s3.count() == 0
+
+
+def test_a_listed_file_with_gaps_is_one_span(gap_archive: Path) -> None:
+    """What the listing cannot see: without an index, the gap file is one span, from ObsPy's
+    first sample to its last (the gaps are there in the indexed answer, above)."""
+    spans = obspy_spans(gap_files(gap_archive, "BHZ")[:1])
+    with serve_indexed(Settings(archive=str(gap_archive))) as url:
+        answer = get(url, "query", net="XX", sta="GAP", cha="BHZ", start="2024-01-01", end="2024-01-02")
+    assert len(spans) == 3
+    assert [(row[6], row[7]) for row in text_rows(answer.text)] == [(spans[0][0], spans[-1][1])]
+    assert "# listed, not indexed" in answer.text
+
+
+# -- fdsnws-station matchtimeseries ---------------------------------------------------------
+
+
+def test_matchtimeseries_with_an_index_needs_samples_in_the_span(
+    scedc_index: str, scedc_table_url: str, shared_data: Path
+) -> None:
+    """CI.FOX2's day file holds 22:55-23:59 only: with the index, a span ending a minute
+    before ObsPy's first sample matches no channel, one ending a minute after does; without
+    an index, the day file alone matches both."""
+    (trace,) = read(str(shared_data / "scedc-pds" / SCEDC / "2022_002/CIFOX2_LHZ___2022002.ms"))
+    first = trace.stats.starttime
+
+    def channels(base: str, end: UTCDateTime) -> httpx.Response:
+        params = {
+            "net": "CI",
+            "sta": "FOX2",
+            "level": "channel",
+            "format": "text",
+            "matchtimeseries": "true",
+            "start": "2022-01-02T00:00:00",
+            "end": str(end),
+        }
+        return httpx.get(f"{base}/fdsnws/station/1/query", params=params, timeout=60)
+
+    assert channels(scedc_index, first - 60).status_code == 204
+    after = channels(scedc_index, first + 60)
+    assert after.status_code == 200 and "|FOX2||LHZ|" in after.text
+    assert channels(scedc_table_url, first - 60).status_code == 200
+    # A day not indexed (CI.WBM 2022-01-03) matches from its listed extent.
+    wbm = {"net": "CI", "sta": "WBM", "level": "channel", "format": "text", "matchtimeseries": "true"}
+    listed = httpx.get(
+        f"{scedc_index}/fdsnws/station/1/query",
+        params={**wbm, "start": "2022-01-03T10:00:00", "end": "2022-01-03T11:00:00"},
+        timeout=60,
+    )
+    assert listed.status_code == 200 and "|WBM||LHZ|" in listed.text
+
+
+@pytest.mark.parametrize("served", ["scedc_index", "scedc_url"])
+def test_includeavailability_gives_channel_extents(
+    served: str, request: pytest.FixtureRequest, shared_data: Path
+) -> None:
+    """CI.WBM..LHZ over three days (with the index: days 1-2 indexed, day 3 listed; without:
+    all listed): ObsPy reads the extent as the first file's first sample and the last
+    file's last record's end."""
+    base = request.getfixturevalue(served)
+    params = {
+        "net": "CI",
+        "sta": "WBM",
+        "cha": "LHZ",
+        "level": "channel",
+        "includeavailability": "true",
+        "start": "2022-01-01",
+        "end": "2022-01-04",
+    }
+    answer = httpx.get(f"{base}/fdsnws/station/1/query", params=params, timeout=60)
+    assert answer.status_code == 200, answer.text
+    channels = read_inventory(io.BytesIO(answer.content)).select(channel="LHZ")[0][0].channels
+    (first,) = read(str(shared_data / "scedc-pds" / SCEDC / "2022_001/CIWBM__LHZ___2022001.ms"))
+    expected = (first.stats.starttime, last_record_end(shared_data / "scedc-pds" / UNINDEXED))
+    assert channels
+    assert [(c.data_availability.start, c.data_availability.end) for c in channels] == [expected] * len(
+        channels
+    )
 
 
 # -- protocol ----------------------------------------------------------------------------------
@@ -367,6 +491,15 @@ def test_nodata(gap_url: str) -> None:
 
 def test_version_and_wadl(gap_url: str) -> None:
     assert httpx.get(f"{gap_url}{AVAILABILITY}/version").text == "1.0.0"
+    assert httpx.get(f"{gap_url}{AVAILABILITY}/").text.startswith(
+        "fdsnws-availability 1.0.0 (seiswindow): extent, query"
+    )
+    head = httpx.head(
+        f"{gap_url}{AVAILABILITY}/extent", params={"net": "XX", "start": "2024-01-01", "end": "2024-01-02"}
+    )
+    assert head.status_code == 200 and head.content == b""
+    options = httpx.options(f"{gap_url}{AVAILABILITY}/query")
+    assert options.status_code == 204 and "POST" in options.headers["allow"]
     wadl = ET.fromstring(httpx.get(f"{gap_url}{AVAILABILITY}/application.wadl").content)
     ns = {"w": "http://wadl.dev.java.net/2009/02"}
     paths = [r.get("path") for r in wadl.iterfind(".//w:resource", ns)]
@@ -378,9 +511,22 @@ def test_version_and_wadl(gap_url: str) -> None:
 # -- ROVER -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("served", ["scedc_index", "scedc_url"])
+@pytest.mark.parametrize(
+    ("served", "station", "channel", "key"),
+    [
+        ("scedc_index", "CCA", "BHN", "2022_002/CICCA__BHN___2022002.ms"),
+        ("scedc_url", "CCA", "BHN", "2022_002/CICCA__BHN___2022002.ms"),
+        ("scedc_url", "FOX2", "LHZ", "2022_002/CIFOX2_LHZ___2022002.ms"),  # a partial day, listed
+    ],
+)
 def test_rover_retrieves_a_day(
-    served: str, request: pytest.FixtureRequest, shared_data: Path, tmp_path: Path
+    served: str,
+    station: str,
+    channel: str,
+    key: str,
+    request: pytest.FixtureRequest,
+    shared_data: Path,
+    tmp_path: Path,
 ) -> None:
     """EarthScope's ROVER asks the availability service (POST, merge=samplerate,quality),
     downloads from dataselect, indexes with mseedindex and checks again until nothing is
@@ -411,7 +557,7 @@ def test_rover_retrieves_a_day(
         + "\n"
     )
     lines = tmp_path / "request.txt"
-    lines.write_text("CI CCA -- BHN 2022-01-02T00:00:00 2022-01-03T00:00:00\n")
+    lines.write_text(f"CI {station} -- {channel} 2022-01-02T00:00:00 2022-01-03T00:00:00\n")
     # Output to a file, not a pipe: ROVER always starts its progress web process (`rover web`,
     # a new session that exits on its own), which inherits stdout and would hold a pipe open.
     log = tmp_path / "rover.out"
@@ -428,8 +574,8 @@ def test_rover_retrieves_a_day(
     assert done.returncode == 0, said
     assert "made no downloads and had no errors, we are complete" in said
     assert "A total of 1 downloads were made, with 0 errors" in said
-    got = read(str(tmp_path / "data" / "CI" / "2022" / "002" / "CCA.CI.2022.002"))
-    archive = read(str(shared_data / "scedc-pds" / SCEDC / "2022_002/CICCA__BHN___2022002.ms"))
+    got = read(str(tmp_path / "data" / "CI" / "2022" / "002" / f"{station}.CI.2022.002"))
+    archive = read(str(shared_data / "scedc-pds" / SCEDC / key))
     archive.trim(UTCDateTime(2022, 1, 2), UTCDateTime(2022, 1, 3))
     got.merge()
     archive.merge()

@@ -104,7 +104,8 @@ def test_dataselect_post_400(scedc_url: str, body: bytes, mentions: str) -> None
         ({"format": "json"}, "format"),
         ({"format": "text", "level": "response"}, "format"),
         ({"updatedafter": "2020-01-01"}, "updatedafter"),
-        ({"includeavailability": "true"}, "includeavailability"),
+        # no record index here: the channels' extents need starttime and endtime
+        ({"includeavailability": "true", "level": "channel"}, "includeavailability"),
         ({"starttime": "2022-01-02", "endtime": "2021-01-01"}, "endtime"),
         ({"minlat": "100"}, "minlatitude"),
         ({"bogus": "1"}, "bogus"),

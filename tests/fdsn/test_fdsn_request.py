@@ -189,7 +189,7 @@ def test_station_post_allows_open_times() -> None:
         ([("format", "json")], "format"),
         ([("format", "text"), ("level", "response")], "format"),
         ([("updatedafter", "2020-01-01")], "updatedafter"),
-        ([("includeavailability", "true")], "includeavailability"),
+        ([("includeavailability", "maybe")], "includeavailability"),
         ([("matchtimeseries", "true")], "matchtimeseries"),
         ([("minlatitude", "-91")], "minlatitude"),
         ([("minradius", "10"), ("maxradius", "5")], "minradius"),

@@ -8,23 +8,24 @@ Two sources, one merge:
   the records disagree), its quality (the publication version: R 1, D 2, Q 3, M 4) and its
   ``updated`` time. Exact, to the sample.
 - **the archive's listing**, for the channel-days whose day file is not indexed (or when no
-  index is configured): a day file is taken to cover its whole UTC day, from 00:00 to the
-  next midnight less one sample period; its rate and quality are read from its first record header (one ranged
-  read), its update time from its object's modification time. Such rows are marked
-  ``listed``: their gaps and the true ends of a partial day are not known.
+  index is configured): a day file is taken to hold one span, from its first record's first
+  sample to its last record's last sample (two ranged reads: the first 256 bytes and the last
+  record; the rate and quality are the first record's, the update time the object's
+  modification time). Such rows are marked ``listed``: gaps inside the file are not seen.
 
 Spans are clipped to the selection's times, then grouped by channel, quality and rate (a
 group across qualities or rates when ``merge`` says so), sorted and joined: a span that
 starts within half a sample period of one period after the previous one's last sample is
 contiguous (libmseed's tolerance) and joins it, across rows and day files; spans
 separated by at most ``mergegaps`` seconds join too; overlapping spans join only with
-``merge=overlap`` (a whole-day listed span joins whatever it touches). The listing needs
+``merge=overlap`` (a listed span joins whatever it touches). The listing needs
 both times of a selection (its days are listed one by one); with an index, a selection
 open in time is answered from the index alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from collections import defaultdict
@@ -44,6 +45,7 @@ from ..store import Store
 from ..tsindex import IndexStore
 from .availrequest import AvailabilityRequest, Endpoint, OrderBy
 from .catalog import ChannelCatalog
+from .codes import CodePattern
 from .request import Selection
 
 __all__ = ["MAX_LISTED_DAYS", "AvailabilityService", "Datasource", "Evidence", "join_spans", "quality_of"]
@@ -53,6 +55,8 @@ MAX_LISTED_DAYS = 400
 _NS_PER_DAY = 86_400 * NS_PER_S
 _PROBE_BYTES = 256
 _VERSION_QUALITY = {1: "R", 2: "D", 3: "Q", 4: "M"}
+#: What a listed day file's first and last records say: quality, rate, modified, first and last sample.
+_Probe = tuple[str, float, int, int, int]
 
 
 def quality_of(version: int) -> str:
@@ -161,7 +165,7 @@ class AvailabilityService:
         self.archives = archives
         self.catalog = catalog
         self.index = index
-        self._probed: Cache[str, tuple[str, float, int]] = Cache(maxsize=4096, ttl=3600.0)
+        self._probed: Cache[str, _Probe] = Cache(maxsize=4096, ttl=3600.0)
 
     def answer(self, request: AvailabilityRequest) -> list[Datasource]:
         """The rows of the answer, sorted and limited (empty: no data).
@@ -181,6 +185,38 @@ class AvailabilityService:
             evidence = [e for e in evidence if e.quality in request.qualities]
         rows = self._group(evidence, request)
         return _limit(_order(rows, request.order), request)
+
+    def extent(self, nslc: Nslc, start: int | None, end: int | None) -> tuple[int, int] | None:
+        """The first and last sample of ``nslc`` in ``[start, end]`` (ns; None: open), as
+        ``/extent`` answers it; None when there is none.
+
+        Raises:
+            RequestError: a time is open and there is no index, or the span is too long
+                for the listing.
+            ArchiveError: the index or the store cannot be read.
+        """
+        net, sta, loc, cha = ((CodePattern.parse(code),) for code in nslc)
+        selection = Selection(net, sta, loc, cha, start=start, end=end)
+        found = self._from_index(selection) if self.index is not None else []
+        found += self._from_listing(selection)
+        if not found:
+            return None
+        return min(e.start for e in found), max(e.end for e in found)
+
+    def holds(self, nslc: Nslc, start: int, end: int) -> bool:
+        """Whether the archive holds a sample of ``nslc`` in ``[start, end]`` (ns): from the
+        index's spans, and the listed extent of day files not indexed (``matchtimeseries``
+        with an index: data in the span, not merely a day file on its days).
+
+        Raises:
+            RequestError: the span is longer than :data:`MAX_LISTED_DAYS` days.
+            ArchiveError: the index or the store cannot be read.
+        """
+        net, sta, loc, cha = ((CodePattern.parse(code),) for code in nslc)
+        selection = Selection(net, sta, loc, cha, start=start, end=end)
+        if self.index is not None and self._from_index(selection):
+            return True
+        return bool(self._from_listing(selection))
 
     # -- grouping -------------------------------------------------------------------------
 
@@ -216,7 +252,7 @@ class AvailabilityService:
         path = self.index.path
         found: list[Evidence] = []
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            with contextlib.closing(self._connect()) as db:
                 for nslc in self._indexed_channels(db, selection):
                     found += self._channel_spans(db, nslc, selection)
         except sqlite3.Error as exc:
@@ -224,7 +260,14 @@ class AvailabilityService:
         return found
 
     def _indexed_channels(self, db: sqlite3.Connection, selection: Selection) -> list[Nslc]:
-        rows = db.execute("SELECT network,station,location,channel,earliest,latest FROM tsindex_summary")
+        rows = db.execute(
+            "SELECT network,station,location,channel,earliest,latest FROM tsindex_summary"
+        ).fetchall()
+        if not rows:  # a database mseedindex wrote has no summary: the channels from the rows
+            rows = db.execute(
+                "SELECT network,station,location,channel,min(starttime),max(endtime) FROM tsindex "
+                "GROUP BY network,station,location,channel"
+            ).fetchall()
         channels = set()
         for net, sta, loc, cha, earliest, latest in rows:
             nslc = Nslc(str(net), str(sta), str(loc), str(cha))
@@ -282,25 +325,23 @@ class AvailabilityService:
                 f"{days} days: at most {MAX_LISTED_DAYS} days are answered from the archive's listing",
                 field="endtime",
             )
-        files: list[tuple[Nslc, dt.date, str]] = []
+        files: list[tuple[Nslc, str, Store, Layout, str]] = []  # channel, index name, where, key
         for k in range(days):
             day = first + dt.timedelta(days=k)
             for nslc in self._listed_channels(selection, day):
                 store, layout = self._source(nslc)
-                files.append((nslc, day, filename_of(store, layout.key(nslc, day))))
-        indexed = self._indexed_files([name for *_, name in files])
+                key = layout.key(nslc, day)
+                files.append((nslc, filename_of(store, key), store, layout, key))
+        indexed = self._indexed_files([name for _, name, *_ in files])
         found = []
-        for nslc, day, name in files:
+        for nslc, name, store, layout, key in files:
             if name in indexed:
                 continue
-            probe = self._probe(nslc, day)
+            probe = self._probe(store, layout, key, name)
             if probe is None:
                 continue
-            quality, rate, modified = probe
-            # The day's samples: from midnight to one sample period before the next midnight.
-            begin = day_start(day)
-            period = round(NS_PER_S / rate) if rate > 0 else 0
-            clipped = _clip(begin, begin + _NS_PER_DAY - period, selection)
+            quality, rate, modified, first_sample, last_sample = probe
+            clipped = _clip(first_sample, last_sample, selection)
             if clipped is None:
                 continue
             found.append(Evidence(nslc, quality, rate, clipped[0], clipped[1], modified, listed=True))
@@ -330,30 +371,49 @@ class AvailabilityService:
         """Those of the files ``names`` (as the index names them) that the index holds."""
         if self.index is None or not names:
             return set()
-        return set(self.index.identities(names))
+        found = set(self.index.identities(names))
+        # Files mseedindex indexed have rows but no identity (seiswindow_object is ours).
+        wanted = sorted(set(names) - found)
+        try:
+            with contextlib.closing(self._connect()) as db:
+                for begin in range(0, len(wanted), 500):  # SQLite's bound on host parameters
+                    part = wanted[begin : begin + 500]
+                    marks = ",".join("?" * len(part))
+                    query = f"SELECT DISTINCT filename FROM tsindex WHERE filename IN ({marks})"
+                    found.update(str(name) for (name,) in db.execute(query, part))
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot read the index {self.index.path}: {exc}") from exc
+        return found
 
-    def _probe(self, nslc: Nslc, day: dt.date) -> tuple[str, float, int] | None:
-        """``(quality, rate, modified)`` of ``nslc``'s day file of ``day``: its first
-        record's header and its object's modification time (cached); None when it vanished
-        or holds no record.
+    def _connect(self) -> sqlite3.Connection:
+        """A read-only connection to the index, one per request (cheap): the store's own
+        connection stays free for its writes."""
+        assert self.index is not None
+        return sqlite3.connect(f"{self.index.path.resolve().as_uri()}?mode=ro", uri=True)
+
+    def _probe(self, store: Store, layout: Layout, key: str, name: str) -> _Probe | None:
+        """``(quality, rate, modified, first sample, last sample)`` of a day file: its first
+        record's header, its last record's (the file's last ``reclen`` bytes) and its
+        object's modification time (cached); None when it vanished or holds no record.
 
         Raises:
             ArchiveError: the store cannot be read.
         """
-        store, layout = self._source(nslc)
-        key = layout.key(nslc, day)
-        cached = self._probed.get(filename_of(store, key))
+        cached = self._probed.get(name)
         if cached is not None:
             return cached
         try:
             info = store.stat(key)
             data = store.get_range(key, start=0, end=_PROBE_BYTES).data
             reclen = detect_record_length(data) or layout.record_length
-            header = parse_header(data, offset=0, reclen=reclen)
+            first = parse_header(data, offset=0, reclen=reclen)
+            tail = store.get_suffix(key, length=reclen)
+            last = parse_header(tail.data, offset=tail.offset, reclen=reclen)
         except (NoSuchKey, DataError):
             return None
-        found = (quality_of(header.version), float(f"{header.sampling_rate:.6g}"), info.modified)
-        self._probed.put(filename_of(store, key), found)
+        rate = float(f"{first.sampling_rate:.6g}")
+        found = (quality_of(first.version), rate, info.modified, first.start, max(first.end, last.end))
+        self._probed.put(name, found)
         return found
 
 

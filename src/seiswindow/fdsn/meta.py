@@ -83,7 +83,13 @@ STATION_PARAMS = (
         doc="Level of detail",
     ),
     Param("includerestricted", "xs:boolean", default="true", doc="Include closed epochs"),
-    Param("includeavailability", "xs:boolean", default="false", options=("false",), doc="Only false"),
+    Param(
+        "includeavailability",
+        "xs:boolean",
+        default="false",
+        options=("true", "false"),
+        doc="DataAvailability extents of channels (needs starttime and endtime without a record index)",
+    ),
     Param(
         "matchtimeseries",
         "xs:boolean",

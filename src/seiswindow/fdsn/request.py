@@ -175,6 +175,8 @@ class StationRequest:
         include_restricted: whether epochs with ``restrictedStatus="closed"`` are kept.
         match_timeseries: keep only channels with day files in the selection's time span
             (then every selection has a start and an end).
+        include_availability: give each channel (XML, channel level and below) the extent
+            of its data in the selections' span (``DataAvailability``).
     """
 
     selections: tuple[Selection, ...]
@@ -189,6 +191,7 @@ class StationRequest:
     radius: tuple[float, float, float, float] | None = None
     include_restricted: bool = True
     match_timeseries: bool = False
+    include_availability: bool = False
 
     def epoch_ok(self, start: int | None, end: int | None) -> bool:
         """Whether an epoch passes the ``startbefore``/``startafter``/``endbefore``/``endafter``
@@ -339,8 +342,8 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
 
     Raises:
         RequestError: an unknown or repeated parameter, a malformed value, an end not after
-            the start, an option this service does not offer (``updatedafter``,
-            ``includeavailability=true``), ``matchtimeseries=true`` without a start and an
+            the start, an option this service does not offer (``updatedafter``),
+            ``matchtimeseries=true`` without a start and an
             end, or ``format=text`` with ``level=response``.
     """
     if body is None:
@@ -363,6 +366,7 @@ def parse_station(query: Iterable[tuple[str, str]], body: str | None = None) -> 
         radius=_radius(params),
         include_restricted=parse_bool(params, "includerestricted", True),
         match_timeseries=_match_timeseries(params, selections),
+        include_availability=parse_bool(params, "includeavailability", False),
     )
 
 
@@ -385,18 +389,12 @@ def _match_timeseries(params: dict[str, str], selections: tuple[Selection, ...])
 
 def _refuse_unsupported(params: dict[str, str]) -> None:
     """Raises:
-    RequestError: ``updatedafter`` or ``includeavailability=true``.
+    RequestError: ``updatedafter``.
     """
     if "updatedafter" in params:
         raise RequestError(
             "updatedafter is not supported: the archive's StationXML carries no update times",
             field="updatedafter",
-        )
-    if parse_bool(params, "includeavailability", False):
-        raise RequestError(
-            "includeavailability=true is not supported: the extents of the data are not known without "
-            "reading the day files; matchtimeseries=true keeps the channels that have data",
-            field="includeavailability",
         )
 
 

@@ -103,6 +103,9 @@ def router(
         day_files = None
     else:
         day_files = DayFileStations(archive.store, archive.layout, catalog, table, archives=archives)
+    availability = AvailabilityService(
+        archive.store, archive.layout, catalog, extractor.index, archives=archives
+    )
     # Each archive that publishes StationXML answers station requests with it; the others
     # are said to have none, and their stations are listed from the station table.
     with_xml = [a for a in archives if a.layout.has_station_xml]
@@ -122,9 +125,7 @@ def router(
         catalog=catalog,
         day_files=day_files,
         siblings=[StationService(a.store, root=station_root, layout=a.layout) for a in others],
-    )
-    availability = AvailabilityService(
-        archive.store, archive.layout, catalog, extractor.index, archives=archives
+        availability=availability,
     )
     api = APIRouter(prefix=f"{prefix.rstrip('/')}/fdsnws", tags=["FDSN web services"])
 
@@ -264,7 +265,15 @@ def _availability_routes(
         methods=["GET"],
         response_class=Response,
     )
-    api.add_api_route(f"{base}/", _index("availability"), methods=["GET"], response_class=PlainTextResponse)
+
+    async def availability_index() -> PlainTextResponse:
+        """What the service is and where its description is."""
+        return PlainTextResponse(
+            f"fdsnws-availability {AVAILABILITY_VERSION} (seiswindow): "
+            "extent, query, version, application.wadl\n"
+        )
+
+    api.add_api_route(f"{base}/", availability_index, methods=["GET"], response_class=PlainTextResponse)
 
 
 async def _version() -> PlainTextResponse:

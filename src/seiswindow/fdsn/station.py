@@ -32,6 +32,7 @@ from ..errors import DataError, LimitExceeded, NoSuchKey, RequestError
 from ..model import Nslc
 from ..nstime import format_time
 from ..store import Store
+from .availability import AvailabilityService
 from .catalog import ChannelCatalog, span_days
 from .dayfiles import DayFileStations
 from .request import Level, Selection, StationRequest
@@ -78,6 +79,9 @@ class StationService:
             operator's station table (None: such stations are not listed).
         siblings: the station services of the other archives of a service on several
             archives: their StationXML files answer too (read each through its own store).
+        availability: with a record index, ``matchtimeseries=true`` keeps the channels that
+            have samples in the span (the index's spans, and the first-to-last-sample extent
+            of day files not indexed) instead of those with a day file on its days.
     """
 
     def __init__(
@@ -95,9 +99,11 @@ class StationService:
         max_match_days: int = 366,
         day_files: DayFileStations | None = None,
         siblings: Sequence[StationService] = (),
+        availability: AvailabilityService | None = None,
     ) -> None:
         self.store = store
         self.siblings = tuple(siblings)
+        self.availability = availability
         self.day_files = day_files
         self.catalog = catalog
         self.max_match_days = max_match_days
@@ -142,6 +148,8 @@ class StationService:
         networks = _select(documents, request, depth, has_data)
         if not networks:
             return None
+        if request.include_availability and not text and depth.depth >= Level.CHANNEL.depth:
+            self._add_availability(networks, request)
         if text:
             lines = text_lines(networks, request.level.value)
             return StationAnswer(("\n".join(lines) + "\n").encode("utf-8"), TEXT_MEDIA_TYPE)
@@ -176,11 +184,54 @@ class StationService:
                     field="endtime",
                 )
 
+        availability = self.availability
+        if availability is not None and availability.index is not None:
+
+            def has_samples(nslc: Nslc, selection: Selection) -> bool:
+                assert selection.start is not None and selection.end is not None
+                return availability.holds(nslc, selection.start, selection.end)
+
+            return has_samples
+
         def has_data(nslc: Nslc, selection: Selection) -> bool:
             assert selection.start is not None and selection.end is not None
             return catalog.holds(nslc, selection.start, selection.end)
 
         return has_data
+
+    def _add_availability(self, networks: list[ET.Element], request: StationRequest) -> None:
+        """Give every channel of ``networks`` a ``DataAvailability`` ``Extent``: its first
+        and last sample in the request's span (the union of its selections' times), from
+        the record index and the listing (:mod:`seiswindow.fdsn.availability`); a channel
+        without data in the span gets none.
+
+        Raises:
+            RequestError: no waveform archive, or a time is open and there is no index.
+            ArchiveError: the index or the store cannot be read.
+        """
+        availability = self.availability
+        starts = [s.start for s in request.selections]
+        ends = [s.end for s in request.selections]
+        start = None if None in starts else min(t for t in starts if t is not None)
+        end = None if None in ends else max(t for t in ends if t is not None)
+        if availability is None or (availability.index is None and (start is None or end is None)):
+            raise RequestError(
+                "includeavailability=true needs starttime and endtime: without a record index the "
+                "extents are read from the day files of the span",
+                field="includeavailability",
+            )
+        for network in networks:
+            for station in network.findall(tag("Station")):
+                for channel in station.findall(tag("Channel")):
+                    nslc = Nslc(
+                        network.get("code", ""),
+                        station.get("code", ""),
+                        channel.get("locationCode", "").strip(),
+                        channel.get("code", ""),
+                    )
+                    found = availability.extent(nslc, start, end)
+                    if found is not None:
+                        _insert_availability(channel, *found)
 
     # -- which files -------------------------------------------------------------------
 
@@ -260,6 +311,24 @@ class StationService:
 
 
 # -- filtering -----------------------------------------------------------------------------
+
+
+#: What a ``DataAvailability`` element follows in a node (StationXML ``BaseNodeType``).
+_BEFORE_AVAILABILITY = ("Description", "Identifier", "Comment")
+
+
+def _insert_availability(channel: ET.Element, start: int, end: int) -> None:
+    """Put ``<DataAvailability><Extent start end/></DataAvailability>`` where the schema
+    wants it: after the channel's Description, Identifiers and Comments."""
+    for old in channel.findall(tag("DataAvailability")):
+        channel.remove(old)
+    element = ET.Element(tag("DataAvailability"))
+    ET.SubElement(element, tag("Extent"), start=format_time(start), end=format_time(end))
+    before = {tag(name) for name in _BEFORE_AVAILABILITY}
+    position = 0
+    while position < len(channel) and channel[position].tag in before:
+        position += 1
+    channel.insert(position, element)
 
 
 def _copy_without(element: ET.Element, *names: str) -> ET.Element:
