@@ -27,7 +27,8 @@ job (``whole_groups``) redoes every window of a row one of whose windows is not 
 kill after two windows of three leaves no example, two lines naming an example the data set
 does not hold, and a rerun extracts the three again; an example is written whole, once, when
 its last window arrives (the writer's own order of samples then row makes that crash-safe).
-A window that failed keeps its example from being written: the rerun retries the row.
+A window that failed keeps its example from being written: the rerun retries the row. A row
+done again finds the examples of its other stations there already and does not write them twice.
 
 Memory: an example's windows are held until its last arrives. The job hands windows out by
 day file, so the first components of a station-day's picks wait for its last component's
@@ -249,7 +250,10 @@ class SeisBenchOutput:
         complete = pending.arrived >= len(example.windows)
         if complete:
             del self._pending[example.id]
-        if not complete or pending.failed or not pending.results:
+        # An example written by an earlier run is not written twice: a row is done again
+        # whole when one of its examples is missing, the others of its stations are there.
+        written = self.writer.has(example.id)
+        if not complete or pending.failed or not pending.results or written:
             return Written(example.name, 0) if has_data else None
         size = self._add(example, pending.results)
         return Written(example.name, size) if has_data else None
