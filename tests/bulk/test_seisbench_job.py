@@ -2,13 +2,16 @@
 subprocess reading the moto S3 server through the counting proxy), its data set loaded by the
 real SeisBench (``seisbench_loader.py`` in ``.venv-seisbench``), ObsPy the oracle of samples.
 
-What the sample data allow: no station holds more than one channel (``BHN`` of CI.CCA and
-CI.HEC, ``LHZ`` of the others), so every example here has one real component of ``ZNE`` (the
-others zeros): ``BH?`` at CI.HEC resolves to ``BHN`` alone. The grouping of windows is still
-exercised: ``CI,*,,LHZ`` rows resolve to three windows (WBM, FOX2, NCH) of one input row, one
-example per station, whose day files are read far apart in the job (batches by day file), and
-FOX2 and NCH have data only from 22:53, so most rows hold windows without data beside one with.
-Examples of three real components are the writer's own tests' (``test_seisbench.py``).
+What the data allow: no station of the SCEDC sample set holds more than one channel (``BHN`` of
+CI.CCA and CI.HEC, ``LHZ`` of the others), so each of their examples has one real component of
+``ZNE`` (the others zeros): ``BH?`` at CI.HEC resolves to ``BHN`` alone. The grouping of windows
+is still exercised there: ``CI,*,,LHZ`` rows resolve to three windows (WBM, FOX2, NCH) of one
+input row, one example per station, whose day files are read far apart in the job (batches by
+day file), and FOX2 and NCH have data only from 22:53, so most rows hold windows without data
+beside one with. Two real components of one station are ObsPy's own test file of CH.BALST
+(``LHE``, ``LHZ`` of 2025-314, on grids 0.375 s apart), in the SDS tree of ``support/trees.py``:
+``LH?`` gives examples of Z and E (N zeros), and a kill between a row's two windows is tested
+there. Three real components are the writer's own tests' stand-in (``test_seisbench.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from seiswindow.bulk.seisbenchout import EXAMPLE_PREFIX
 from seiswindow.model import Nslc, Window
 from support.oracle import oracle
 from support.s3server import default_data_root
+from support.trees import sds_tree, upload_tree
 
 DATA = default_data_root() / "scedc-pds"
 BEFORE, AFTER = 30, 90
@@ -242,3 +246,113 @@ def test_seisbench_output_to_s3_and_channels_that_are_no_component_are_refused(s
         refused.stderr
     )
     assert not [r for r in s3.records if r.key.endswith(".ms")]
+
+
+# -- two real components: ObsPy's CH.BALST LHE and LHZ of 2025-314, in an SDS tree ------------
+
+BALST_PICKS = [f"2025-11-10T{hour:02d}:10:00.5" for hour in range(1, 24, 2)] + ["2025-11-10T00:03:00"]
+
+
+def _balst_job(s3: Any, tmp_path: Path, tree: Path, out: Path, *extra: str) -> list[str]:
+    """The pick list and command line of a job over the SDS tree's CH.BALST ``LH?``."""
+    picks = tmp_path / "balst.csv"
+    lines = ["network,station,location,channel,time,phase,event"]
+    lines += [f"CH,BALST,,LH?,{t},P,b{i}" for i, t in enumerate(BALST_PICKS)]
+    picks.write_text("\n".join(lines) + "\n")
+    return command(str(picks), "--out", str(out), "--format", "seisbench", "--before", "60", "--after", "60",
+                   *extra)  # fmt: skip
+
+
+def _balst_env(s3: Any) -> dict[str, str]:
+    return {**env(s3.url), "SEISWINDOW_ARCHIVE": "s3://sbjob-sds", "SEISWINDOW_LAYOUT": "sds"}
+
+
+@pytest.fixture
+def sds(s3: Any, moto_endpoint: str, tmp_path: Path) -> Path:
+    (tmp_path / "sds").mkdir()
+    root = sds_tree(tmp_path / "sds")
+    upload_tree(moto_endpoint, "sbjob-sds", root)
+    return root
+
+
+def _balst_expected(tree: Path, pick: str) -> tuple[UTCDateTime, np.ndarray[Any, Any], int]:
+    """ObsPy's trim of both channels around ``pick``, placed as SeisBench places components:
+    each at ``round((its start - the earliest start) * rate)``, zeros elsewhere; and how many
+    samples the channels hold."""
+    t = UTCDateTime(pick)
+    traces = {}
+    for channel in ("LHE", "LHZ"):  # each channel its own window (a Stream's trim snaps all
+        window = Window.create("CH", "BALST", "", channel, (t - 60).ns, (t + 60).ns)  # to one grid)
+        (trace,) = oracle(list(tree.rglob(f"CH.BALST..{channel}.D.2025.314")), window)
+        traces[channel[-1]] = trace
+    assert set(traces) == {"E", "Z"}
+    start = min(tr.stats.starttime for tr in traces.values())
+    offsets = {c: round((tr.stats.starttime - start) * 1.0) for c, tr in traces.items()}
+    out = np.zeros((3, max(offsets[c] + tr.stats.npts for c, tr in traces.items())), dtype=np.int32)
+    for c, tr in traces.items():
+        out["ZNE".index(c), offsets[c] : offsets[c] + tr.stats.npts] = tr.data
+    return start, out, sum(tr.stats.npts for tr in traces.values())
+
+
+def test_two_real_components_one_example_and_a_kill_between_them(s3: Any, sds: Path, tmp_path: Path) -> None:
+    _require_seisbench()
+    reference = tmp_path / "reference"
+    whole = subprocess.run(_balst_job(s3, tmp_path, sds, reference), capture_output=True, text=True,
+                           timeout=180, env=_balst_env(s3))  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    latest = _latest(reference)
+    assert len(latest) == 2 * len(BALST_PICKS)
+    rows = _metadata(reference)
+    assert len(rows) == len(BALST_PICKS)
+    # Both windows of a pick name its one example.
+    named: dict[str, set[str]] = {}
+    for entry in latest.values():
+        named.setdefault(str(entry["file"]), set()).add(str(entry["window"]).split()[0])
+    assert all(channels == {"CH.BALST..LHE", "CH.BALST..LHZ"} for channels in named.values())
+    assert {name.removeprefix(EXAMPLE_PREFIX) for name in named} == set(rows)
+
+    # Killed after the LHE windows of some rows and before their LHZ ones (LHE's day file first).
+    killed = tmp_path / "killed"
+    s3.delay_s = 0.05
+    process = subprocess.Popen(_balst_job(s3, tmp_path, sds, killed, "--workers", "1"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_balst_env(s3))  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(manifest_lines(killed)) < len(BALST_PICKS) // 2:
+            assert process.poll() is None, "the job ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    s3.delay_s = 0.0
+    lines = manifest_lines(killed)
+    with_z = {e["source"] for e in lines if str(e["window"]).startswith("CH.BALST..LHZ")}
+    halves = [e for e in lines if str(e["window"]).startswith("CH.BALST..LHE") and e["source"] not in with_z]
+    assert halves and len(manifest_lines(killed)) < len(latest)
+    # Lines name examples the data set does not hold: nothing half-written, none marked done.
+    left = _metadata(killed) if (killed / "metadata.csv").exists() else {}
+    assert not {str(e["file"]).removeprefix(EXAMPLE_PREFIX) for e in halves} & set(left)
+    assert all(row == rows[eid] for eid, row in left.items())
+    resumed = subprocess.run(_balst_job(s3, tmp_path, sds, killed), capture_output=True, text=True,
+                             timeout=180, env=_balst_env(s3))  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(latest)} windows: {2 * len(left)} done before" in resumed.stderr, resumed.stderr
+    assert _metadata(killed) == rows
+
+    report = _seisbench({"reference": reference, "killed": killed})
+    pick_of = {f"b{i}": t for i, t in enumerate(BALST_PICKS)}
+    for name in ("reference", "killed"):
+        loaded = report[name]
+        assert "error" not in loaded, loaded
+        assert loaded["len"] == len(BALST_PICKS)
+        for row, waveform in zip(loaded["metadata"], loaded["waveforms"], strict=True):
+            pick = pick_of[row["source_id"]]
+            start, samples, real = _balst_expected(sds, pick)
+            assert np.array_equal(np.asarray(waveform), samples), pick
+            assert abs(UTCDateTime(row["trace_start_time"]) - start) < 1e-6
+            assert row["trace_P_arrival_sample"] == pytest.approx(UTCDateTime(pick) - start, abs=1e-6)
+            # Completeness: the two channels' samples of the three components' grid.
+            assert row["trace_completeness"] == pytest.approx(real / samples.size)
