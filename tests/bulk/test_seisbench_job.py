@@ -356,3 +356,29 @@ def test_two_real_components_one_example_and_a_kill_between_them(s3: Any, sds: P
             assert row["trace_P_arrival_sample"] == pytest.approx(UTCDateTime(pick) - start, abs=1e-6)
             # Completeness: the two channels' samples of the three components' grid.
             assert row["trace_completeness"] == pytest.approx(real / samples.size)
+
+
+def test_a_failed_component_keeps_its_example_unwritten_until_a_rerun(
+    s3: Any, sds: Path, tmp_path: Path
+) -> None:
+    reference = tmp_path / "reference"
+    whole = subprocess.run(_balst_job(s3, tmp_path, sds, reference), capture_output=True, text=True,
+                           timeout=180, env=_balst_env(s3))  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "job"
+    s3.inject("403", count=10_000, path_contains="LHZ.D")
+    failed = subprocess.run(_balst_job(s3, tmp_path, sds, out), capture_output=True, text=True,
+                            timeout=180, env=_balst_env(s3))  # fmt: skip
+    assert failed.returncode == 1, failed.stderr
+    n = len(BALST_PICKS)
+    summary = f"{2 * n} windows: 0 done before, {2 * n} this run ("  # the LHE at 00:02:53 is partial
+    assert summary in failed.stderr and f"{n} error)" in failed.stderr, failed.stderr
+    assert _metadata(out) == {}  # no example with its Z missing for a failure
+    assert all(str(e["file"]).startswith(EXAMPLE_PREFIX) for e in manifest_lines(out) if e["status"] == "ok")
+
+    s3.clear_injections()
+    again = subprocess.run(_balst_job(s3, tmp_path, sds, out), capture_output=True, text=True,
+                           timeout=180, env=_balst_env(s3))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert summary in again.stderr and "error" not in again.stderr, again.stderr
+    assert _metadata(out) == _metadata(reference)
