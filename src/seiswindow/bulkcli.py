@@ -1,10 +1,12 @@
 """The command line's bulk job: ``seiswindow bulk INPUT --out DIR_OR_S3_PREFIX
-[--format mseed|npz] [--executor local|dask[=SCHEDULER]] [--workers N] [--before S --after S]``.
+[--format mseed|npz|seisbench] [--executor local|dask[=SCHEDULER]] [--workers N] [--before S --after S]``.
 
 With ``--out s3://bucket/prefix`` the outputs are objects under the prefix; the manifest is
 kept in a local state directory while the job runs (``--state``; S3 objects cannot be
 appended to) and published under the prefix when the run ends, killed runs excepted. A run
-on a machine without the state directory starts from the published manifest.
+on a machine without the state directory starts from the published manifest. A SeisBench
+data set (``--format seisbench``) is one HDF5 file appended to in place: it needs a local
+``--out DIR`` (copy it to S3 when the job is done).
 
 A front end: the options become a writer, an executor and the windows of the input
 (patterns resolved against the archive, each window checked against the configured
@@ -39,7 +41,7 @@ from .bulk.executors import Executor
 from .bulk.inputs import InputKind
 from .bulk.job import FAILURES_NAME
 from .config import Settings, open_archives, open_index, round_cost
-from .errors import RequestError
+from .errors import ConfigError, RequestError
 from .fdsn.routedcatalog import RoutedCatalog
 from .model import Limits
 
@@ -60,14 +62,22 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
         raise RequestError("give either -o (one answer) or --out (a job's directory)", field="output")
     if args.segments:
         raise RequestError("--segments shapes a JSON answer (-o), not a job's files", field="segments")
-    sink = S3Sink(args.out, endpoint_url=settings.endpoint_url) if args.out.startswith("s3://") else None
+    job_format = _job_format(args.format)
+    to_s3 = args.out.startswith("s3://")
+    if to_s3 and job_format == "seisbench":
+        raise RequestError(
+            "a SeisBench data set is an HDF5 file written in place: give a local --out DIR "
+            "(and copy the directory to S3 when the job is done)",
+            field="out",
+        )
+    sink = S3Sink(args.out, endpoint_url=settings.endpoint_url) if to_s3 else None
     directory = _state_directory(args) if sink is not None else Path(args.out)
-    writer = _writer(_job_format(args.format), sink)
     executor_name, scheduler = _executor_choice(args.executor or "local")
     rows = read_input(text, kind=InputKind(args.input_format), before=args.before, after=args.after)
     archives = open_archives(settings)
     windows = resolve(rows, RoutedCatalog(archives).channels)
     _check_each(windows, settings.limits)
+    writer = _writer(job_format, sink, windows)
     executor = _executor(executor_name, scheduler, args.workers, settings)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     if sink is not None:
@@ -99,18 +109,35 @@ def run_bulk_job(text: str, args: argparse.Namespace, settings: Settings) -> int
 
 
 def _job_format(asked: str | None) -> str:
-    """``mseed`` or ``npz``: the format of a job's files (``--format``, default miniSEED).
+    """``mseed``, ``npz`` or ``seisbench``: the format of a job's output (``--format``,
+    default miniSEED).
 
     Raises:
-        RequestError: a format of one answer (``-o``), not of a job's files.
+        RequestError: a format of one answer (``-o``), not of a job's output.
     """
-    formats = {None: "mseed", "mseed": "mseed", "miniseed": "mseed", "npz": "npz"}
+    formats = {None: "mseed", "mseed": "mseed", "miniseed": "mseed", "npz": "npz", "seisbench": "seisbench"}
     if asked not in formats:
-        raise RequestError(f"a job writes mseed or npz files, not {asked}", field="format")
+        raise RequestError(
+            f"a job writes mseed or npz files or a seisbench data set, not {asked}", field="format"
+        )
     return formats[asked]
 
 
-def _writer(name: str, sink: Sink | None) -> OutputWriter:
+def _writer(name: str, sink: Sink | None, windows: list[JobWindow]) -> OutputWriter:
+    """The job's writer; a SeisBench data set's examples are planned (and checked) here.
+
+    Raises:
+        RequestError: the windows cannot be SeisBench examples (the message names the line).
+        ConfigError: h5py, which writes SeisBench's HDF5 file, is not installed.
+    """
+    if name == "seisbench":
+        try:
+            import h5py  # noqa: F401 - the SeisBench writer's one optional dependency
+        except ImportError:
+            raise ConfigError("--format seisbench needs h5py: pip install 'seiswindow[seisbench]'") from None
+        from .bulk.seisbenchout import SeisBenchOutput
+
+        return SeisBenchOutput(windows)
     return NpzWriter(sink=sink) if name == "npz" else MseedWriter(sink=sink)
 
 

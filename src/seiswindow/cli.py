@@ -45,7 +45,7 @@ __all__ = ["ChannelPattern", "main", "read_bulk"]
 
 _MANIFEST_SUFFIX = ".manifest.json"
 #: The formats of a bulk job's files only (``bulk --out``), not of one answer (``-o``).
-_JOB_FORMATS = ("npz",)
+_JOB_FORMATS = ("npz", "seisbench")
 #: The manifest: not a file of samples (:mod:`seiswindow.manifest`).
 MANIFEST: Literal["manifest"] = "manifest"
 #: The format an output's extension names.
@@ -552,7 +552,8 @@ def _parser() -> argparse.ArgumentParser:
         help="json, miniseed, manifest (where each window's records lie in the archive, for workers "
         "that fetch them), sac (a zip when several traces), sac.zip, sacbl, sacbb, saca, geocsv, "
         "geocsv.slist, tspair, slist, plot, audio (default: from the output's extension); a bulk job's "
-        "files (bulk --out): mseed (default) or npz",
+        "output (bulk --out): mseed (default), npz, or seisbench (a SeisBench data set: one example per "
+        "station of each pick; a local directory)",
     )
     extracting.add_argument("--audio-rate", type=int, default=1000, help="WAV playback rate in Hz")
     steps = extracting.add_argument_group("processing (IRIS timeseries' steps, applied in the order given)")

@@ -11,6 +11,8 @@ The parts, each a module:
   ``dask``: the Dask ``distributed`` executor (imported on demand: an optional dependency);
 - ``seisbench``: :class:`~seiswindow.bulk.seisbench.SeisBenchWriter`, windows as a SeisBench
   data set (metadata.csv + waveforms.hdf5; needs the ``seisbench`` extra, h5py);
+  ``seisbenchout``: :class:`~seiswindow.bulk.seisbenchout.SeisBenchOutput`, the output writer
+  of ``--format seisbench`` (one example per station of each input row, written whole);
 - ``job``: :func:`run_job`, which ties them together.
 
 The command line's ``seiswindow bulk INPUT --out DIR`` is the front end.

@@ -1,7 +1,8 @@
 """A bulk job: windows in, one output per window and a manifest out, resumable.
 
 :func:`run_job` skips the windows the manifest of the directory says are done (answered
-``ok``, ``partial`` or ``nodata``, their output still there), hands the others to an
+``ok``, ``partial`` or ``nodata``, their output still there; with a writer of whole groups,
+every window of their input row too), hands the others to an
 executor in batches by day file, and for each result as it arrives writes the output
 (:class:`~seiswindow.bulk.outputs.OutputWriter`), then appends the window's manifest entry.
 Failures (``error``) are logged to ``failures.log`` and retried by the next run. The
@@ -115,7 +116,7 @@ def run_job(
     started = time.monotonic()
     with Manifest.open(directory, job={"format": writer.format}) as manifest:
         writer.open(directory)
-        todo = [w for w in windows if not _is_done(manifest, writer, w.id)]
+        todo = _todo(windows, manifest, writer)
         run = _Run(manifest, writer, directory / FAILURES_NAME)
         try:
             run.go(batches(todo, layout, size=batch_size), executor, total=len(todo), progress=progress)
@@ -131,6 +132,16 @@ def run_job(
         seconds=time.monotonic() - started,
         failures=tuple(run.failures),
     )
+
+
+def _todo(windows: Sequence[JobWindow], manifest: Manifest, writer: OutputWriter) -> list[JobWindow]:
+    """The windows this run extracts: those not done; with a writer of whole groups, every
+    window of a group one of whose windows is not done (its example was never written)."""
+    todo = [w for w in windows if not _is_done(manifest, writer, w.id)]
+    if not writer.whole_groups:
+        return todo
+    groups = {w.group or w.id for w in todo}
+    return [w for w in windows if (w.group or w.id) in groups]
 
 
 def _is_done(manifest: Manifest, writer: OutputWriter, window_id: str) -> bool:

@@ -56,6 +56,9 @@ class OutputWriter(Protocol):
 
     #: the format's name, recorded in the manifest (a rerun must use the same)
     format: str
+    #: True when the writer writes the windows of one input row together (a SeisBench
+    #: example of ``HH?``): a window is then done only when every window of its row is.
+    whole_groups: bool
 
     def open(self, directory: Path) -> None:
         """Start writing into ``directory``, or resume writing there.
@@ -91,6 +94,7 @@ class _FilePerWindow:
 
     format = ""
     suffix = ""
+    whole_groups = False
 
     def __init__(self, *, sink: Sink | None = None) -> None:
         self._given = sink
