@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import numpy as np
+import orjson
 import pytest
 from botocore.config import Config
 from obspy import read
@@ -82,6 +83,12 @@ FUNCTION_ERROR = (
     200,
     {"X-Amz-Function-Error": "Unhandled", "content-type": "application/json"},
     b'{"errorMessage": "boom", "errorType": "RuntimeError", "stackTrace": []}',
+)
+
+TIMED_OUT = (
+    200,
+    {"X-Amz-Function-Error": "Unhandled", "content-type": "application/json"},
+    b'{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: 1 Error: Task timed out after 3.00 seconds"}',
 )
 
 
@@ -229,6 +236,25 @@ def test_an_answer_too_large_is_asked_again_in_halves(s3) -> None:
     assert faults.invocations == 1 + 2 + 4  # the whole, two halves (413 each), four windows
     first = results[items[0].id]
     assert first.segments[0].samples.dtype == np.int32 and first.npts == 801
+
+
+def test_a_batch_that_runs_out_of_the_functions_time_is_asked_again_in_halves(s3) -> None:
+    starts = [f"2022-01-02T{h:02d}:00:00" for h in range(1, 5)]
+    items = _job_windows(*(Window.from_nslc("CI.CCA..BHN", t, t[:14] + "00:20") for t in starts))
+    with function_server(s3.url) as (url, faults):
+        request = orjson.dumps({"Windows": [items[0].window.to_request()]})
+        reply = lambda_client(url).invoke(FunctionName="function", Payload=request)
+        assert reply["StatusCode"] == 200 and reply["ExecutedVersion"] == "$LATEST"  # as Lambda's API
+        assert orjson.loads(reply["Payload"].read())[0]["station"] == "CCA"
+        faults.invocations = 0
+        faults.planned = [TIMED_OUT]
+        executor = LambdaExecutor("function", client=lambda_client(url))
+        results = dict((item.id, result) for item, result in executor.run([Batch("key", tuple(items))]))
+        assert faults.invocations == 1 + 2
+        faults.always = TIMED_OUT  # a single window that cannot be answered in time fails
+        [(_, alone)] = list(executor.run([Batch("key", tuple(items[:1]))]))
+    assert [results[item.id].status for item in items] == [Status.OK] * 4
+    assert alone.status is Status.ERROR and "Task timed out after 3.00 seconds" in alone.message
 
 
 def test_invocations_fit_lambdas_answer() -> None:

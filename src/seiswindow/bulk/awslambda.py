@@ -11,10 +11,11 @@ invocations finish.
   (:meth:`~seiswindow.encode.OutputFormat.most_bytes`, from the band code's highest rate),
   plus the byte the runtime adds after each comma (it re-serialises with ``", "``), under
   :data:`ANSWER_BYTES`. A window larger than that alone is one invocation.
-- **Too large anyway.** An answer the function refuses as too large (413) is asked again in
-  two halves, down to one window; a function with ``SEISWINDOW_RESULTS`` answers instead
-  with a presigned URL of the answer in its results bucket (:mod:`seiswindow.aws.results`),
-  which is fetched.
+- **Too much anyway.** An answer the function refuses as too large (413, or Lambda's
+  ``Function.ResponseSizeTooLarge``) and an invocation that runs out of the function's time
+  (``Sandbox.Timedout``) are asked again in two halves, down to one window; a function with
+  ``SEISWINDOW_RESULTS`` answers a large answer instead with a presigned URL of it in its
+  results bucket (:mod:`seiswindow.aws.results`), which is fetched.
 - **Retries.** Throttles (``TooManyRequestsException``, 429), 5xx and broken connections
   are retried with full-jitter backoff until ``retry_seconds`` have passed since the
   invocation's first attempt; botocore's own retries are off, so that bound is the only one.
@@ -93,8 +94,9 @@ class _Failed(SeisWindowError):
         self.retry = retry
 
 
-class _TooLarge(_Failed):
-    """The function refused the answer as too large for Lambda."""
+class _TooMuch(_Failed):
+    """Too much for one invocation: the answer too large for Lambda, or the function out of
+    time; fewer windows may do."""
 
 
 class LambdaExecutor:
@@ -167,9 +169,9 @@ class LambdaExecutor:
         half); never raises for the function's failures: they are ``error`` results."""
         try:
             return results_from_answer([item.window for item in group], self._invoke(group))
-        except _TooLarge as exc:
+        except _TooMuch as exc:
             if len(group) == 1:
-                return _failed(group, f"the answer is too large for Lambda: {exc}")
+                return _failed(group, f"lambda {self.function}: too much for one invocation: {exc}")
             half = len(group) // 2
             return self.answer(group[:half]) + self.answer(group[half:])
         except (_Failed, DataError) as exc:
@@ -182,7 +184,7 @@ class LambdaExecutor:
         """The answer's JSON value, retried in bounded time (see the module's docstring).
 
         Raises:
-            _TooLarge: the function refused the answer as too large.
+            _TooMuch: too much for one invocation (the answer too large, out of time).
             _Failed: no answer.
         """
         payload = orjson.dumps({"Windows": [item.window.to_request() for item in group], "Segments": True})
@@ -191,7 +193,7 @@ class LambdaExecutor:
         while True:
             try:
                 return self._once(payload)
-            except _TooLarge:
+            except _TooMuch:
                 raise
             except _Failed as exc:
                 pause = random.uniform(0.0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt))
@@ -205,7 +207,7 @@ class LambdaExecutor:
         """One invocation's answer.
 
         Raises:
-            _TooLarge: the function refused the answer as too large.
+            _TooMuch: too much for one invocation (the answer too large, out of time).
             _Failed: no answer (``retry`` says whether another attempt may give one).
         """
         from botocore.exceptions import BotoCoreError, ClientError
@@ -237,7 +239,7 @@ def _client_failure(exc: Any) -> _Failed:
     code = str(error.get("Code", ""))
     message = f"invoke failed: {code or status} {error.get('Message') or ''}".rstrip()
     if status == 413 and code != "RequestTooLargeException":  # the local emulator's 413 answer
-        return _TooLarge(message)
+        return _TooMuch(message)
     throttled = code in ("TooManyRequestsException", "ThrottlingException", "EC2ThrottledException")
     return _Failed(message, retry=throttled or status in _RETRY_STATUSES)
 
@@ -252,8 +254,8 @@ def _function_failure(body: bytes) -> _Failed:
         error = {"errorMessage": body[:200].decode(errors="replace")}
     kind = str(error.get("errorType", ""))
     text = str(error.get("errorMessage", ""))
-    if kind == "Function.ResponseSizeTooLarge":
-        return _TooLarge(text)
+    if kind in ("Function.ResponseSizeTooLarge", "Sandbox.Timedout") or "Task timed out" in text:
+        return _TooMuch(f"{kind or 'error'}: {text}")
     return _Failed(f"the function failed: {kind or 'error'}: {text}")
 
 
@@ -262,7 +264,7 @@ def _from_object(answer: dict[str, Any]) -> Any:
     error object.
 
     Raises:
-        _TooLarge: the error says the answer is too large (413).
+        _TooMuch: the error says the answer is too large (413).
         _Failed: another error, or the results could not be fetched.
     """
     results = answer.get("results")
@@ -271,7 +273,7 @@ def _from_object(answer: dict[str, Any]) -> Any:
     status = answer.get("status")
     message = f"{status}: {answer.get('error', answer)}"
     if status == 413:
-        raise _TooLarge(message)
+        raise _TooMuch(message)
     raise _Failed(f"the function answered {message}", retry=isinstance(status, int) and status >= 500)
 
 
