@@ -165,6 +165,8 @@ def test_a_job_on_lambda_is_the_local_job(s3, tmp_path: Path) -> None:
         "lambda=function",
     )
     assert rerun.returncode == 0 and "8 windows: 8 done before, 0 this run" in rerun.stderr, rerun.stderr
+    unnamed = run(s3.url, url, picks, *ARGS, "--out", str(tmp_path / "x"), "--executor", "lambda")
+    assert unnamed.returncode == 2 and "lambda=FUNCTION" in unnamed.stderr, unnamed.stderr
 
 
 def test_throttles_are_retried_and_the_job_completes(s3, tmp_path: Path) -> None:

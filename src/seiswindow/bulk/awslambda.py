@@ -143,26 +143,27 @@ class LambdaExecutor:
 
     def run(self, batches: Sequence[Batch]) -> Iterator[tuple[JobWindow, WindowResult]]:
         pending = (group for batch in batches for group in invocations(batch, answer_bytes=self.answer_bytes))
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="seiswindow-lambda") as pool:
-            running: dict[Future[list[WindowResult]], tuple[JobWindow, ...]] = {}
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="seiswindow-lambda")
+        running: dict[Future[list[WindowResult]], tuple[JobWindow, ...]] = {}
 
-            def submit() -> None:
-                group = next(pending, None)
-                if group is not None:
-                    running[pool.submit(self.answer, group)] = group
+        def submit() -> None:
+            group = next(pending, None)
+            if group is not None:
+                running[pool.submit(self.answer, group)] = group
 
-            try:
-                for _ in range(self.workers):
+        try:
+            for _ in range(self.workers):
+                submit()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    group = running.pop(future)
+                    yield from zip(group, future.result(), strict=True)
                     submit()
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        group = running.pop(future)
-                        yield from zip(group, future.result(), strict=True)
-                        submit()
-            finally:
-                for future in running:
-                    future.cancel()
+        finally:
+            # A job stopped early (interrupted, a write failing) does not wait for the
+            # invocations in flight: their windows are not recorded, and the next run asks again.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def answer(self, group: Sequence[JobWindow]) -> list[WindowResult]:
         """The results of ``group``, one invocation (or, for an answer too large, one per
