@@ -6,6 +6,7 @@ wrapper in front of it answers throttles and function errors as Lambda's API doe
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -57,20 +58,34 @@ class Faults:
         self.planned: list[tuple[int, dict[str, str], bytes]] = []
         self.always: tuple[int, dict[str, str], bytes] | None = None
         self.invocations = 0
+        self.delay_s = 0.0
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].endswith("/invocations"):
             self.invocations += 1
-            reply = self.planned.pop(0) if self.planned else self.always
-            if reply is not None:
-                status, headers, body = reply
-                await receive()
-                raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-                raw.append((b"content-length", str(len(body)).encode()))
-                await send({"type": "http.response.start", "status": status, "headers": raw})
-                await send({"type": "http.response.body", "body": body})
-                return
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay_s)
+                await self._invoke(scope, receive, send)
+            finally:
+                self.in_flight -= 1
+            return
         await self.app(scope, receive, send)
+
+    async def _invoke(self, scope: Any, receive: Any, send: Any) -> None:
+        reply = self.planned.pop(0) if self.planned else self.always
+        if reply is None:
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = reply
+        await receive()
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
 
 
 THROTTLED = (
@@ -224,6 +239,20 @@ def test_retries_stop_in_bounded_time(s3) -> None:
         elapsed = time.monotonic() - started
     assert result.status is Status.ERROR and "503" in result.message and "attempts" in result.message
     assert faults.invocations > 1 and elapsed < 1.0 + 20.0 * 0.1 + 2.0
+
+
+def test_workers_bound_the_invocations_in_flight(s3) -> None:
+    """Eight day files' windows, two invocations at a time: never more, and the pool is used."""
+    days = [f"2022-01-0{d}T{h:02d}:00:00" for d in (1, 2, 3) for h in (10, 11, 12)][:8]
+    items = _job_windows(*(Window.from_nslc("CI.WBM..LHZ", t, t[:14] + "01:00") for t in days))
+    groups = [Batch(f"key{i}", (item,)) for i, item in enumerate(items)]
+    with function_server(s3.url) as (url, faults):
+        faults.delay_s = 0.2
+        executor = LambdaExecutor("function", client=lambda_client(url), workers=2)
+        results = list(executor.run(groups))
+    assert sorted(item.id for item, _ in results) == sorted(item.id for item in items)
+    assert {result.status for _, result in results} == {Status.OK}
+    assert faults.invocations == 8 and faults.most_in_flight == 2
 
 
 def test_an_answer_too_large_is_asked_again_in_halves(s3) -> None:
