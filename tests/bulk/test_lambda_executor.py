@@ -115,13 +115,19 @@ def function_server(s3_url: str, **settings: Any) -> Iterator[tuple[str, Faults]
         yield url, app
 
 
-def run(s3_url: str, lambda_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    s3_url: str, lambda_url: str, *args: str, region: str | None = REGION
+) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
         "SEISWINDOW_ARCHIVE": "s3://scedc-pds",
         "AWS_ENDPOINT_URL_S3": s3_url,
         "AWS_ENDPOINT_URL_LAMBDA": lambda_url,
     }
+    environment.pop("AWS_DEFAULT_REGION", None)
+    environment.pop("AWS_REGION", None)
+    if region:
+        environment["AWS_DEFAULT_REGION"] = region
     command = [sys.executable, "-m", "seiswindow.cli", "bulk", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, env=environment)
 
@@ -182,6 +188,10 @@ def test_a_job_on_lambda_is_the_local_job(s3, tmp_path: Path) -> None:
     assert rerun.returncode == 0 and "8 windows: 8 done before, 0 this run" in rerun.stderr, rerun.stderr
     unnamed = run(s3.url, url, picks, *ARGS, "--out", str(tmp_path / "x"), "--executor", "lambda")
     assert unnamed.returncode == 2 and "lambda=FUNCTION" in unnamed.stderr, unnamed.stderr
+    nowhere = run(
+        s3.url, url, picks, *ARGS, "--out", str(tmp_path / "x"), "--executor", "lambda=function", region=None
+    )
+    assert nowhere.returncode == 2 and "AWS_REGION" in nowhere.stderr, nowhere.stderr
 
 
 def test_throttles_are_retried_and_the_job_completes(s3, tmp_path: Path) -> None:

@@ -35,14 +35,14 @@ import random
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import orjson
 
 from ..encode import OutputFormat
-from ..errors import DataError, SeisWindowError
+from ..errors import ConfigError, DataError, SeisWindowError
 from ..model import Status, WindowResult
 from .answers import results_from_answer
 from .executors import Batch
@@ -109,8 +109,11 @@ class LambdaExecutor:
         retry_seconds: how long an invocation is retried (throttles, 5xx), from its first
             attempt.
         answer_bytes: the largest answer an invocation is sized for.
-        client: a boto3 ``lambda`` client to use instead of one built here.
-        sleep: how backoff waits (tests).
+        client: a boto3 ``lambda`` client to use instead of one built here (its region:
+            the ARN's, else boto3's own).
+
+    Raises:
+        ConfigError: no region is configured and ``function`` is not an ARN.
     """
 
     def __init__(
@@ -121,25 +124,12 @@ class LambdaExecutor:
         retry_seconds: float = 300.0,
         answer_bytes: int = ANSWER_BYTES,
         client: Any = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if client is None:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(
-                retries={"total_max_attempts": 1},  # ours, bounded in time, instead
-                read_timeout=_READ_TIMEOUT_S,
-                connect_timeout=10,
-                max_pool_connections=workers,
-            )
-            client = boto3.client("lambda", config=config)
         self.function = function
         self.workers = workers
         self.retry_seconds = retry_seconds
         self.answer_bytes = answer_bytes
-        self._client = client
-        self._sleep = sleep
+        self._client = client if client is not None else _lambda_client(function, workers=workers)
 
     def run(self, batches: Sequence[Batch]) -> Iterator[tuple[JobWindow, WindowResult]]:
         pending = (group for batch in batches for group in invocations(batch, answer_bytes=self.answer_bytes))
@@ -201,7 +191,7 @@ class LambdaExecutor:
                 if not exc.retry or time.monotonic() + pause > deadline:
                     attempts = f" (after {attempt + 1} attempts)" if attempt else ""
                     raise _Failed(f"{exc}{attempts}") from None
-                self._sleep(pause)
+                time.sleep(pause)
                 attempt += 1
 
     def _once(self, payload: bytes) -> Any:
@@ -231,6 +221,32 @@ class LambdaExecutor:
         if isinstance(answer, dict):
             return _from_object(answer)
         return answer
+
+
+def _lambda_client(function: str, *, workers: int) -> Any:
+    """boto3's ``lambda`` client, in the ARN's region when ``function`` is an ARN.
+
+    Raises:
+        ConfigError: no region is configured and ``function`` is not an ARN.
+    """
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import NoRegionError
+
+    parts = function.split(":")
+    region = parts[3] if function.startswith("arn:") and len(parts) > 3 and parts[3] else None
+    config = Config(
+        retries={"total_max_attempts": 1},  # ours, bounded in time, instead
+        read_timeout=_READ_TIMEOUT_S,
+        connect_timeout=10,
+        max_pool_connections=workers,
+    )
+    try:
+        return boto3.client("lambda", region_name=region, config=config)
+    except NoRegionError:
+        raise ConfigError(
+            f"no AWS region for the Lambda function {function}: set AWS_REGION or give its ARN"
+        ) from None
 
 
 def _client_failure(exc: Any) -> _Failed:
