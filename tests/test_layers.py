@@ -79,6 +79,8 @@ LAYERS: dict[str, int] = {
     # bulk jobs (issue 12): beside the service, on the extractor; the CLI is their front end
     "seiswindow.bulk.": 8,
     "seiswindow.bulk": 8,
+    "seiswindow.bulk.answers": 8,  # JSON window objects read back into results
+    "seiswindow.bulk.awslambda": 8,  # the Lambda executor (boto3's invoke; no configuration)
     # 9: the edge: configuration (environment) and the front ends
     "seiswindow.config": 9,
     "seiswindow.demo": 9,

@@ -1,5 +1,6 @@
 """The command line's bulk job: ``seiswindow bulk INPUT --out DIR_OR_S3_PREFIX
-[--format mseed|npz|seisbench] [--executor local|dask[=SCHEDULER]] [--workers N] [--before S --after S]``.
+[--format mseed|npz|seisbench] [--executor local|dask[=SCHEDULER]|lambda=FUNCTION] [--workers N]
+[--before S --after S]``.
 
 With ``--out s3://bucket/prefix`` the outputs are objects under the prefix; the manifest is
 kept in a local state directory while the job runs (``--state``; S3 objects cannot be
@@ -173,7 +174,8 @@ def _publish(sink: S3Sink, directory: Path) -> None:
 
 
 def _executor_choice(value: str) -> tuple[str, str | None]:
-    """``("local", None)``, ``("dask", None)`` or ``("dask", "tcp://host:8786")``.
+    """``("local", None)``, ``("dask", None)``, ``("dask", "tcp://host:8786")`` or
+    ``("lambda", "FUNCTION")``.
 
     Raises:
         RequestError: another executor is named.
@@ -183,14 +185,29 @@ def _executor_choice(value: str) -> tuple[str, str | None]:
         return name, None
     if name == "dask":
         return name, scheduler or None
+    if name == "lambda" and scheduler:
+        return name, scheduler
     raise RequestError(
-        f"{value!r} is not an executor: use local, dask or dask=tcp://host:8786", field="executor"
+        f"{value!r} is not an executor: use local, dask, dask=tcp://host:8786 or lambda=FUNCTION",
+        field="executor",
     )
 
 
 def _executor(name: str, scheduler: str | None, workers: int | None, settings: Settings) -> Executor:
+    """The executor named (``scheduler``: dask's address, or the Lambda function).
+
+    Raises:
+        RequestError: ``workers`` is not positive.
+        ConfigError: the record index, ``distributed`` or the scheduler is missing.
+    """
     if workers is not None and workers < 1:
         raise RequestError("must be at least 1", field="workers")
+    if name == "lambda" and scheduler:
+        # The function reads the archive (and its own index); boto3 finds its endpoint
+        # (AWS_ENDPOINT_URL_LAMBDA) and region itself.
+        from .bulk.awslambda import LambdaExecutor
+
+        return LambdaExecutor(scheduler, workers=workers or 10)
     index = open_index(settings)  # a bad index is an error now, before any window
     cost = round_cost(settings)
     if name == "local":

@@ -499,12 +499,15 @@ def _job_arguments(bulk: argparse.ArgumentParser) -> None:
     )
     job.add_argument(
         "--executor",
-        metavar="local|dask[=SCHEDULER]",
-        help="local (default: a pool in this process), dask (a LocalCluster of --workers processes) "
-        "or dask=tcp://host:8786",
+        metavar="local|dask[=SCHEDULER]|lambda=FUNCTION",
+        help="local (default: a pool in this process), dask (a LocalCluster of --workers processes), "
+        "dask=tcp://host:8786, or lambda=FUNCTION (invocations of the deployed seiswindow function)",
     )
     job.add_argument(
-        "--workers", type=int, help="local: day files read at once (16); dask: worker processes (2)"
+        "--workers",
+        type=int,
+        help="local: day files read at once (16); dask: worker processes (2); "
+        "lambda: invocations in flight (10)",
     )
     job.add_argument("--before", type=float, help="pick lists: seconds before each pick")
     job.add_argument("--after", type=float, help="pick lists: seconds after each pick")

@@ -9,6 +9,10 @@ Beside the routes of :func:`seiswindow.webapp.create_app`:
   http://localhost:9000/2015-03-31/functions/function/invocations -o output.json``
   works without Docker; the body is read as it is, whatever its ``Content-Type``
   (``curl -d`` says ``application/x-www-form-urlencoded``), bounded like every body.
+  It answers with ``X-Amz-Executed-Version: $LATEST`` as Lambda's invoke API does, so
+  boto3's ``lambda`` client (``endpoint_url`` this server) invokes ``function`` here; with
+  ``SEISWINDOW_RESULTS`` (``Settings.results``), an answer too large for Lambda is handed
+  over through that bucket as the deployed function's is (:mod:`seiswindow.aws.results`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from .webapp import create_app as create_web_app
 
 __all__ = ["INVOCATIONS_PATH", "TUTORIAL_REQUEST", "BodyLimit", "create_app", "serve"]
 
+#: What Lambda's invoke API says of the version it ran (boto3's ``ExecutedVersion``).
+_EXECUTED = {"X-Amz-Executed-Version": "$LATEST"}
+
 
 def create_app(settings: Settings | None = None, *, extractor: Extractor | None = None) -> FastAPI:
     """The HTTP app, with the local Lambda invocation; arguments as for
@@ -40,6 +47,12 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
     """
     app = create_web_app(settings, extractor=extractor)
     service: Service = app.state.service
+    used: Settings = app.state.settings
+    results = None
+    if used.results:
+        from .aws.results import ResultsBucket
+
+        results = ResultsBucket(used.results, region=used.region, endpoint_url=used.endpoint_url)
 
     @app.post(
         INVOCATIONS_PATH,
@@ -52,8 +65,8 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
     )
     async def invocations(request: Request) -> HttpResponse:
         payload = await request.body()  # bounded by BodyLimit
-        status, body = await run_in_threadpool(invoke, payload, service=service)
-        return HttpResponse(content=body, status_code=status, media_type=JSON_MEDIA_TYPE)
+        status, body = await run_in_threadpool(invoke, payload, service=service, results=results)
+        return HttpResponse(content=body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=_EXECUTED)
 
     return app
 

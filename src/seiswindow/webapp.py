@@ -229,6 +229,7 @@ def create_app(settings: Settings | None = None, *, extractor: Extractor | None 
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.settings = settings
 
     @app.post(
         "/timewindows",

@@ -10,10 +10,14 @@ import json
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from ..errors import RequestError, http_status
 from ..service import Service, new_request_id
 from .dispatch import handle_event
+
+if TYPE_CHECKING:
+    from .results import ResultsBucket
 
 __all__ = ["INVOCATIONS_PATH", "LocalContext", "invoke"]
 
@@ -36,11 +40,14 @@ class LocalContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-def invoke(payload: bytes, *, service: Service, request_id: str | None = None) -> tuple[int, bytes]:
+def invoke(
+    payload: bytes, *, service: Service, request_id: str | None = None, results: ResultsBucket | None = None
+) -> tuple[int, bytes]:
     """Invoke the function with ``payload`` as the Lambda runtime interface emulator does
     at :data:`INVOCATIONS_PATH`: the payload is the event, the answer is the handler's
     return value serialised as the Python runtime does (``json.dumps`` separators and
-    escapes).
+    escapes). With ``results``, an answer too large for Lambda goes through that bucket,
+    as the deployed function's (:mod:`.results`).
 
     Returns:
         ``(status, body)``: 200, except where the emulator would answer 200 with an error
@@ -60,7 +67,7 @@ def invoke(payload: bytes, *, service: Service, request_id: str | None = None) -
             "stackTrace": [],
         }
         return http_status(problem), json.dumps(error).encode()
-    result = handle_event(event, context, service=service)
+    result = handle_event(event, context, service=service, results=results)
     status = HTTPStatus.OK.value
     # The handler's error object (a direct invocation's 4xx) carries its status.
     if isinstance(result, dict) and "error" in result and isinstance(result.get("status"), int):

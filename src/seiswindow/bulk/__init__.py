@@ -9,6 +9,8 @@ The parts, each a module:
 - ``sinks``: where their files go, whole: a local directory or an S3 prefix;
 - ``executors``: the executor protocol, batches by day file, the local executor;
   ``dask``: the Dask ``distributed`` executor (imported on demand: an optional dependency);
+  ``awslambda``: the Lambda executor, invocations of the deployed function (imported on
+  demand), whose JSON answers ``answers`` reads back into results;
 - ``seisbench``: :class:`~seiswindow.bulk.seisbench.SeisBenchWriter`, windows as a SeisBench
   data set (metadata.csv + waveforms.hdf5; needs the ``seisbench`` extra, h5py);
   ``seisbenchout``: :class:`~seiswindow.bulk.seisbenchout.SeisBenchOutput`, the output writer
