@@ -358,6 +358,7 @@ class IndexReader:
 
     def _file_rows(self, key: str, nslc: Nslc, t0: int, t1: int) -> _FileRows | None:
         filename = filename_of(self.store, key)
+        self.index.fetch(filename)  # a shared index brings the file's rows in (one GET)
         rows = tuple(
             row for name, row in self.index.rows(nslc, t0 - _DAY_NS, t1 + _DAY_NS) if name == filename
         )
