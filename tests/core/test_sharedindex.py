@@ -282,3 +282,31 @@ def test_a_local_prefix_works_the_same(shared_data: Path, tmp_path: Path) -> Non
         (result,) = extractor.extract([window])
         assert_matches_oracle(result, oracle([shared_data / "scedc-pds" / CCA], window))
         assert shared.identities([filename_of(store, CCA)])
+
+
+def test_a_dask_worker_opens_the_shared_index_itself(shared: Shared, shared_data: Path) -> None:
+    """What a Dask worker runs (``extract_batch``) opens the shared index from settings
+    it was sent (picklable): the same one GET of the object and one ranged GET."""
+    import functools
+    import pickle
+
+    from seiswindow.bulk.dask import extract_batch
+    from seiswindow.config import open_archives
+
+    assert shared.publish([CCA]) == (1, 0)
+    settings = Settings(archive=f"s3://{shared.archive}", endpoint_url=shared.proxy.url, index=shared.url)
+    in_worker = functools.partial(open_index, settings)
+    pickle.dumps(in_worker)
+    window = _window("CI.CCA..BHN", "2022-01-02T10:00:00", "2022-01-02T10:05:00")
+    shared.proxy.reset()
+    (result,) = extract_batch(
+        functools.partial(open_archives, settings, check=False),
+        [window],
+        threads=2,
+        samples_ahead=1_000_000,
+        index=in_worker,
+    )
+    assert_matches_oracle(result, oracle([shared_data / "scedc-pds" / CCA], window))
+    # The worker opening the index lists its prefix once (the check); then the two GETs.
+    gets = [r.key.rsplit("/", 1)[-1] for r in shared.proxy.records if r.method == "GET" and r.key]
+    assert gets == ["CICCA__BHN___2022002.ms.idx.json.gz", "CICCA__BHN___2022002.ms"]
