@@ -281,6 +281,8 @@ class IndexReader:
             ArchiveError: the index cannot be read.
         """
         wanted = list(wanted)
+        # A shared index fetches the objects of every file of the call at once (one round).
+        self.index.fetch_many(filename_of(self.store, key) for key, *_ in wanted)
         files: dict[tuple[str, Nslc], _FileRows | None] = {}
         plans: dict[tuple[str, Nslc, int, int], _Plan | None] = {}
         for key, nslc, t0, t1 in wanted:

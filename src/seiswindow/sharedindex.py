@@ -37,7 +37,7 @@ import math
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from itertools import accumulate
 from pathlib import Path
@@ -75,6 +75,8 @@ SUFFIX = ".idx.json.gz"
 ABSENT_TTL = 300.0
 #: Locks that serialise the fetches of one file (striped: bounded however many files).
 _STRIPES = 64
+#: Objects fetched at once by :meth:`SharedIndex.fetch_many`.
+_FETCHERS = 16
 
 
 class Publisher(Protocol):
@@ -229,9 +231,11 @@ class SharedIndex(IndexStore):
         self.writer = writer
         self._absent: Cache[str, bool] = Cache(maxsize=100_000, ttl=absent_ttl)
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
+        self._fetchers = ThreadPoolExecutor(_FETCHERS, thread_name_prefix="seiswindow-fetch")
 
     def close(self) -> None:
         """Close the cache (and remove it when it is a temporary file)."""
+        self._fetchers.shutdown(wait=True)
         super().close()
         self.prefix.close()
         if self._temporary is not None:
@@ -260,6 +264,17 @@ class SharedIndex(IndexStore):
             except (DataError, SeisWindowError) as exc:
                 log.warning("the index object %s%s is not used: %s", self.prefix.url, name, exc)
                 self._absent.put(filename, True)
+
+    def fetch_many(self, filenames: Iterable[str]) -> None:
+        """:meth:`fetch` of each of ``filenames``, :data:`_FETCHERS` at a time: the
+        objects of a request's files cost one round, not one round each."""
+        wanted = sorted(set(filenames))
+        if len(wanted) < 2:
+            for filename in wanted:
+                self.fetch(filename)
+            return
+        for done in [self._fetchers.submit(self.fetch, filename) for filename in wanted]:
+            done.result()
 
     def write(self, indexed: IndexedFile, *, scanned: dt.datetime | None = None) -> None:
         """Write the rows into the cache, and publish them when the index is writable

@@ -310,3 +310,22 @@ def test_a_dask_worker_opens_the_shared_index_itself(shared: Shared, shared_data
     # The worker opening the index lists its prefix once (the check); then the two GETs.
     gets = [r.key.rsplit("/", 1)[-1] for r in shared.proxy.records if r.method == "GET" and r.key]
     assert gets == ["CICCA__BHN___2022002.ms.idx.json.gz", "CICCA__BHN___2022002.ms"]
+
+
+def test_the_objects_of_a_requests_files_are_fetched_in_one_round(shared: Shared, shared_data: Path) -> None:
+    """Three windows of three published files in a fresh process: the three objects in one
+    round (held at the proxy: requests under way together), then the three ranges."""
+    assert shared.publish([CCA, WBM, HEC]) == (3, 0)
+    windows = [
+        _window("CI.CCA..BHN", "2022-01-02T10:00:00", "2022-01-02T10:01:00"),
+        _window("CI.WBM..LHZ", "2022-01-02T10:00:00", "2022-01-02T10:30:00"),
+        _window("CI.HEC..BHN", "2022-01-02T10:00:00", "2022-01-02T10:01:00"),
+    ]
+    with shared.extractor() as extractor:
+        shared.proxy.reset()
+        shared.proxy.hold_s = 0.15
+        results = extractor.extract(windows)
+        assert shared.proxy.rounds() == 2
+        assert _gets(shared.proxy, ".idx.json.gz") == 3 and len(shared.proxy.records) == 6
+    for result, key in zip(results, (CCA, WBM, HEC), strict=True):
+        assert_matches_oracle(result, oracle([shared_data / "scedc-pds" / key], result.window))
