@@ -578,8 +578,9 @@ def _parser() -> argparse.ArgumentParser:
     indexed = argparse.ArgumentParser(add_help=False)
     indexed.add_argument(
         "--index",
-        help="the record index, a tsindex SQLite database built by 'seiswindow index build' "
-        "(docs/index.md; default: $SEISWINDOW_INDEX, or none)",
+        help="the record index, a tsindex SQLite database built by 'seiswindow index build', or "
+        "s3://bucket/prefix of a shared one ('index build --publish'; docs/index.md; default: "
+        "$SEISWINDOW_INDEX, or none)",
     )
     extracting = argparse.ArgumentParser(add_help=False)
     extracting.add_argument(
@@ -636,7 +637,7 @@ def _parser() -> argparse.ArgumentParser:
     _job_arguments(bulk)
     bulk.set_defaults(func=_cmd_bulk)
 
-    index = commands.add_parser("index", help="the record index (tsindex SQLite)")
+    index = commands.add_parser("index", help="the record index (tsindex SQLite, or shared under S3)")
     index_commands = index.add_subparsers(dest="index_command", required=True)
     build = index_commands.add_parser(
         "build",
@@ -644,7 +645,8 @@ def _parser() -> argparse.ArgumentParser:
         help="index day files",
         description="Index the day files of CHANNELS between START and END into the SQLite "
         "database DB (EarthScope's tsindex schema, read by ObsPy's TSIndex client); files already "
-        "indexed at the same size and ETag are skipped, changed ones indexed anew.",
+        "indexed at the same size and ETag are skipped, changed ones indexed anew; with --publish, "
+        "one object per day file under an S3 prefix that services share (docs/index.md).",
     )
     build.add_argument("--db", help="the SQLite database (created when missing)")
     build.add_argument(
