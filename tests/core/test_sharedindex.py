@@ -274,6 +274,14 @@ def test_a_local_prefix_works_the_same(shared_data: Path, tmp_path: Path) -> Non
     sink.open()
     report = publish_index(store, sorted(objects), LocalStore(tmp_path / "prefix"), sink)
     assert report.indexed == len(objects)
+    with IndexStore(tmp_path / "local.sqlite") as db:  # --publish with --db: both written
+        again = publish_index(store, sorted(objects), LocalStore(tmp_path / "prefix"), sink, db=db)
+        assert (again.indexed, again.skipped) == (0, len(objects))
+        assert db.identities([filename_of(store, CCA)]) == {}  # skipped files are not read
+        (tmp_path / "prefix" / object_name(filename_of(store, CCA))).unlink()
+        third = publish_index(store, sorted(objects), LocalStore(tmp_path / "prefix"), sink, db=db)
+        assert (third.indexed, third.skipped) == (1, len(objects) - 1)
+        assert list(db.identities([filename_of(store, CCA)])) == [filename_of(store, CCA)]
     name = object_name(filename_of(store, CCA))
     assert loads((tmp_path / "prefix" / name).read_bytes()).key == CCA
     window = _window("CI.CCA..BHN", "2022-01-02T10:00:00", "2022-01-02T10:05:00")
