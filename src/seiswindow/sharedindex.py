@@ -75,6 +75,8 @@ SUFFIX = ".idx.json.gz"
 ABSENT_TTL = 300.0
 #: Locks that serialise the fetches of one file (striped: bounded however many files).
 _STRIPES = 64
+#: How long a prefix that failed to answer for a file is not asked again (seconds).
+_RETRY_TTL = 30.0
 #: Objects fetched at once by :meth:`SharedIndex.fetch_many`.
 _FETCHERS = 16
 
@@ -261,9 +263,12 @@ class SharedIndex(IndexStore):
                 super().write(indexed)  # the cache only: the object is where it came from
             except NoSuchKey:
                 self._absent.put(filename, True)
-            except (DataError, SeisWindowError) as exc:
+            except DataError as exc:
                 log.warning("the index object %s%s is not used: %s", self.prefix.url, name, exc)
                 self._absent.put(filename, True)
+            except SeisWindowError as exc:  # the prefix failed to answer: asked again sooner
+                log.warning("the index object %s%s could not be read: %s", self.prefix.url, name, exc)
+                self._absent.put(filename, True, ttl=min(_RETRY_TTL, self._absent.ttl))
 
     def fetch_many(self, filenames: Iterable[str]) -> None:
         """:meth:`fetch` of each of ``filenames``, :data:`_FETCHERS` at a time: the

@@ -337,3 +337,17 @@ def test_the_objects_of_a_requests_files_are_fetched_in_one_round(shared: Shared
         assert _gets(shared.proxy, ".idx.json.gz") == 3 and len(shared.proxy.records) == 6
     for result, key in zip(results, (CCA, WBM, HEC), strict=True):
         assert_matches_oracle(result, oracle([shared_data / "scedc-pds" / key], result.window))
+
+
+def test_a_damaged_object_is_not_used_and_the_window_is_searched(
+    shared: Shared, moto_endpoint: str, shared_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = object_name(f"s3://{shared.archive}/{WBM}")
+    s3_client(moto_endpoint).put_object(Bucket=shared.index, Key=f"{shared.prefix}/{name}", Body=b"garbage")
+    window = _window("CI.WBM..LHZ", "2022-01-02T01:00:00", "2022-01-02T01:30:00")
+    with caplog.at_level(logging.WARNING), shared.extractor() as extractor:
+        for _ in range(2):
+            (result,) = extractor.extract([window])
+            assert_matches_oracle(result, oracle([shared_data / "scedc-pds" / WBM], window))
+        assert "is not used: not a readable index object" in caplog.text
+        assert _gets(shared.proxy, ".idx.json.gz") == 1  # not asked again for a while
