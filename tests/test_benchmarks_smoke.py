@@ -44,6 +44,21 @@ def test_record_index_figures_run() -> None:
     assert len(rows) == 4 and all("kB" in row for row in rows)
 
 
+def test_shared_index_figures_run() -> None:
+    """``python -m benchmarks.sharedindex`` (docs/index.md, "A shared index") still runs."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sharedindex"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| CI.") or line.startswith("| BK.")]
+    assert len(rows) == 4 and all(row.count(" ms |") == 2 for row in rows)
+
+
 def test_bulk_benchmark_runs(tmp_path: Path) -> None:
     """``python -m benchmarks.bulk`` (docs/bulk.md's figures) still runs: the tutorial's pipeline and the
     local job on a few windows, and the resume after a kill, which reads no done window again."""

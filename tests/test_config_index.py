@@ -33,7 +33,10 @@ def test_index_from_env_creates_the_tsindex_database(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("s3://bucket/index.sqlite", "path of a tsindex"), ("/no/such/dir/index.sqlite", "does not exist")],
+    [
+        ("https://example.org/index.sqlite", "path of a tsindex"),
+        ("/no/such/dir/index.sqlite", "does not exist"),
+    ],
 )
 def test_a_wrong_index_is_an_error_at_start(value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.recordindex": 4,
     "seiswindow.tsindex": 4,
     "seiswindow.indexbuild": 4,
+    "seiswindow.sharedindex": 4,  # per-file index objects under a prefix, cached locally
     # 5: locating a window's records in a file
     "seiswindow.fileindex": 5,
     "seiswindow.records": 5,

@@ -223,9 +223,10 @@ def _executor(name: str, scheduler: str | None, workers: int | None, settings: S
     from .bulk.dask import DaskExecutor
 
     opener = functools.partial(open_archives, settings, check=False)
-    return DaskExecutor(
-        opener, index=settings.index, round_cost=cost, address=scheduler, workers=workers or 2
-    )
+    # A shared index (s3://) is opened in each worker, with a cache of its own.
+    shared = bool(settings.index and settings.index.startswith("s3://"))
+    in_worker = functools.partial(open_index, settings) if shared else settings.index
+    return DaskExecutor(opener, index=in_worker, round_cost=cost, address=scheduler, workers=workers or 2)
 
 
 def _check_each(windows: list[JobWindow], limits: Limits) -> None:

@@ -23,9 +23,9 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import orjson
 
@@ -33,13 +33,17 @@ from ._version import version
 from .archive import Archive
 from .archives import Archives
 from .config import Settings, open_archive, open_archives, open_extractor
-from .errors import RequestError, SeisWindowError
+from .errors import ArchiveError, ConfigError, NoSuchKey, RequestError, SeisWindowError
 from .extract import Extractor
 from .formats import FORMAT_NAMES, Format, parse_format
 from .model import Status, Window, WindowResult, parse_windows
 from .nstime import format_time, parse_time
 from .process import Chain, parse_chain
 from .timeseries import Timeseries
+
+if TYPE_CHECKING:
+    from .indexbuild import BuildReport
+    from .tsindex import IndexStore
 
 __all__ = ["ChannelPattern", "main", "read_bulk"]
 
@@ -453,6 +457,8 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
     end = parse_time(args.end, field="end")
     if end <= start:
         raise RequestError("must be after --start", field="end")
+    if not args.db and not args.publish:
+        raise RequestError("give --db DB, --publish s3://bucket/prefix, or both", field="db")
     settings = _settings(args)
     archive = open_archive(settings)
     keys = _index_keys(archive, args.channels, start, end)
@@ -464,16 +470,22 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         _progress(done, total, sys.stderr, unit="files")
 
-    with IndexStore(args.db) as db:
-        report = build_index(
-            archive.store,
-            keys,
-            db,
-            max_workers=args.workers or min(8, settings.max_workers),
-            reclen=archive.layout.record_length,
-            subindex=args.subindex,
-            progress=progress if show and keys else None,
-        )
+    options: dict[str, Any] = {
+        "max_workers": args.workers or min(8, settings.max_workers),
+        "reclen": archive.layout.record_length,
+        "subindex": args.subindex,
+        "progress": progress if show and keys else None,
+    }
+    db = IndexStore(args.db) if args.db else None
+    try:
+        if args.publish:
+            report = _publish(archive, keys, args.publish, settings, db, options)
+        else:
+            assert db is not None
+            report = build_index(archive.store, keys, db, **options)
+    finally:
+        if db is not None:
+            db.close()
     print(
         f"{len(keys)} files: {report.indexed} indexed ({report.rows} rows), {report.skipped} unchanged, "
         f"{report.missing} missing, {len(report.failed)} failed",
@@ -482,6 +494,36 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
     for key, why in report.failed:
         print(f"  {key}: {why}", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def _publish(
+    archive: Archive,
+    keys: list[str],
+    url: str,
+    settings: Settings,
+    db: IndexStore | None,
+    options: dict[str, Any],
+) -> BuildReport:
+    """Publish the index objects of ``keys`` under ``url`` (and into ``db`` when given).
+
+    Raises:
+        ConfigError: the prefix cannot be listed.
+    """
+    from .bulk.sinks import S3Sink
+    from .config import index_prefix
+    from .sharedindex import check_prefix, publish_index
+
+    shared = replace(settings, index=url)
+    prefix = index_prefix(shared)
+    try:
+        try:
+            check_prefix(prefix)
+        except (ArchiveError, NoSuchKey) as exc:
+            raise ConfigError(f"--publish {url!r}: the prefix cannot be read: {exc}") from None
+        writer = S3Sink(url, endpoint_url=settings.endpoint_url)
+        return publish_index(archive.store, keys, prefix, writer, db=db, **options)
+    finally:
+        prefix.close()
 
 
 def _job_arguments(bulk: argparse.ArgumentParser) -> None:
@@ -539,8 +581,9 @@ def _parser() -> argparse.ArgumentParser:
     indexed = argparse.ArgumentParser(add_help=False)
     indexed.add_argument(
         "--index",
-        help="the record index, a tsindex SQLite database built by 'seiswindow index build' "
-        "(docs/index.md; default: $SEISWINDOW_INDEX, or none)",
+        help="the record index, a tsindex SQLite database built by 'seiswindow index build', or "
+        "s3://bucket/prefix of a shared one ('index build --publish'; docs/index.md; default: "
+        "$SEISWINDOW_INDEX, or none)",
     )
     extracting = argparse.ArgumentParser(add_help=False)
     extracting.add_argument(
@@ -598,7 +641,7 @@ def _parser() -> argparse.ArgumentParser:
     _job_arguments(bulk)
     bulk.set_defaults(func=_cmd_bulk)
 
-    index = commands.add_parser("index", help="the record index (tsindex SQLite)")
+    index = commands.add_parser("index", help="the record index (tsindex SQLite, or shared under S3)")
     index_commands = index.add_subparsers(dest="index_command", required=True)
     build = index_commands.add_parser(
         "build",
@@ -606,9 +649,16 @@ def _parser() -> argparse.ArgumentParser:
         help="index day files",
         description="Index the day files of CHANNELS between START and END into the SQLite "
         "database DB (EarthScope's tsindex schema, read by ObsPy's TSIndex client); files already "
-        "indexed at the same size and ETag are skipped, changed ones indexed anew.",
+        "indexed at the same size and ETag are skipped, changed ones indexed anew; with --publish, "
+        "one object per day file under an S3 prefix that services share (docs/index.md).",
     )
-    build.add_argument("--db", required=True, help="the SQLite database (created when missing)")
+    build.add_argument("--db", help="the SQLite database (created when missing)")
+    build.add_argument(
+        "--publish",
+        metavar="s3://bucket/prefix",
+        help="publish a shared index: one object per day file under the prefix (files whose "
+        "object holds their current size and ETag are skipped; docs/index.md)",
+    )
     build.add_argument("--start", required=True, help="first UTC day (or time), e.g. 2022-01-02")
     build.add_argument("--end", required=True, help="end (exclusive), e.g. 2022-01-03")
     build.add_argument(

@@ -26,7 +26,11 @@ Environment variables:
   no StationXML, so that fdsnws-station lists them (docs/fdsn.md); read once, at start.
 - ``SEISWINDOW_INDEX``: a path of the record index (a ``tsindex`` SQLite database, created when
   missing; docs/index.md) that the service reads windows through and fills as it reads;
-  unset: no index.
+  or ``s3://bucket/prefix`` of a *shared* index (one object per day file, published by
+  ``seiswindow index build --publish``; requests signed with the default AWS credentials),
+  cached in a temporary SQLite file; unset: no index.
+- ``SEISWINDOW_INDEX_WRITABLE``: ``1`` to publish back to a shared index the rows this
+  process makes (files read whole, files changed since published); default: read-only.
 - ``SEISWINDOW_ROUND_COST``: ``LATENCY_MS,BANDWIDTH_MBPS`` of the archive's store, which
   decides when a file not in the index is searched in 2 rounds (a speculative range) instead
   of 3 (a round of 64-byte probes; docs/index.md), or ``off`` (always probe: fewest bytes);
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
     from .fdsn.stationtable import StationTable
     from .locate import RoundCost
     from .service import Service
+    from .sharedindex import SharedIndex
     from .tsindex import IndexStore
 
 __all__ = [
@@ -71,7 +76,9 @@ __all__ = [
     "open_archive",
     "open_archives",
     "open_extractor",
+    "index_prefix",
     "open_index",
+    "open_shared_index",
     "open_service",
     "open_station_table",
     "parse_archives",
@@ -102,8 +109,11 @@ class Settings:
     results: str | None = None
     #: a station table (path or ``s3://bucket/key``) for stations without StationXML
     stations: str | None = None
-    #: the record index, a tsindex SQLite path (docs/index.md); None: no index
+    #: the record index, a tsindex SQLite path or ``s3://bucket/prefix`` of a shared one
+    #: (docs/index.md); None: no index
     index: str | None = None
+    #: publish rows made here back to a shared index (default: read-only)
+    index_writable: bool = False
     #: what a round of requests and a byte cost ("LATENCY_MS,BANDWIDTH_MBPS" or "off");
     #: None: the default for the archive (see above)
     round_cost: str | None = None
@@ -151,6 +161,7 @@ class Settings:
             "results": env.get("SEISWINDOW_RESULTS") or None,
             "stations": env.get("SEISWINDOW_STATIONS") or None,
             "index": env.get("SEISWINDOW_INDEX") or None,
+            "index_writable": env.get("SEISWINDOW_INDEX_WRITABLE", "").lower() in ("1", "true", "yes"),
             "round_cost": env.get("SEISWINDOW_ROUND_COST") or None,
         }
         if not values["region"]:
@@ -422,8 +433,12 @@ def open_index(settings: Settings) -> IndexStore | None:
     source = settings.index
     if not source:
         return None
+    if source.startswith("s3://"):
+        return open_shared_index(settings)
     if "://" in source:
-        raise ConfigError(f"index {source!r}: give the path of a tsindex SQLite database")
+        raise ConfigError(
+            f"index {source!r}: give the path of a tsindex SQLite database or s3://bucket/prefix"
+        )
     # Imported here: `import seiswindow` stays free of sqlite3 and the index modules.
     from .tsindex import IndexStore
 
@@ -434,3 +449,49 @@ def open_index(settings: Settings) -> IndexStore | None:
         return IndexStore(path)
     except OSError as exc:  # ArchiveError is an OSError
         raise ConfigError(f"the index {source!r} cannot be opened: {exc}") from None
+
+
+def index_prefix(settings: Settings) -> S3Store:
+    """The store of the shared index's prefix ``settings.index`` (``s3://bucket/prefix``),
+    signed with the default AWS credentials (a prefix the user owns), not yet checked.
+
+    Raises:
+        ConfigError: the URL names no bucket.
+    """
+    source = settings.index or ""
+    bucket, _, prefix = source.removeprefix("s3://").partition("/")
+    if not source.startswith("s3://") or not bucket:
+        raise ConfigError(f"index {source!r}: give s3://bucket/prefix")
+    return S3Store(
+        bucket,
+        prefix=prefix,
+        region=_REGIONS.get(bucket) or settings.region or "us-west-2",
+        endpoint_url=settings.endpoint_url,
+        anonymous=False,
+        max_connections=max(32, 2 * settings.max_workers),
+    )
+
+
+def open_shared_index(settings: Settings) -> SharedIndex:
+    """The shared index the settings name: its prefix checked now (one LIST), a local
+    cache in a temporary file, publishing back only when ``index_writable``.
+
+    Raises:
+        ConfigError: the prefix cannot be listed (no such bucket, access denied).
+    """
+    from .bulk.sinks import S3Sink
+    from .sharedindex import SharedIndex, check_prefix
+
+    prefix = index_prefix(settings)
+    try:
+        check_prefix(prefix)
+    except (ArchiveError, NoSuchKey) as exc:
+        prefix.close()
+        raise ConfigError(f"the shared index {settings.index!r} cannot be read: {exc}") from None
+    url = settings.index or ""
+    writer = S3Sink(url, endpoint_url=settings.endpoint_url) if settings.index_writable else None
+    try:
+        return SharedIndex(prefix, writer=writer)
+    except OSError as exc:  # ArchiveError is an OSError
+        prefix.close()
+        raise ConfigError(f"the cache of the shared index {settings.index!r} cannot be made: {exc}") from None

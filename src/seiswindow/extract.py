@@ -292,6 +292,7 @@ class Extractor:
         if self.index is None:
             return None
         filename = filename_of(self.archives.routes[i].archive.store, key)
+        self.index.fetch(filename)  # a shared index brings the object's rows in (one GET)
         identity = self.index.identities([filename]).get(filename)
         if identity is None:
             return None

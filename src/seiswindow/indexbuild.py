@@ -15,7 +15,7 @@ from .recordindex import IndexedFile, index_file
 from .store import Store
 from .tsindex import IndexStore
 
-__all__ = ["BuildReport", "build_index", "filename_of"]
+__all__ = ["BuildReport", "build_index", "filename_of", "index_one"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ def filename_of(store: Store, key: str) -> str:
     return f"{store.url.rstrip('/')}/{key}"
 
 
-def _index_one(
+def index_one(
     store: Store, key: str, known: tuple[int, str] | None, *, reclen: int, subindex: int | None
 ) -> IndexedFile | None:
     """The index of ``key``, or None when ``known`` is its current (size, ETag).
@@ -90,7 +90,7 @@ def build_index(
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="index") as pool:
         futures: dict[Future[IndexedFile | None], str] = {
             pool.submit(
-                _index_one, store, key, known.get(filename_of(store, key)), reclen=reclen, subindex=subindex
+                index_one, store, key, known.get(filename_of(store, key)), reclen=reclen, subindex=subindex
             ): key
             for key in keys
         }

@@ -281,6 +281,8 @@ class IndexReader:
             ArchiveError: the index cannot be read.
         """
         wanted = list(wanted)
+        # A shared index fetches the objects of every file of the call at once (one round).
+        self.index.fetch_many(filename_of(self.store, key) for key, *_ in wanted)
         files: dict[tuple[str, Nslc], _FileRows | None] = {}
         plans: dict[tuple[str, Nslc, int, int], _Plan | None] = {}
         for key, nslc, t0, t1 in wanted:
@@ -358,6 +360,7 @@ class IndexReader:
 
     def _file_rows(self, key: str, nslc: Nslc, t0: int, t1: int) -> _FileRows | None:
         filename = filename_of(self.store, key)
+        self.index.fetch(filename)  # a shared index brings the file's rows in (one GET)
         rows = tuple(
             row for name, row in self.index.rows(nslc, t0 - _DAY_NS, t1 + _DAY_NS) if name == filename
         )

@@ -100,6 +100,16 @@ class IndexStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def fetch(self, filename: str) -> None:
+        """Bring the rows of ``filename`` in from where they are shared, before they are
+        looked up: nothing to do for a database that holds all it has
+        (:class:`~seiswindow.sharedindex.SharedIndex` fetches them from its prefix)."""
+
+    def fetch_many(self, filenames: Iterable[str]) -> None:
+        """:meth:`fetch` of each of ``filenames`` (a shared index fetches them at once)."""
+        for filename in filenames:
+            self.fetch(filename)
+
     def is_indexed(self, filename: str, *, size: int, etag: str) -> bool:
         """Whether the rows of ``filename`` were made from the object of this size and ETag.
 

@@ -272,3 +272,33 @@ def test_a_station_table_is_configured_and_read_only_with_signed_access(signed: 
     else:
         assert table_reads == []
     assert Settings.from_env(_environment()).stations is None
+
+
+@pytest.mark.parametrize("index", ["", "/tmp/index.sqlite", "s3://my-index/team/scedc"])
+def test_a_shared_record_index_is_read_from_its_prefix_only(index: str) -> None:
+    """Issue 11: RecordIndex takes an s3://bucket/prefix of a shared index; the role may then
+    list that bucket and read objects under that prefix, and nothing more (read-only)."""
+    parameters = {"RecordIndex": index} if index else {}
+    pattern = re.compile(TEMPLATE_DATA["Parameters"]["RecordIndex"]["AllowedPattern"])
+    assert pattern.match(index)
+    assert not pattern.match("s3://my-index/team/") and not pattern.match("https://my-index/x")
+    assert Settings.from_env(_environment(**parameters)).index == (index or None)
+    role = resolve(RESOURCES["FunctionRole"]["Properties"], TEMPLATE_DATA, parameters)
+    index_reads = [s for s in _statements(role) if "my-index" in str(s["Resource"])]
+    if not index.startswith("s3://"):
+        assert index_reads == []
+        return
+    assert index_reads == [
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${Bucket}", {"Bucket": "my-index"}]},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": {
+                "Fn::Sub": ["arn:${AWS::Partition}:s3:::${Prefix}/*", {"Prefix": "my-index/team/scedc"}]
+            },
+        },
+    ]

@@ -50,7 +50,7 @@ def extract_batch(
     *,
     threads: int,
     samples_ahead: int,
-    index: str | None = None,
+    index: str | Callable[[], IndexStore | None] | None = None,
     round_cost: RoundCost | None = None,
 ) -> list[WindowResult]:
     """The results of ``windows``, in their order: what a worker runs for one batch.
@@ -58,7 +58,9 @@ def extract_batch(
     The worker's extractor for the archive ``opener`` opens is made on the first batch
     and kept (with what it learns of files) for the worker's life. ``index``: the path of
     the record index (a tsindex SQLite file every worker can open: SQLite serialises the
-    lazy fill's writes of several processes); ``round_cost``: as ``Extractor(round_cost=)``.
+    lazy fill's writes of several processes), or what opens it in the worker (picklable: a
+    shared index, ``s3://bucket/prefix``, is cached by each worker; docs/index.md);
+    ``round_cost``: as ``Extractor(round_cost=)``.
     """
     key = pickle.dumps((opener, index, round_cost))
     with _EXTRACTORS_LOCK:
@@ -68,7 +70,7 @@ def extract_batch(
                 opener(),
                 limits=BULK_LIMITS,
                 max_workers=threads,
-                index=IndexStore(index) if index else None,
+                index=(index() if callable(index) else IndexStore(index)) if index else None,
                 round_cost=round_cost,
             )
     results: list[WindowResult | None] = [None] * len(windows)
@@ -82,7 +84,8 @@ class DaskExecutor:
 
     Args:
         opener: opens the archive (or archives), in each worker (picklable).
-        index: the path of the record index every worker opens (see :func:`extract_batch`).
+        index: the path of the record index every worker opens, or what opens it there
+            (see :func:`extract_batch`).
         round_cost: what a round costs against bytes (``Extractor(round_cost=)``).
         address: the scheduler (``tcp://host:8786``); None: a ``LocalCluster`` here.
         workers: worker processes of the ``LocalCluster``.
@@ -99,7 +102,7 @@ class DaskExecutor:
         self,
         opener: Callable[[], Archive | Archives],
         *,
-        index: str | None = None,
+        index: str | Callable[[], IndexStore | None] | None = None,
         round_cost: RoundCost | None = None,
         address: str | None = None,
         workers: int = 2,
