@@ -402,10 +402,13 @@ class Service:
             advice=advice(options, gzip=prepared.gzip, binary=transport.binary),
         )
         statuses: list[Status] = [Status.NODATA] * len(prepared.windows)
-        # Processed samples are floats whose printed size the bound does not cover: gathered.
+        # Gathered, with an exact 413, where the bound does not hold: processed samples are
+        # floats whose printed size it does not cover, and one object per segment repeats a
+        # window's keys as many times as the data has gaps.
         streams = (
             transport.streams
             and not options.chain
+            and not options.segments
             and options.format.most_bytes(prepared.windows) <= out.limit
         )
         steps = self._write(prepared, out, statuses, samples_ahead=SAMPLES_AHEAD if streams else None)

@@ -91,6 +91,18 @@ def test_a_large_json_answer_is_streamed_and_is_obspys(local_url: str) -> None:
     _assert_samples_are_obspys(json.loads(raw), TWO_DAYS_40HZ)
 
 
+def test_an_answer_by_segment_is_gathered_with_its_length(local_url: str) -> None:
+    """A window's segments, each an object with its own keys (as many as the data has gaps):
+    the bound of an answer does not hold, so it is gathered whole (an exact 413 possible),
+    never streamed."""
+    response, raw = _stream_post(local_url, {**TWO_DAYS_40HZ, "Segments": True})
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(raw) > STREAM_AFTER_BYTES
+    windows = json.loads(raw)
+    assert [w["station"] for w in windows] == ["CCA", "HEC"]
+    assert all(w["segments"] for w in windows)
+
+
 def test_a_large_gzipped_answer_is_streamed_gzipped(local_url: str) -> None:
     response, raw = _stream_post(local_url, TWO_DAYS_40HZ, {"Accept-Encoding": "gzip"})
     assert response.status_code == 200
