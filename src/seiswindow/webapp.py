@@ -46,7 +46,7 @@ from .config import Settings, open_service
 from .encode import JSON_MEDIA_TYPE, MSEED_MEDIA_TYPE
 from .errors import http_status
 from .extract import Extractor
-from .formats import FORMAT_NAMES
+from .formats import FORMAT_NAMES, Format
 from .irisws.routes import router as irisws_router
 from .negotiate import negotiate
 from .page import mount as mount_pages
@@ -102,9 +102,13 @@ _REQUEST_SCHEMA: dict[str, Any] = {
         "Segments": {"type": "boolean", "default": False, "description": "one object per segment"},
         "Format": {
             "type": "string",
-            "enum": sorted(FORMAT_NAMES),
+            # Each format once, by its own name (the aliases — mseed, png, wav, ascii... — are
+            # accepted too): what the page offers as download buttons.
+            "enum": [*(f.value for f in Format), "manifest"],
             "default": "json",
-            "description": "json, miniseed, or one of IRIS timeseries' formats (sac, geocsv, plot...)",
+            "description": "json, miniseed, one of IRIS timeseries' formats (sac, geocsv, plot...; "
+            f"also their aliases: {', '.join(sorted(set(FORMAT_NAMES) - {f.value for f in Format}))}), "
+            "or manifest (where each window's records lie in the archive)",
         },
         "Process": {
             "type": "array",

@@ -233,7 +233,13 @@ def _iso(seconds: float) -> str:
 def test_download_buttons_return_the_files(page: Page, app_url: str, tmp_path: Path) -> None:
     _choose(page, app_url, [BHZ, BHE], "2024-01-01T09:59:00", "1 min")
     _plotted(page, 1)
-    expect(page.locator("#downloads button")).to_have_count(2)  # the formats /timewindows lists
+    spec = httpx.get(f"{app_url}/openapi.json", timeout=30).json()
+    schema = spec["paths"]["/timewindows"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    listed = schema["properties"]["Format"]["enum"]
+    assert {"json", "miniseed", "sac", "manifest"} <= set(listed) and len(set(listed)) == len(listed)
+    buttons = page.locator("#downloads button")
+    expect(buttons).to_have_count(len(listed))  # the formats /timewindows lists, each once
+    assert [buttons.nth(i).get_attribute("data-format") for i in range(len(listed))] == listed
     start, end = "2024-01-01T09:59:00.000000", "2024-01-01T10:00:00.000000"
     with page.expect_download() as got:
         page.click("#downloads button[data-format=json]")

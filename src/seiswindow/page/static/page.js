@@ -391,7 +391,7 @@
       const schema = spec.paths["/timewindows"].post.requestBody.content["application/json"].schema;
       api.formats = schema.properties.Format.enum;
     } catch { api.formats = ["json", "miniseed"]; }
-    const extension = { json: "json", miniseed: "mseed" };
+    const extension = { json: "json", miniseed: "mseed", manifest: "manifest.json", "sac.zip": "zip", sac: "zip", sacbl: "zip", sacbb: "zip", saca: "saca", "geocsv.tspair": "csv", "geocsv.slist": "csv", tspair: "txt", slist: "txt", plot: "png", audio: "wav" };
     for (const fmt of api.formats) {
       const button = document.createElement("button");
       button.type = "button";
