@@ -89,6 +89,7 @@ LAYERS: dict[str, int] = {
     "seiswindow.negotiate": 9,
     "seiswindow.bodylimit": 9,
     "seiswindow.streambody": 9,
+    "seiswindow.clioutput": 9,  # the command line's outputs (formats, processing options, files)
     "seiswindow.fdsn.routes": 9,  # the FDSN web services' FastAPI router
     "seiswindow.irisws.routes": 9,  # irisws-timeseries' FastAPI router
     "seiswindow.aws.": 9,

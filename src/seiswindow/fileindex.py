@@ -17,7 +17,7 @@ from .cache import Cache
 from .mseed import RecordHeader
 from .store import Chunk
 
-__all__ = ["FileIndex", "FileIndexCache", "Meter"]
+__all__ = ["FileIndex", "FileIndexCache", "Meter", "RoundCost"]
 
 _MAX_ANCHORS = 512
 #: A time is pinned down when known records this close bracket it.
@@ -147,3 +147,17 @@ class FileIndexCache(Cache[str, FileIndex]):
 
     def __init__(self, *, capacity: int = 1024, ttl: float = 600.0) -> None:
         super().__init__(maxsize=capacity, ttl=ttl)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCost:
+    """What a round of requests and a byte cost: ``latency_s`` of one request, and the
+    ``bandwidth_bps`` (bytes per second) of one connection. The defaults are S3's from a
+    client in its region, the benchmark's shaping (20 ms, 100 MB/s)."""
+
+    latency_s: float = 0.020
+    bandwidth_bps: float = 100e6
+
+    def cheaper_than_a_round(self, extra_bytes: int) -> bool:
+        """Whether reading ``extra_bytes`` more costs less time than one more round."""
+        return extra_bytes / self.bandwidth_bps < self.latency_s

@@ -40,10 +40,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, replace
 
 from .errors import DataError
-from .fileindex import FileIndex, FileIndexCache, Meter
+from .fileindex import FileIndex, FileIndexCache, Meter, RoundCost
 from .model import Nslc
 from .mseed import (
     HEADER_PROBE_BYTES,
@@ -52,7 +51,6 @@ from .mseed import (
     detect_record_length,
     parse_header,
     parse_headers,
-    scan_records,
 )
 from .records import (
     Records,
@@ -62,11 +60,12 @@ from .records import (
     on_grid_of,
     period_of,
     pick_whole,
+    scan_whole,
     with_bad,
     with_left_out,
 )
 from .screen import GRID_TOLERANCE_NS, screen
-from .stationday import ChannelSections, NotIndexed, channel_range, check_against
+from .stationday import ChannelSections, NotIndexed, channel_range, channel_records
 from .store import Chunk, Store
 
 __all__ = ["FileIndex", "FileIndexCache", "Locator", "Meter", "Records", "RoundCost"]
@@ -85,20 +84,6 @@ _NARROW_EXTENSION = 16
 #: The largest error of linear interpolation between known records, as a fraction of the
 #: records between them, measured on the sample files (2.2 %, see the module docstring).
 _INTERPOLATION_ERROR = 0.025
-
-
-@dataclass(frozen=True, slots=True)
-class RoundCost:
-    """What a round of requests and a byte cost: ``latency_s`` of one request, and the
-    ``bandwidth_bps`` (bytes per second) of one connection. The defaults are S3's from a
-    client in its region, the benchmark's shaping (20 ms, 100 MB/s)."""
-
-    latency_s: float = 0.020
-    bandwidth_bps: float = 100e6
-
-    def cheaper_than_a_round(self, extra_bytes: int) -> bool:
-        """Whether reading ``extra_bytes`` more costs less time than one more round."""
-        return extra_bytes / self.bandwidth_bps < self.latency_s
 
 
 class _Irregular(Exception):
@@ -493,19 +478,6 @@ class Locator:
         index.learn(headers)
         return headers, screened.left_out, sorted(bad + screened.bad, key=lambda b: b.offset)
 
-    def _scan_whole(self, data: bytes) -> tuple[list[RecordHeader], list[BadRecord]]:
-        """The records of a whole file, at the archive's usual length or, when the first
-        record says another, at that one: whichever parses more records. The first
-        record's own length is not trusted alone (a damaged record can claim any length
-        and would misread every record after it), nor the hint (a station-day object of
-        another archive may use 4096-byte records)."""
-        hinted = scan_records(data, offset=0, reclen=self.record_length)
-        own = detect_record_length(data[:_HEAD_BYTES])
-        if own is None or own == self.record_length:
-            return hinted
-        other = scan_records(data, offset=0, reclen=own)
-        return other if len(other[0]) > len(hinted[0]) else hinted
-
     # -- fallback ---------------------------------------------------------------------
 
     def read_channel(
@@ -550,19 +522,9 @@ class Locator:
         (chunk,) = self._parallel(meter, [lambda: self.store.get_range(key, start=a, end=b)])
         if chunk.size != sections.size or chunk.offset != a or len(chunk.data) != b - a:
             raise NotIndexed  # the object changed, or the server did not answer the range
-        reclen = detect_record_length(chunk.data[:_HEAD_BYTES]) or self.record_length
-        parsed, bad = scan_records(chunk.data, offset=a, reclen=reclen)
-        ours = [h for h in parsed if h.nslc == nslc]
-        check_against(ours, expected, tolerance=1_000)
-        screened = screen(ours)
-        bad = sorted(bad + screened.bad, key=lambda b: b.offset)  # an unparsed record may be ours
-        records = pick_whole(
-            key, chunk.data, screened.kept, screened.left_out, bad, t0, t1, context=context, offset=a
+        return channel_records(
+            key, chunk.data, a, nslc, sections, expected, t0, t1, reclen=self.record_length, context=context
         )
-        # The trace ObsPy reads from the object starts and ends where the channel does in it.
-        if records is None:
-            return None
-        return replace(records, file_start=sections.first_start, file_end=sections.last_end)
 
     def _read_whole(
         self, key: str, t0: int, t1: int, meter: Meter, context: bool, *, channel: Nslc | None = None
@@ -574,7 +536,7 @@ class Locator:
         (chunk,) = self._parallel(meter, [lambda: self.store.get(key)])
         if self.on_whole is not None:
             self.on_whole(key, chunk.data)
-        parsed, bad = self._scan_whole(chunk.data)
+        parsed, bad = scan_whole(chunk.data, reclen=self.record_length)
         ends_clean = bool(parsed) and parsed[-1].offset + parsed[-1].reclen == len(chunk.data)
         screened = screen(parsed, last_offset=parsed[-1].offset if ends_clean else None)
         bad = sorted(bad + screened.bad, key=lambda b: b.offset)

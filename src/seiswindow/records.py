@@ -9,7 +9,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .mseed import BadRecord, RecordHeader
+from .mseed import BadRecord, RecordHeader, detect_record_length, scan_records
 from .screen import GRID_TOLERANCE_NS
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "on_grid_of",
     "period_of",
     "pick_whole",
+    "scan_whole",
     "with_bad",
     "with_left_out",
 ]
@@ -204,3 +205,17 @@ def with_bad(
     inside = tuple(h for h in left_out if records.offset <= h.offset < end)
     problems = records.problems + problems
     return replace(records, file_start=file_start, file_end=file_end, problems=problems, left_out=inside)
+
+
+def scan_whole(data: bytes, *, reclen: int) -> tuple[list[RecordHeader], list[BadRecord]]:
+    """The records of a whole file, at the archive's usual length (``reclen``) or, when the first
+    record says another, at that one: whichever parses more records. The first
+    record's own length is not trusted alone (a damaged record can claim any length
+    and would misread every record after it), nor the hint (a station-day object of
+    another archive may use 4096-byte records)."""
+    hinted = scan_records(data, offset=0, reclen=reclen)
+    own = detect_record_length(data[:512])
+    if own is None or own == reclen:
+        return hinted
+    other = scan_records(data, offset=0, reclen=own)
+    return other if len(other[0]) > len(hinted[0]) else hinted

@@ -40,13 +40,14 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
 
 from ._version import version
 from .encode import STREAM_AFTER_BYTES, Body, OutputFormat, mseed_records, window_json
+from .encode._body import InOrder
 from .errors import DataError, RequestError, http_status
 from .extract import Extractor
 from .formats import Format
@@ -178,29 +179,6 @@ def _parse_body(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"the body is not valid JSON: {exc}", field="body") from None
-
-
-@dataclass
-class _InOrder:
-    """Writes encoded windows into a body in request order as they complete."""
-
-    body: Body
-    separator: bytes
-    pending: dict[int, bytes] = field(default_factory=dict)
-    pending_size: int = 0
-    next_index: int = 0
-
-    def add(self, index: int, piece: bytes) -> None:
-        self.pending[index] = piece
-        self.pending_size += len(piece)
-        while self.next_index in self.pending:
-            ready = self.pending.pop(self.next_index)
-            self.pending_size -= len(ready)
-            if self.next_index and self.separator:
-                self.body.write(self.separator)
-            self.body.write(ready)
-            self.next_index += 1
-        self.body.check_pending(self.pending_size, factor=_PENDING_FACTOR)
 
 
 class Service:
@@ -489,7 +467,7 @@ class Service:
 
         if not miniseed:
             out.write(b"[")
-        writer = _InOrder(out, b"" if miniseed else b",")
+        writer = InOrder(out, b"" if miniseed else b",", pending_factor=_PENDING_FACTOR)
         results = self.extractor.iter_extract(prepared.windows, samples_ahead=samples_ahead)
         try:
             for index, result in results:

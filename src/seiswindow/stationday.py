@@ -15,10 +15,13 @@ whole.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .mseed import RecordHeader
+from .model import Nslc
+from .mseed import RecordHeader, detect_record_length, scan_records
 from .recordindex import IndexRow
+from .records import Records, pick_whole
+from .screen import screen
 
 __all__ = ["ChannelSections", "NotIndexed", "channel_range", "check_against"]
 
@@ -107,3 +110,37 @@ def check_against(headers: list[RecordHeader], expected: list[tuple[int, int]], 
         fo != eo or abs(fs - es) > tolerance for (fo, fs), (eo, es) in zip(found, expected, strict=True)
     ):
         raise NotIndexed
+
+
+def channel_records(
+    key: str,
+    data: bytes,
+    offset: int,
+    nslc: Nslc,
+    sections: ChannelSections,
+    expected: list[tuple[int, int]],
+    t0: int,
+    t1: int,
+    *,
+    reclen: int,
+    context: bool,
+) -> Records | None:
+    """The records of ``nslc`` in ``data`` (read at ``offset`` of the object ``key``, the
+    range :func:`channel_range` gave), checked against what the index promised
+    (``expected``), screened and cut to ``[t0, t1]`` as any read is.
+
+    Raises:
+        NotIndexed: the records read are not those the index names.
+    """
+    parsed, bad = scan_records(data, offset=offset, reclen=detect_record_length(data[:512]) or reclen)
+    ours = [h for h in parsed if h.nslc == nslc]
+    check_against(ours, expected, tolerance=1_000)
+    screened = screen(ours)
+    bad = sorted(bad + screened.bad, key=lambda b: b.offset)  # an unparsed record may be ours
+    records = pick_whole(
+        key, data, screened.kept, screened.left_out, bad, t0, t1, context=context, offset=offset
+    )
+    # The trace ObsPy reads from the object starts and ends where the channel does in it.
+    if records is None:
+        return None
+    return replace(records, file_start=sections.first_start, file_end=sections.last_end)

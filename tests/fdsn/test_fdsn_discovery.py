@@ -97,6 +97,7 @@ def test_public_api_is_exactly_all() -> None:
         "stationxml",
         "stationtable",
         "dayfiles",
+        "stationplace",
         "routedcatalog",
         "availrequest",
         "availability",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LimitExceeded
 
-__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "STREAM_AFTER_BYTES", "Body"]
+__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "STREAM_AFTER_BYTES", "Body", "InOrder"]
 
 
 #: Bodies smaller than this are not worth a gzip header.
@@ -176,3 +177,28 @@ class Body:
                 self._done = b"".join(self._raw)
                 self._raw = []
         return self._done
+
+
+@dataclass
+class InOrder:
+    """Writes encoded windows into a body in request order as they complete; the ones
+    waiting for an earlier one may take ``pending_factor`` times the body's limit."""
+
+    body: Body
+    separator: bytes
+    pending: dict[int, bytes] = field(default_factory=dict)
+    pending_size: int = 0
+    next_index: int = 0
+    pending_factor: int = 16
+
+    def add(self, index: int, piece: bytes) -> None:
+        self.pending[index] = piece
+        self.pending_size += len(piece)
+        while self.next_index in self.pending:
+            ready = self.pending.pop(self.next_index)
+            self.pending_size -= len(ready)
+            if self.next_index and self.separator:
+                self.body.write(self.separator)
+            self.body.write(ready)
+            self.next_index += 1
+        self.body.check_pending(self.pending_size, factor=self.pending_factor)
